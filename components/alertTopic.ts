@@ -1,0 +1,325 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { Contributions } from "./contributions";
+import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
+import { ArgChecker, isEmailAddress, isNonEmptyString } from "./validation";
+
+/**
+ * An extra subscription to the alert topic. `name` is a stable key: the subscription's Pulumi name is
+ * `${topicName}-${name}`, so renaming it replaces the subscription.
+ */
+export type AlertSubscription =
+  /** An HTTPS endpoint (a webhook). Plain `http://` is refused: alerts must not travel unencrypted. */
+  | { name: string; protocol: "https"; endpoint: pulumi.Input<string> }
+  /**
+   * An SQS queue, by ARN. Its queue policy must allow `sns:SendMessage` from this topic, and a queue encrypted with a
+   * customer managed key must let `sns.amazonaws.com` use that key.
+   */
+  | { name: string; protocol: "sqs"; endpoint: pulumi.Input<string>; rawMessageDelivery?: boolean }
+  /** A Lambda function, by ARN; it needs a `lambda.Permission` for `sns.amazonaws.com` with this topic as source. */
+  | { name: string; protocol: "lambda"; endpoint: pulumi.Input<string> };
+
+/** Arguments shared by the create and adopt forms. */
+interface AlertTopicCommonArgs {
+  /**
+   * Email addresses subscribed to the topic. Each receives a confirmation mail and gets alerts only after
+   * confirming it. See https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html
+   * @default - no email subscriptions
+   */
+  emailAddresses?: string[];
+  /** @default - no extra subscriptions */
+  subscriptions?: AlertSubscription[];
+}
+
+/** Creates a topic. */
+export interface AlertTopicCreateArgs extends AlertTopicCommonArgs {
+  existingTopicArn?: never;
+  existingTopicKmsKeyArn?: never;
+  /**
+   * The KMS key that encrypts messages at rest (ID, ARN or alias). A caller's key must let
+   * `cloudwatch.amazonaws.com` call `kms:GenerateDataKey` and `kms:Decrypt`, or alarms cannot publish.
+   * `alias/aws/sns` (the AWS managed key) is accepted with a warning: CloudWatch alarms cannot use it, so alarm
+   * notifications would be dropped. See
+   * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+   * @default - a customer managed key created for this topic, with rotation on and a key policy that lets this
+   * account's CloudWatch alarms (and nothing else outside IAM) use it
+   */
+  kmsMasterKeyId?: pulumi.Input<string>;
+  /**
+   * Deny `sns:Publish` to every IAM principal other than the roles registered with {@link AlertTopic.allowPublisher}
+   * (AWS services such as CloudWatch are governed by the allow statements only). It stops anyone with a broad
+   * `sns:Publish` permission from injecting fake alerts. Set to false to let your own principals publish too.
+   * @default true
+   */
+  restrictPublishers?: boolean;
+  /** @default - the topic's Pulumi name with a random suffix */
+  topicName?: pulumi.Input<string>;
+}
+
+/** Adopts an existing topic: subscriptions are added to it, its policy and encryption are left as they are. */
+export interface AlertTopicAdoptArgs extends AlertTopicCommonArgs {
+  /** ARN of the existing topic that alerts are sent to. */
+  existingTopicArn: pulumi.Input<string>;
+  /**
+   * ARN of the customer managed key that encrypts the existing topic, so that publishers are granted
+   * `kms:GenerateDataKey` and `kms:Decrypt` on it.
+   * @default - publishers get no KMS permissions (right for unencrypted topics and `alias/aws/sns`)
+   */
+  existingTopicKmsKeyArn?: pulumi.Input<string>;
+  kmsMasterKeyId?: never;
+  restrictPublishers?: never;
+  topicName?: never;
+}
+
+/** Create a topic, or adopt one by ARN: never both. */
+export type AlertTopicArgs = AlertTopicCreateArgs | AlertTopicAdoptArgs;
+
+const AWS_MANAGED_SNS_KEY = "alias/aws/sns";
+
+/** Actions a topic policy can name; the TLS-only statement denies them all without TLS. */
+const TOPIC_ACTIONS = [
+  "sns:AddPermission",
+  "sns:DeleteTopic",
+  "sns:GetTopicAttributes",
+  "sns:ListSubscriptionsByTopic",
+  "sns:Publish",
+  "sns:RemovePermission",
+  "sns:SetTopicAttributes",
+  "sns:Subscribe",
+];
+
+/**
+ * The SNS topic every alert of this project goes to: encrypted with KMS, publishable only by this account's
+ * CloudWatch alarms and the project's own function roles, TLS only, with email and other subscriptions.
+ * Or an existing topic adopted by ARN.
+ */
+export class AlertTopic extends pulumi.ComponentResource {
+  /** ARN of the topic alerts are published to. */
+  readonly topicArn: pulumi.Output<string>;
+  /** ARN of the customer managed key that encrypts the topic, when there is one this component knows. */
+  readonly kmsKeyArn: pulumi.Output<string | undefined>;
+  /** The created topic; undefined when an existing topic was adopted. */
+  readonly topic?: aws.sns.Topic;
+  /** The created key; undefined when a caller key was given or a topic was adopted. */
+  readonly key?: aws.kms.Key;
+
+  private readonly publishers?: Contributions<string>;
+
+  constructor(name: string, args: AlertTopicArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
+    super("cloudtrail-alerts:index:AlertTopic", name, {}, opts);
+    AlertTopic.validateArgs(name, args);
+    const { emailAddresses = [], subscriptions = [] } = args;
+
+    if (args.existingTopicArn !== undefined) {
+      this.topicArn = pulumi.output(args.existingTopicArn);
+      this.kmsKeyArn = pulumi.output(args.existingTopicKmsKeyArn);
+    } else {
+      const { kmsMasterKeyId, restrictPublishers = true, topicName } = args;
+      const env = awsEnvironment(this);
+      // Only alarms of this account and region may use the key and the topic (confused-deputy protection).
+      const fromThisAccountsAlarms = {
+        StringEquals: { "aws:SourceAccount": env.accountId },
+        ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${env.partition}:cloudwatch:${env.region}:${env.accountId}:alarm:*` },
+      };
+
+      if (kmsMasterKeyId === undefined) {
+        this.key = new aws.kms.Key(
+          `${name}-key`,
+          {
+            description: `Encrypts the cloudtrail-alerts topic ${name}`,
+            enableKeyRotation: true,
+            policy: policyDocument([
+              {
+                // AWS's default key policy statement: it delegates access to IAM policies of this account and keeps
+                // the key manageable. In a key policy "Resource": "*" means this key; nothing narrower exists.
+                Sid: "EnableIamPolicies",
+                Effect: "Allow",
+                Principal: { AWS: pulumi.interpolate`arn:${env.partition}:iam::${env.accountId}:root` },
+                Action: "kms:*",
+                Resource: "*",
+              },
+              {
+                Sid: "AllowThisAccountsAlarmsToEncrypt",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: "*",
+                Condition: fromThisAccountsAlarms,
+              },
+            ]),
+          },
+          { parent: this },
+        );
+        this.kmsKeyArn = this.key.arn;
+      } else {
+        if (kmsMasterKeyId === AWS_MANAGED_SNS_KEY) {
+          pulumi.log.warn(
+            `AlertTopic "${name}": CloudWatch alarms cannot publish to a topic encrypted with ${AWS_MANAGED_SNS_KEY}; ` +
+              "alarm notifications will be dropped. Omit kmsMasterKeyId to get a key that allows them.",
+            this,
+          );
+        }
+        this.kmsKeyArn = aws.kms.getKeyOutput({ keyId: kmsMasterKeyId }, { parent: this }).arn;
+      }
+
+      this.topic = new aws.sns.Topic(
+        name,
+        {
+          ...(topicName === undefined ? {} : { name: topicName }),
+          kmsMasterKeyId: this.key ? this.key.arn : kmsMasterKeyId,
+        },
+        { parent: this },
+      );
+      this.topicArn = this.topic.arn;
+
+      const topicArn = this.topic.arn;
+      this.publishers = new Contributions<string>(`AlertTopic "${name}" publishers`);
+      new aws.sns.TopicPolicy(
+        `${name}-policy`,
+        {
+          arn: topicArn,
+          policy: this.publishers.all.apply((roleArns) =>
+            policyDocument(AlertTopic.policyStatements({ topicArn, fromThisAccountsAlarms, roleArns, restrictPublishers })),
+          ),
+        },
+        { parent: this },
+      );
+    }
+
+    for (const address of emailAddresses) {
+      new aws.sns.TopicSubscription(
+        `${name}-email-${address}`,
+        { topic: this.topicArn, protocol: "email", endpoint: address },
+        { parent: this },
+      );
+    }
+    for (const subscription of subscriptions) {
+      new aws.sns.TopicSubscription(
+        `${name}-${subscription.name}`,
+        {
+          topic: this.topicArn,
+          protocol: subscription.protocol,
+          endpoint: subscription.endpoint,
+          ...(subscription.protocol === "sqs" && subscription.rawMessageDelivery !== undefined
+            ? { rawMessageDelivery: subscription.rawMessageDelivery }
+            : {}),
+        },
+        { parent: this },
+      );
+    }
+
+    this.registerOutputs({ topicArn: this.topicArn, kmsKeyArn: this.kmsKeyArn, topic: this.topic, key: this.key });
+  }
+
+  /**
+   * The identity-policy statements a role needs to publish to this topic: `sns:Publish` on it and, when the topic
+   * uses a customer managed key, `kms:GenerateDataKey` and `kms:Decrypt` on that key.
+   */
+  publishStatements(): pulumi.Output<PolicyStatement[]> {
+    return pulumi.all([this.topicArn, this.kmsKeyArn]).apply(([topicArn, keyArn]): PolicyStatement[] => [
+      { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
+      ...(keyArn === undefined
+        ? []
+        : [{ Sid: "EncryptAlerts", Effect: "Allow" as const, Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn }]),
+    ]);
+  }
+
+  /**
+   * Names a role in the topic policy as an allowed publisher. Call it while constructing resources; for an adopted
+   * topic it does nothing (its policy is not managed here).
+   */
+  allowPublisher(roleArn: pulumi.Input<string>): void {
+    this.publishers?.add(roleArn);
+  }
+
+  /** The topic policy statements, exposed for tests and for users who manage an adopted topic's policy. */
+  static policyStatements(p: {
+    topicArn: pulumi.Input<string>;
+    fromThisAccountsAlarms: pulumi.Input<Record<string, unknown>>;
+    roleArns: string[];
+    restrictPublishers: boolean;
+  }): PolicyStatement[] {
+    const statements: PolicyStatement[] = [
+      {
+        Sid: "AllowThisAccountsAlarms",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: p.topicArn,
+        Condition: p.fromThisAccountsAlarms,
+      },
+    ];
+    if (p.roleArns.length > 0) {
+      statements.push({
+        Sid: "AllowProjectFunctions",
+        Effect: "Allow",
+        Principal: { AWS: p.roleArns },
+        Action: "sns:Publish",
+        Resource: p.topicArn,
+      });
+    }
+    if (p.restrictPublishers) {
+      statements.push({
+        Sid: "DenyOtherPublishers",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sns:Publish",
+        Resource: p.topicArn,
+        Condition: {
+          // Service principals (CloudWatch) carry no principal ARN; they are limited by the allow statement above.
+          Bool: { "aws:PrincipalIsAWSService": "false" },
+          ...(p.roleArns.length > 0 ? { ArnNotEquals: { "aws:PrincipalArn": p.roleArns } } : {}),
+        },
+      });
+    }
+    statements.push({
+      Sid: "DenyInsecureTransport",
+      Effect: "Deny",
+      Principal: "*",
+      Action: TOPIC_ACTIONS,
+      Resource: p.topicArn,
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+    return statements;
+  }
+
+  /** Checks the arguments; throws one error naming every bad argument and the value received. */
+  static validateArgs(name: string, args: AlertTopicArgs): void {
+    const checker = new ArgChecker(`AlertTopic "${name}"`);
+    const given = args as Record<string, unknown>;
+    const adopting = args.existingTopicArn !== undefined;
+    if (adopting) {
+      const createOnly = (["kmsMasterKeyId", "restrictPublishers", "topicName"] as const).filter(
+        (key) => given[key] !== undefined,
+      );
+      if (createOnly.length > 0) {
+        checker.fail(`existingTopicArn adopts a topic and cannot be combined with ${createOnly.join(", ")}`);
+      }
+      checker.check("existingTopicArn", args.existingTopicArn, (v: string) => /^arn:aws[\w-]*:sns:/.test(v), "an SNS topic ARN");
+    } else if (given.existingTopicKmsKeyArn !== undefined) {
+      checker.fail("existingTopicKmsKeyArn applies only together with existingTopicArn");
+    }
+    (args.emailAddresses ?? []).forEach((address, i) =>
+      checker.check(`emailAddresses[${i}]`, address, isEmailAddress, "an email address"),
+    );
+    const seen = new Set<string>();
+    (args.subscriptions ?? []).forEach((subscription, i) => {
+      checker.check(`subscriptions[${i}].name`, subscription.name, isNonEmptyString, "a non-empty stable key");
+      if (seen.has(subscription.name)) {
+        checker.fail(`subscriptions[${i}].name ${JSON.stringify(subscription.name)} is used twice`);
+      }
+      seen.add(subscription.name);
+      const protocol: string = subscription.protocol;
+      if (!["https", "sqs", "lambda"].includes(protocol)) {
+        checker.fail(`subscriptions[${i}].protocol must be https, sqs or lambda, got ${JSON.stringify(protocol)}`);
+      } else if (subscription.protocol === "https") {
+        checker.check(`subscriptions[${i}].endpoint`, subscription.endpoint, (v: string) => /^https:\/\/\S+$/.test(v), "an https:// URL");
+      } else {
+        const service = subscription.protocol;
+        checker.check(`subscriptions[${i}].endpoint`, subscription.endpoint, (v: string) => new RegExp(`^arn:aws[\\w-]*:${service}:`).test(v), `an ${service} ARN`);
+      }
+    });
+    checker.done();
+  }
+}

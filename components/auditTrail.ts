@@ -1,0 +1,332 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { Contributions } from "./contributions";
+import { awsEnvironment, denyInsecureTransport, policyDocument, serviceTrustPolicy } from "./policy";
+import { ArgChecker, isLogRetention, isNonEmptyString } from "./validation";
+
+/** One condition of an advanced event selector, as in CloudTrail's `AdvancedFieldSelector`. */
+export interface FieldSelector {
+  field: string;
+  equals?: string[];
+  startsWith?: string[];
+  endsWith?: string[];
+  notEquals?: string[];
+  notStartsWith?: string[];
+  notEndsWith?: string[];
+}
+
+/**
+ * A CloudTrail advanced event selector: which data events a trail logs.
+ * See https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html
+ */
+export interface AdvancedEventSelector {
+  name: string;
+  fieldSelectors: FieldSelector[];
+}
+
+/** CloudTrail's quota on the values of all conditions across a trail's advanced event selectors. */
+export const MAX_SELECTOR_VALUES = 500;
+
+/** Creates a trail with its bucket, log group and delivery role. */
+export interface AuditTrailCreateArgs {
+  existingLogGroupName?: never;
+  /**
+   * Name of the trail (3-128 letters, digits, `.`, `_` or `-`). The bucket policy and delivery role refer to the
+   * trail by ARN before it exists, so the name is fixed rather than auto-generated.
+   * @default - `${project}-${stack}-${name}`
+   */
+  trailName?: string;
+  /**
+   * Days CloudWatch Logs keeps the trail's events. The S3 copy is kept until you delete it.
+   * See https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+   * @default 365
+   */
+  logRetentionInDays?: number;
+  /**
+   * KMS key ARN for the log group. Its key policy must allow `logs.<region>.amazonaws.com`.
+   * @default - CloudWatch Logs' own encryption at rest
+   */
+  logGroupKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * KMS key ARN for the log files in S3 (SSE-KMS). Its key policy must allow CloudTrail to use it.
+   * See https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+   * @default - SSE-S3 (AES-256), CloudTrail's default
+   */
+  bucketKmsKeyArn?: pulumi.Input<string>;
+}
+
+/**
+ * Adopts an existing trail (for example the organisation trail) through the CloudWatch Logs group it delivers to.
+ * Nothing is created; data events other components need are reported as warnings to configure on that trail.
+ */
+export interface AuditTrailAdoptArgs {
+  /** Name of the CloudWatch Logs group the existing trail delivers to. It must exist: preview looks it up. */
+  existingLogGroupName: pulumi.Input<string>;
+  trailName?: never;
+  logRetentionInDays?: never;
+  logGroupKmsKeyArn?: never;
+  bucketKmsKeyArn?: never;
+}
+
+/** Create a trail, or adopt one by its log group: never both. */
+export type AuditTrailArgs = AuditTrailCreateArgs | AuditTrailAdoptArgs;
+
+/**
+ * The CloudTrail trail alerts are computed from, and the CloudWatch Logs group it delivers to.
+ *
+ * Created: a multi-region trail with log file validation and global service events; an S3 bucket with public
+ * access blocked, default encryption, ACLs disabled, versioning and a TLS-only policy that lets CloudTrail write
+ * only under `AWSLogs/<account>/` and only for this trail; a log group with retention; and a delivery role limited
+ * to `logs:CreateLogStream` and `logs:PutLogEvents` on that group. Adopted: nothing is created.
+ */
+export class AuditTrail extends pulumi.ComponentResource {
+  /** Name of the CloudWatch Logs group that receives the trail's events. */
+  readonly logGroupName: pulumi.Output<string>;
+  /** ARN of that log group (without the `:*` suffix). */
+  readonly logGroupArn: pulumi.Output<string>;
+  /** ARN of the created trail; undefined when a trail was adopted. */
+  readonly trailArn?: pulumi.Output<string>;
+  /** Name of the created log bucket; undefined when a trail was adopted. */
+  readonly bucketName?: pulumi.Output<string>;
+  /** Data-event selectors other components asked for (applied to a created trail, reported for an adopted one). */
+  readonly dataEventSelectors: pulumi.Output<AdvancedEventSelector[]>;
+  /** True when an existing trail was adopted. */
+  readonly adopted: boolean;
+
+  private readonly selectors: Contributions<AdvancedEventSelector>;
+  // The management-events selector every created trail has holds one value.
+  private selectorValues = 1;
+
+  constructor(name: string, args: AuditTrailArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
+    super("cloudtrail-alerts:index:AuditTrail", name, {}, opts);
+    AuditTrail.validateArgs(name, args);
+    this.selectors = new Contributions<AdvancedEventSelector>(`AuditTrail "${name}" data event selectors`);
+    this.dataEventSelectors = this.selectors.all;
+    this.adopted = args.existingLogGroupName !== undefined;
+
+    if (args.existingLogGroupName !== undefined) {
+      const existing = aws.cloudwatch.getLogGroupOutput({ name: args.existingLogGroupName }, { parent: this });
+      this.logGroupName = existing.name;
+      this.logGroupArn = existing.arn;
+      this.dataEventSelectors.apply((selectors) => {
+        if (selectors.length > 0) {
+          pulumi.log.warn(
+            `AuditTrail "${name}" adopts an existing trail, which this stack does not modify. For the alerts to see ` +
+              `the data events they need, add these advanced event selectors to the trail that delivers to that log ` +
+              `group: ${JSON.stringify(selectors)}`,
+            this,
+          );
+        }
+      });
+    } else {
+      const created = this.createTrail(name, args);
+      this.logGroupName = created.logGroupName;
+      this.logGroupArn = created.logGroupArn;
+      this.trailArn = created.trailArn;
+      this.bucketName = created.bucketName;
+    }
+
+    this.registerOutputs({
+      logGroupName: this.logGroupName,
+      logGroupArn: this.logGroupArn,
+      trailArn: this.trailArn,
+      bucketName: this.bucketName,
+      dataEventSelectors: this.dataEventSelectors,
+      adopted: this.adopted,
+    });
+  }
+
+  /**
+   * Asks the trail to log the data events described by `selectors` (for example S3 `GetObject` on watched objects).
+   * Call it while constructing resources. A created trail logs them; for an adopted trail they are reported.
+   */
+  addDataEventSelectors(selectors: AdvancedEventSelector[]): void {
+    for (const selector of selectors) {
+      const categories = selector.fieldSelectors.find((f) => f.field === "eventCategory")?.equals ?? [];
+      if (categories.length !== 1 || categories[0] !== "Data") {
+        throw new Error(`AuditTrail: selector ${JSON.stringify(selector.name)} must have eventCategory equal to ["Data"]`);
+      }
+      this.selectorValues += countValues(selector);
+      if (this.selectorValues > MAX_SELECTOR_VALUES) {
+        throw new Error(
+          `AuditTrail: the data event selectors would hold ${this.selectorValues} condition values; CloudTrail allows ` +
+            `${MAX_SELECTOR_VALUES} per trail. Watch key prefixes instead of many single keys.`,
+        );
+      }
+      this.selectors.add(selector);
+    }
+  }
+
+  private createTrail(name: string, args: AuditTrailCreateArgs) {
+    const { logRetentionInDays = 365, logGroupKmsKeyArn, bucketKmsKeyArn } = args;
+    const trailName = args.trailName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
+    const env = awsEnvironment(this);
+    // The trail's ARN is needed by the bucket policy and the role's trust policy before the trail exists (the trail
+    // waits for both), so it is composed from its fixed name, as AWS's own examples do.
+    const trailArn = pulumi.interpolate`arn:${env.partition}:cloudtrail:${env.region}:${env.accountId}:trail/${trailName}`;
+    const child = { parent: this };
+
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, {}, child);
+    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+      `${name}-bucket-public-access`,
+      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      child,
+    );
+    // ACLs disabled: the bucket owner owns every object, so no ACL can grant access to anyone else.
+    new aws.s3.BucketOwnershipControls(
+      `${name}-bucket-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      child,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-bucket-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault:
+              bucketKmsKeyArn === undefined
+                ? { sseAlgorithm: "AES256" }
+                : { sseAlgorithm: "aws:kms", kmsMasterKeyId: bucketKmsKeyArn },
+            bucketKeyEnabled: bucketKmsKeyArn !== undefined,
+          },
+        ],
+      },
+      child,
+    );
+    // Versioning keeps overwritten or deleted log files recoverable (log file validation detects the change).
+    new aws.s3.BucketVersioning(`${name}-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+    const bucketPolicy = new aws.s3.BucketPolicy(
+      `${name}-bucket-policy`,
+      {
+        bucket: bucket.id,
+        policy: policyDocument([
+          {
+            Sid: "AWSCloudTrailAclCheck",
+            Effect: "Allow",
+            Principal: { Service: "cloudtrail.amazonaws.com" },
+            Action: "s3:GetBucketAcl",
+            Resource: bucket.arn,
+            Condition: { StringEquals: { "aws:SourceArn": trailArn } },
+          },
+          {
+            Sid: "AWSCloudTrailWrite",
+            Effect: "Allow",
+            Principal: { Service: "cloudtrail.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/${env.accountId}/*`,
+            Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
+          },
+          denyInsecureTransport("s3", [bucket.arn, pulumi.interpolate`${bucket.arn}/*`]),
+        ]),
+      },
+      // S3 rejects a bucket policy while the public access block is being written; order them.
+      { parent: this, dependsOn: [publicAccessBlock] },
+    );
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      {
+        name: `/aws/cloudtrail/${trailName}`,
+        retentionInDays: logRetentionInDays,
+        ...(logGroupKmsKeyArn === undefined ? {} : { kmsKeyId: logGroupKmsKeyArn }),
+      },
+      child,
+    );
+    const deliveryRole = new aws.iam.Role(
+      `${name}-delivery-role`,
+      {
+        description: `Lets CloudTrail trail ${trailName} deliver events to CloudWatch Logs`,
+        // Only CloudTrail acting for this trail may assume the role (confused-deputy protection).
+        assumeRolePolicy: serviceTrustPolicy("cloudtrail.amazonaws.com", { StringEquals: { "aws:SourceArn": trailArn } }),
+      },
+      child,
+    );
+    const deliveryPolicy = new aws.iam.RolePolicy(
+      `${name}-delivery-policy`,
+      {
+        role: deliveryRole.id,
+        policy: policyDocument([
+          {
+            Sid: "DeliverTrailEvents",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*`,
+          },
+        ]),
+      },
+      child,
+    );
+
+    const managementEvents: AdvancedEventSelector = {
+      name: "Management events",
+      fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }],
+    };
+    const trail = new aws.cloudtrail.Trail(
+      name,
+      {
+        name: trailName,
+        s3BucketName: bucket.id,
+        isMultiRegionTrail: true,
+        includeGlobalServiceEvents: true,
+        enableLogFileValidation: true,
+        cloudWatchLogsGroupArn: pulumi.interpolate`${logGroup.arn}:*`,
+        cloudWatchLogsRoleArn: deliveryRole.arn,
+        advancedEventSelectors: this.dataEventSelectors.apply((selectors) =>
+          [managementEvents, ...selectors].map(toTrailSelector),
+        ),
+      },
+      // CloudTrail tests bucket access and the delivery role when the trail is created.
+      { parent: this, dependsOn: [bucketPolicy, deliveryPolicy] },
+    );
+
+    return { logGroupName: logGroup.name, logGroupArn: logGroup.arn, trailArn: trail.arn, bucketName: bucket.id };
+  }
+
+  /** Checks the arguments; throws one error naming every bad argument and the value received. */
+  static validateArgs(name: string, args: AuditTrailArgs): void {
+    const checker = new ArgChecker(`AuditTrail "${name}"`);
+    const given = args as Record<string, unknown>;
+    if (args.existingLogGroupName !== undefined) {
+      const createOnly = (["trailName", "logRetentionInDays", "logGroupKmsKeyArn", "bucketKmsKeyArn"] as const).filter(
+        (key) => given[key] !== undefined,
+      );
+      if (createOnly.length > 0) {
+        checker.fail(`existingLogGroupName adopts a trail and cannot be combined with ${createOnly.join(", ")}`);
+      }
+      checker.check("existingLogGroupName", args.existingLogGroupName, isNonEmptyString, "a log group name");
+    }
+    checker
+      .check("trailName", args.trailName, (v: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/.test(v), "3-128 letters, digits, '.', '_' or '-', starting with a letter or digit")
+      .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)")
+      .done();
+  }
+}
+
+function countValues(selector: AdvancedEventSelector): number {
+  return selector.fieldSelectors.reduce(
+    (sum, f) =>
+      sum +
+      [f.equals, f.startsWith, f.endsWith, f.notEquals, f.notStartsWith, f.notEndsWith].reduce(
+        (n, values) => n + (values?.length ?? 0),
+        0,
+      ),
+    0,
+  );
+}
+
+function toTrailSelector(selector: AdvancedEventSelector): aws.types.input.cloudtrail.TrailAdvancedEventSelector {
+  return {
+    name: selector.name,
+    fieldSelectors: selector.fieldSelectors.map((f) => ({
+      field: f.field,
+      ...(f.equals ? { equals: f.equals } : {}),
+      ...(f.startsWith ? { startsWiths: f.startsWith } : {}),
+      ...(f.endsWith ? { endsWiths: f.endsWith } : {}),
+      ...(f.notEquals ? { notEquals: f.notEquals } : {}),
+      ...(f.notStartsWith ? { notStartsWiths: f.notStartsWith } : {}),
+      ...(f.notEndsWith ? { notEndsWiths: f.notEndsWith } : {}),
+    })),
+  };
+}

@@ -1,0 +1,7 @@
+export * from "./alertTopic";
+export * from "./auditTrail";
+export * from "./bucketCreationAlarm";
+export * from "./contributions";
+export * from "./policy";
+export * from "./secureCallbackFunction";
+export * from "./validation";

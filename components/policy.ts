@@ -1,0 +1,60 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One IAM policy statement; values may be Outputs (ARNs of resources created in the same program). */
+export type PolicyStatement = aws.iam.PolicyStatement;
+
+/** Serializes statements into an IAM policy document (JSON), resolving every Output they contain. */
+export function policyDocument(statements: pulumi.Input<pulumi.Input<PolicyStatement>[]>): pulumi.Output<string> {
+  return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** A trust policy that lets one AWS service assume a role, optionally only on behalf of the given source. */
+export function serviceTrustPolicy(
+  service: string,
+  condition?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>>>,
+): pulumi.Output<string> {
+  return policyDocument([
+    {
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+      ...(condition === undefined ? {} : { Condition: condition }),
+    },
+  ]);
+}
+
+/**
+ * A statement that denies every request made without TLS. A Deny can only take access away, so its
+ * wildcard action is the narrowest safe form: it must cover every action the resource accepts.
+ */
+export function denyInsecureTransport(
+  servicePrefix: string,
+  resources: pulumi.Input<pulumi.Input<string>[]>,
+): PolicyStatement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: `${servicePrefix}:*`,
+    Resource: resources,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/** The account, region and partition a component's resources are created in, looked up once. */
+export interface AwsEnvironment {
+  accountId: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+  partition: pulumi.Output<string>;
+}
+
+/** Looks up the account, region and partition of the provider that `parent` uses. */
+export function awsEnvironment(parent: pulumi.Resource): AwsEnvironment {
+  const opts = { parent };
+  return {
+    accountId: aws.getCallerIdentityOutput({}, opts).accountId,
+    region: aws.getRegionOutput({}, opts).region,
+    partition: aws.getPartitionOutput({}, opts).partition,
+  };
+}

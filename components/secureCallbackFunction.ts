@@ -1,0 +1,264 @@
+import * as fs from "fs";
+import * as path from "path";
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AlertTopic } from "./alertTopic";
+import { policyDocument, PolicyStatement, serviceTrustPolicy } from "./policy";
+import { ArgChecker, isLogRetention, isNonEmptyString, wholeNumberIn } from "./validation";
+
+/** Node.js runtimes that bundle AWS SDK v3, which the archives rely on instead of carrying it. */
+export const SUPPORTED_RUNTIMES = ["nodejs22.x", "nodejs24.x"] as const;
+export type SupportedRuntime = (typeof SUPPORTED_RUNTIMES)[number];
+
+/** Environment variables Lambda sets itself; a function may not define them. */
+const RESERVED_ENVIRONMENT = /^(AWS_|LAMBDA_|_HANDLER$|_X_AMZN_TRACE_ID$|TZ$)/;
+
+export interface SecureCallbackFunctionArgs<E, R> {
+  /**
+   * Runs once per cold start and returns the handler. Keep it a thin shell: capture a factory imported from
+   * `functions/`, build SDK clients, read settings from environment variables. Pulumi serializes this closure
+   * into the deployment archive; it must not capture secrets or call `Output.get()`.
+   */
+  callbackFactory: aws.lambda.CallbackFactory<E, R>;
+  /** What the function does; shown in the console and in its alarm descriptions. */
+  description: string;
+  /**
+   * Exactly the IAM statements the handler's code needs. Writing to its own log group and to its dead-letter queue
+   * are added here, and publishing to the alert topic when `publishesAlerts` is set.
+   */
+  statements: pulumi.Input<pulumi.Input<PolicyStatement>[]>;
+  /** Topic for the function's `Errors` and dead-letter alarms (and its alerts, with `publishesAlerts`). */
+  alertTopic: AlertTopic;
+  /**
+   * Grants `sns:Publish` on the alert topic (and its key), registers the role in the topic policy and sets
+   * `ALERT_TOPIC_ARN`.
+   * @default false
+   */
+  publishesAlerts?: boolean;
+  /** Environment variables: everything the handler reads at run time. @default - none besides ALERT_TOPIC_ARN */
+  environment?: Record<string, pulumi.Input<string>>;
+  /** @default "nodejs22.x" */
+  runtime?: SupportedRuntime;
+  /** @default 256 */
+  memorySizeInMb?: number;
+  /** @default 60 */
+  timeoutInSeconds?: number;
+  /** Days the function's own log group keeps its logs. @default 30 */
+  logRetentionInDays?: number;
+  /**
+   * Retries of a failed asynchronous invocation (0-2); events that still fail go to the dead-letter queue.
+   * See https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+   * @default 2
+   */
+  maximumRetryAttempts?: number;
+  /** Oldest age (60-21600 s) at which an asynchronous event is still processed. @default 21600 */
+  maximumEventAgeInSeconds?: number;
+  /**
+   * npm packages the handler `require`s that the runtime does not provide (for example `croner`). Only these go into
+   * the archive; every other dependency of the program is left out, and so is AWS SDK v3, which the runtime bundles.
+   * @default - none
+   */
+  bundledPackages?: string[];
+}
+
+/**
+ * `aws.lambda.CallbackFunction` with this project's defaults: its own least-privilege role (never the broad default
+ * role), an explicit runtime on arm64, JSON logs in its own log group with retention, retries of asynchronous
+ * invocations with failures kept in an encrypted dead-letter queue, and alarms on errors and on dead letters.
+ */
+export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
+  readonly function: aws.lambda.CallbackFunction<E, R>;
+  readonly role: aws.iam.Role;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly errorsAlarm: aws.cloudwatch.MetricAlarm;
+  readonly deadLettersAlarm: aws.cloudwatch.MetricAlarm;
+  readonly functionName: pulumi.Output<string>;
+  readonly functionArn: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: SecureCallbackFunctionArgs<E, R>, opts: pulumi.ComponentResourceOptions = {}) {
+    super("cloudtrail-alerts:lambda:SecureCallbackFunction", name, {}, opts);
+    SecureCallbackFunction.validateArgs(name, args);
+    const {
+      callbackFactory,
+      description,
+      statements,
+      alertTopic,
+      publishesAlerts = false,
+      environment = {},
+      runtime = "nodejs22.x",
+      memorySizeInMb = 256,
+      timeoutInSeconds = 60,
+      logRetentionInDays = 30,
+      maximumRetryAttempts = 2,
+      maximumEventAgeInSeconds = 21600,
+      bundledPackages = [],
+    } = args;
+    const child = { parent: this };
+
+    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: logRetentionInDays }, child);
+    // Encrypted with SQS-managed keys, which needs no KMS permission from the function; 14 days is SQS's maximum.
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dead-letters`,
+      { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 },
+      child,
+    );
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      { description: `Execution role of ${name}: ${description}`.slice(0, 1000), assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com") },
+      child,
+    );
+    const ownStatements: pulumi.Input<PolicyStatement>[] = [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: pulumi.interpolate`${this.logGroup.arn}:log-stream:*`,
+      },
+      { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.deadLetterQueue.arn },
+    ];
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([ownStatements, publishesAlerts ? alertTopic.publishStatements() : [], statements])
+          .apply(([own, publish, code]) => policyDocument([...own, ...publish, ...code])),
+      },
+      child,
+    );
+    if (publishesAlerts) {
+      alertTopic.allowPublisher(this.role.arn);
+    }
+
+    this.function = new aws.lambda.CallbackFunction<E, R>(
+      name,
+      {
+        description,
+        callbackFactory,
+        role: this.role,
+        runtime,
+        architectures: ["arm64"],
+        memorySize: memorySizeInMb,
+        timeout: timeoutInSeconds,
+        environment: {
+          variables: { ...environment, ...(publishesAlerts ? { ALERT_TOPIC_ARN: alertTopic.topicArn } : {}) },
+        },
+        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+        codePathOptions: archiveContents(bundledPackages),
+      },
+      // Its first invocation must find the role's permissions in place.
+      { parent: this, dependsOn: [rolePolicy] },
+    );
+    this.functionName = this.function.name;
+    this.functionArn = this.function.arn;
+    this.roleArn = this.role.arn;
+
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-async`,
+      {
+        functionName: this.function.name,
+        maximumRetryAttempts,
+        maximumEventAgeInSeconds,
+        destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+      },
+      child,
+    );
+
+    this.errorsAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-errors`,
+      {
+        alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: this.function.name },
+        statistic: "Sum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [alertTopic.topicArn],
+      },
+      child,
+    );
+    this.deadLettersAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-dead-letters`,
+      {
+        alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: this.deadLetterQueue.name },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [alertTopic.topicArn],
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      function: this.function,
+      role: this.role,
+      logGroup: this.logGroup,
+      deadLetterQueue: this.deadLetterQueue,
+      errorsAlarm: this.errorsAlarm,
+      deadLettersAlarm: this.deadLettersAlarm,
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      roleArn: this.roleArn,
+    });
+  }
+
+  /** Checks the arguments; throws one error naming every bad argument and the value received. */
+  static validateArgs<E, R>(name: string, args: SecureCallbackFunctionArgs<E, R>): void {
+    const checker = new ArgChecker(`SecureCallbackFunction "${name}"`);
+    checker
+      .check("description", args.description, isNonEmptyString, "a non-empty description")
+      .check("runtime", args.runtime, (v: string) => (SUPPORTED_RUNTIMES as readonly string[]).includes(v), `one of ${SUPPORTED_RUNTIMES.join(", ")}`)
+      .check("memorySizeInMb", args.memorySizeInMb, wholeNumberIn(128, 10240), "a whole number from 128 to 10240")
+      .check("timeoutInSeconds", args.timeoutInSeconds, wholeNumberIn(1, 900), "a whole number from 1 to 900")
+      .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods")
+      .check("maximumRetryAttempts", args.maximumRetryAttempts, wholeNumberIn(0, 2), "0, 1 or 2")
+      .check("maximumEventAgeInSeconds", args.maximumEventAgeInSeconds, wholeNumberIn(60, 21600), "a whole number from 60 to 21600");
+    for (const variable of Object.keys(args.environment ?? {})) {
+      checker.check(`environment key`, variable, (v: string) => /^[A-Za-z][A-Za-z0-9_]*$/.test(v) && !RESERVED_ENVIRONMENT.test(v), "a variable name that Lambda does not reserve");
+    }
+    if (args.publishesAlerts && args.environment?.ALERT_TOPIC_ARN !== undefined) {
+      checker.fail("environment.ALERT_TOPIC_ARN is set by publishesAlerts; do not set it yourself");
+    }
+    checker.done();
+  }
+}
+
+/**
+ * What goes into a function archive besides the serialized handler: only `bundledPackages` (and what they depend
+ * on). Pulumi would otherwise copy every `dependencies` entry of the program's package.json, AWS SDK v3 included,
+ * which the Node.js runtime already provides.
+ */
+export function archiveContents(bundledPackages: string[], startDirectory = process.cwd()): pulumi.runtime.CodePathOptions {
+  const programDependencies = Object.keys(readProgramPackageJson(startDirectory).dependencies ?? {});
+  return {
+    extraIncludePackages: [...bundledPackages],
+    extraExcludePackages: programDependencies.filter((dependency) => !bundledPackages.includes(dependency)),
+  };
+}
+
+/** The package.json Pulumi's archive builder reads: the first one found from the working directory upwards. */
+function readProgramPackageJson(startDirectory: string): { dependencies?: Record<string, string> } {
+  for (let dir = path.resolve(startDirectory); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "package.json");
+    if (fs.existsSync(candidate)) {
+      return JSON.parse(fs.readFileSync(candidate, "utf8")) as { dependencies?: Record<string, string> };
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(`no package.json found from ${startDirectory} upwards; Pulumi programs need one`);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Decodes what a handler receives (a CloudWatch Logs subscription batch or an EventBridge event) into validated
+ * CloudTrail records, at the edge. Nothing here throws on bad input: every payload or record that cannot be used is
+ * returned with its reason, so the handler can log and count it and still process the good records of the batch.
+ */
+import { gunzipSync } from "zlib";
+
+/** See runtime.ts: serialize this module into Lambda archives by value. */
+export const deploymentOnlyModule = true;
+
+/** The identity that made a CloudTrail-recorded call. */
+export interface UserIdentity {
+  type: string;
+  principalId?: string;
+  arn?: string;
+  accountId?: string;
+  accessKeyId?: string;
+  userName?: string;
+  invokedBy?: string;
+  sessionContext?: {
+    sessionIssuer?: { type?: string; principalId?: string; arn?: string; accountId?: string; userName?: string };
+    attributes?: { creationDate?: string; mfaAuthenticated?: string };
+    sourceIdentity?: string;
+  };
+  onBehalfOf?: { userId?: string; identityStoreArn?: string };
+  [field: string]: unknown;
+}
+
+/** One CloudTrail event record, as in log files, CloudWatch Logs and EventBridge's `detail`. */
+export interface CloudTrailRecord {
+  eventVersion?: string;
+  userIdentity: UserIdentity;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress?: string;
+  userAgent?: string;
+  requestParameters?: Record<string, unknown> | null;
+  responseElements?: Record<string, unknown> | null;
+  additionalEventData?: Record<string, unknown> | null;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID?: string;
+  eventID: string;
+  readOnly?: boolean;
+  resources?: Array<{ ARN?: string; accountId?: string; type?: string }>;
+  eventType?: string;
+  managementEvent?: boolean;
+  recipientAccountId?: string;
+  eventCategory?: string;
+  [field: string]: unknown;
+}
+
+/** Where a payload came from. */
+export type PayloadSource = "logs" | "eventbridge" | "unknown";
+
+/** A payload or record that could not be used, and why. */
+export interface RejectedInput {
+  source: PayloadSource;
+  reason: string;
+  /** CloudWatch Logs event ID or EventBridge event ID, when known. */
+  id?: string;
+}
+
+/** What one invocation's payload holds. */
+export interface DecodedPayload {
+  source: PayloadSource;
+  /** True for a CloudWatch Logs `CONTROL_MESSAGE` (a health check with nothing to process). */
+  control: boolean;
+  records: CloudTrailRecord[];
+  rejected: RejectedInput[];
+}
+
+/** EventBridge detail types that carry a CloudTrail record. */
+export const CLOUDTRAIL_DETAIL_TYPES: readonly string[] = [
+  "AWS API Call via CloudTrail",
+  "AWS Console Signin via CloudTrail",
+  "AWS Console Action via CloudTrail",
+  "AWS Service Event via CloudTrail",
+];
+
+// CloudTrail writes eventTime as UTC with second precision (e.g. 2023-04-25T09:47:10Z).
+const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks that `value` is a usable CloudTrail record; returns the reason when it is not.
+ * Optional fields (`userName`, `sourceIPAddress`, `requestParameters`, ...) may be missing or null.
+ */
+export function cloudTrailRecordProblem(value: unknown): string | undefined {
+  if (!isObject(value)) {
+    return `record is ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}, not an object`;
+  }
+  for (const field of ["eventID", "eventName", "eventSource", "awsRegion"] as const) {
+    if (typeof value[field] !== "string" || value[field] === "") {
+      return `record has no ${field}`;
+    }
+  }
+  if (typeof value.eventTime !== "string" || !EVENT_TIME.test(value.eventTime) || Number.isNaN(Date.parse(value.eventTime))) {
+    return `eventTime ${JSON.stringify(value.eventTime)} is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z`;
+  }
+  if (!isObject(value.userIdentity) || typeof value.userIdentity.type !== "string") {
+    return "record has no userIdentity with a type";
+  }
+  for (const field of ["requestParameters", "responseElements", "additionalEventData"] as const) {
+    if (value[field] !== undefined && value[field] !== null && !isObject(value[field])) {
+      return `${field} is neither an object nor null`;
+    }
+  }
+  if (value.resources !== undefined && !Array.isArray(value.resources)) {
+    return "resources is not a list";
+  }
+  return undefined;
+}
+
+function decodeSubscription(data: unknown): DecodedPayload {
+  const payload: DecodedPayload = { source: "logs", control: false, records: [], rejected: [] };
+  const reject = (reason: string, id?: string) => payload.rejected.push({ source: "logs", reason, ...(id === undefined ? {} : { id }) });
+  if (typeof data !== "string" || data.length % 4 !== 0 || !BASE64.test(data)) {
+    reject("awslogs.data is not base64");
+    return payload;
+  }
+  let text: string;
+  try {
+    // fatal: corrupt UTF-8 is rejected rather than turned into replacement characters.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(gunzipSync(Buffer.from(data, "base64")));
+  } catch (error) {
+    reject(`awslogs.data is not gzip of UTF-8 text: ${(error as Error).message}`);
+    return payload;
+  }
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch (error) {
+    reject(`awslogs.data does not hold JSON: ${(error as Error).message}`);
+    return payload;
+  }
+  if (!isObject(message)) {
+    reject("awslogs.data does not hold a JSON object");
+    return payload;
+  }
+  if (message.messageType === "CONTROL_MESSAGE") {
+    payload.control = true;
+    return payload;
+  }
+  if (message.messageType !== "DATA_MESSAGE") {
+    reject(`messageType ${JSON.stringify(message.messageType)} is neither DATA_MESSAGE nor CONTROL_MESSAGE`);
+    return payload;
+  }
+  if (!Array.isArray(message.logEvents)) {
+    reject("logEvents is not a list");
+    return payload;
+  }
+  for (const logEvent of message.logEvents as unknown[]) {
+    const id = isObject(logEvent) && typeof logEvent.id === "string" ? logEvent.id : undefined;
+    if (!isObject(logEvent) || typeof logEvent.message !== "string") {
+      reject("log event has no message", id);
+      continue;
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(logEvent.message);
+    } catch (error) {
+      reject(`log event message is not JSON: ${(error as Error).message}`, id);
+      continue;
+    }
+    const problem = cloudTrailRecordProblem(record);
+    if (problem === undefined) {
+      payload.records.push(record as CloudTrailRecord);
+    } else {
+      reject(problem, id);
+    }
+  }
+  return payload;
+}
+
+function decodeEventBridge(event: Record<string, unknown>): DecodedPayload {
+  const id = typeof event.id === "string" ? event.id : undefined;
+  const payload: DecodedPayload = { source: "eventbridge", control: false, records: [], rejected: [] };
+  const detailType = event["detail-type"];
+  if (typeof detailType !== "string" || !CLOUDTRAIL_DETAIL_TYPES.includes(detailType)) {
+    payload.rejected.push({ source: "eventbridge", reason: `detail-type ${JSON.stringify(detailType)} does not carry a CloudTrail record`, ...(id ? { id } : {}) });
+    return payload;
+  }
+  const problem = cloudTrailRecordProblem(event.detail);
+  if (problem === undefined) {
+    payload.records.push(event.detail as CloudTrailRecord);
+  } else {
+    payload.rejected.push({ source: "eventbridge", reason: problem, ...(id ? { id } : {}) });
+  }
+  return payload;
+}
+
+/**
+ * Decodes one invocation payload: a CloudWatch Logs subscription batch (`{"awslogs":{"data":...}}`, base64 of gzip
+ * of JSON, decoded as UTF-8) or an EventBridge event whose `detail` is a CloudTrail record.
+ */
+export function decodeCloudTrailPayload(event: unknown): DecodedPayload {
+  if (isObject(event) && isObject(event.awslogs)) {
+    return decodeSubscription(event.awslogs.data);
+  }
+  if (isObject(event) && "detail-type" in event) {
+    return decodeEventBridge(event);
+  }
+  return {
+    source: "unknown",
+    control: false,
+    records: [],
+    rejected: [{ source: "unknown", reason: "payload is neither a CloudWatch Logs subscription batch nor an EventBridge event" }],
+  };
+}
+
+/** A link to the event in the CloudTrail console of the region it was recorded in. */
+export function cloudTrailConsoleLink(record: Pick<CloudTrailRecord, "awsRegion" | "eventID">): string {
+  const region = encodeURIComponent(record.awsRegion);
+  return `https://${region}.console.aws.amazon.com/cloudtrailv2/home?region=${region}#/events/${encodeURIComponent(record.eventID)}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * Small helpers every handler in `functions/` shares: environment, errors, structured logs and
+ * CloudWatch metrics written as Embedded Metric Format (no `cloudwatch:PutMetricData` permission needed).
+ */
+
+/**
+ * Tells Pulumi's closure serializer to copy this module into each Lambda archive by value, also when
+ * cloudtrail-alerts is installed under `node_modules` of another program. Without it the serializer would
+ * emit `require("cloudtrail-alerts/...")`, and the archives deliberately do not carry this package.
+ */
+export const deploymentOnlyModule = true;
+
+/** Thrown at cold start when the function was deployed without an environment variable its code reads. */
+export class MissingEnvironmentError extends Error {
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set; the function was deployed without it`);
+    this.name = "MissingEnvironmentError";
+  }
+}
+
+/** Reads a required environment variable, failing fast (at cold start) when it is missing or empty. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === "") {
+    throw new MissingEnvironmentError(name);
+  }
+  return value;
+}
+
+/** Narrows a caught value to `Error`, rethrowing anything else wrapped so that nothing is swallowed. */
+export function assertIsError(error: unknown): asserts error is Error {
+  if (!(error instanceof Error)) {
+    throw new Error(`non-Error value thrown: ${String(error)}`);
+  }
+}
+
+/** Fields of one structured log line. */
+export type LogFields = Record<string, unknown>;
+
+/** Structured JSON logger; with the function's JSON log format Lambda adds timestamp, level and request ID. */
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/** The logger handlers use by default: one JSON object per call on the matching console level. */
+export const consoleLogger: Logger = {
+  info: (message, fields) => console.info({ message, ...fields }),
+  warn: (message, fields) => console.warn({ message, ...fields }),
+  error: (message, fields) => console.error({ message, ...fields }),
+};
+
+/** Writes CloudWatch metrics; the default implementation prints Embedded Metric Format to stdout. */
+export interface MetricSink {
+  count(name: string, value: number, dimensions?: Record<string, string>): void;
+}
+
+/** Namespace of every metric the handlers emit. */
+export const METRIC_NAMESPACE = "CloudTrailAlerts";
+
+/**
+ * Emits one Embedded Metric Format document per call. It is written with `process.stdout.write` rather
+ * than `console.log`: with the JSON log format, console output is wrapped into a `message` field and
+ * CloudWatch would no longer extract the metric.
+ */
+export function embeddedMetricSink(
+  functionName: string,
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): MetricSink {
+  return {
+    count(name, value, dimensions = {}) {
+      const allDimensions = { FunctionName: functionName, ...dimensions };
+      const document = {
+        _aws: {
+          Timestamp: Date.now(),
+          CloudWatchMetrics: [
+            {
+              Namespace: METRIC_NAMESPACE,
+              Dimensions: [Object.keys(allDimensions)],
+              Metrics: [{ Name: name, Unit: "Count" }],
+            },
+          ],
+        },
+        ...allDimensions,
+        [name]: value,
+      };
+      write(`${JSON.stringify(document)}\n`);
+    },
+  };
+}

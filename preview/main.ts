@@ -1,0 +1,116 @@
+/**
+ * `npm start [-- --stack NAME] [-- --json]`: evaluates a stack offline (no Pulumi CLI, no AWS credentials, no network)
+ * and prints what `pulumi up` would create: a tree of resources with a count per type, or a JSON array of
+ * `{ urn, type, name, parent, inputs }`. A bad config exits non-zero with one line naming the key and the value.
+ */
+import { parseArgs } from "util";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { StackConfigError } from "../stackConfig";
+import { evaluateStack, Evaluation } from "./evaluate";
+import { RecordedResource } from "./mockCloud";
+import { findProjectDirectory } from "./stackFiles";
+
+function usage(): string {
+  return "usage: npm start -- [--stack NAME] [--json]";
+}
+
+/** Makes recorded inputs printable: assets and archives become short descriptions. */
+export function printable(value: unknown): unknown {
+  if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
+    const archive = value as { assets?: Record<string, unknown>; text?: string; path?: string };
+    if (archive.assets) {
+      return { archive: Object.fromEntries(Object.entries(archive.assets).map(([key, asset]) => [key, printable(asset)])) };
+    }
+    if (typeof archive.text === "string") {
+      return { asset: `${Buffer.byteLength(archive.text)} bytes of text` };
+    }
+    return { path: archive.path };
+  }
+  if (Array.isArray(value)) {
+    return (value as unknown[]).map(printable);
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, printable(item)]));
+  }
+  return value;
+}
+
+/** The tree (type, name, nested by parent) and the count per type. */
+export function renderTree(evaluation: Evaluation): string {
+  const { resources } = evaluation;
+  const children = new Map<string | undefined, RecordedResource[]>();
+  for (const resource of resources) {
+    const list = children.get(resource.parent) ?? [];
+    list.push(resource);
+    children.set(resource.parent, list);
+  }
+  const lines = [
+    `Offline preview of stack "${evaluation.stack}" (project ${evaluation.project}, account ${evaluation.accountId}, region ${evaluation.region}).`,
+    "Nothing was sent to AWS; IDs and ARNs below are simulated.",
+    "",
+  ];
+  const walk = (parent: string | undefined, depth: number): void => {
+    for (const resource of children.get(parent) ?? []) {
+      lines.push(`${"    ".repeat(depth)}+ ${resource.type}  ${resource.name}`);
+      walk(resource.urn, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+
+  const counts = new Map<string, number>();
+  for (const resource of resources) {
+    counts.set(resource.type, (counts.get(resource.type) ?? 0) + 1);
+  }
+  lines.push("", `Resources: ${resources.length} to create`);
+  for (const [type, count] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  ${String(count).padStart(4)}  ${type}`);
+  }
+  lines.push("", "Outputs:");
+  for (const [key, value] of Object.entries(evaluation.outputs)) {
+    lines.push(`  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<number> {
+  let options: { stack: string; json: boolean };
+  try {
+    const { values } = parseArgs({
+      options: { stack: { type: "string", default: "dev" }, json: { type: "boolean", default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    options = { stack: values.stack ?? "dev", json: values.json ?? false };
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n${usage()}\n`);
+    return 2;
+  }
+  if (!/^[\w.-]+$/.test(options.stack)) {
+    process.stderr.write(`error: --stack must be a stack name (letters, digits, '-', '_', '.'), got ${JSON.stringify(options.stack)}\n`);
+    return 2;
+  }
+
+  const evaluation = await evaluateStack(findProjectDirectory(process.cwd()), options.stack);
+  if (options.json) {
+    const records = evaluation.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: printable(r.inputs) }));
+    process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderTree(evaluation)}\n`);
+  }
+  return 0;
+}
+
+/** One line for any failure: config errors name the key and value; other errors their message's first line. */
+function fail(error: unknown): never {
+  const message = error instanceof StackConfigError ? error.message : error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+if (require.main === module) {
+  process.on("unhandledRejection", fail);
+  process.on("uncaughtException", fail);
+  main().then((code) => process.exit(code), fail);
+}

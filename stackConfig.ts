@@ -1,0 +1,172 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import type { AlertTopicArgs, AuditTrailArgs } from "./components";
+import { isAccountId, isEmailAddress, isLogRetention, isRegion, isTimeZone, shown } from "./components/validation";
+
+/** The project's config namespace (its name in Pulumi.yaml). */
+export const PROJECT = "cloudtrail-alerts";
+
+/** A stack config value that is missing, of the wrong type or invalid; the message names the key and the value. */
+export class StackConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StackConfigError";
+  }
+}
+
+/** Everything the stack program reads from config, validated once. */
+export interface StackConfig {
+  /** `aws:region`: where the stack's resources go. */
+  region: string;
+  /** `aws:allowedAccountIds`: the accounts the AWS provider may deploy to (empty: any). */
+  allowedAccountIds: string[];
+  /** IANA time zone alerts show times in. */
+  timeZone: string;
+  /** Language of alert bodies. */
+  language: "ja" | "en";
+  alertTopic: AlertTopicArgs;
+  trail: AuditTrailArgs;
+  /** Event names counted by the bucket creation alarm; undefined when the alarm is disabled. */
+  bucketCreationEventNames?: string[];
+  /** Retention of each function's own log group. */
+  functionLogRetentionInDays: number;
+}
+
+/** Reads one raw (string) config value by its full key, `namespace:name`. */
+export type RawConfig = (key: string) => string | undefined;
+
+/** Reads the current stack's config through Pulumi. */
+export function pulumiRawConfig(): RawConfig {
+  return (key) => {
+    const [namespace, name] = key.split(":");
+    return new pulumi.Config(namespace).get(name);
+  };
+}
+
+/**
+ * Parses and validates the stack config. Throws {@link StackConfigError} on the first bad value, before any
+ * resource is created.
+ */
+export function loadStackConfig(raw: RawConfig = pulumiRawConfig()): StackConfig {
+  const read = new ConfigReader(raw);
+  const region = read.string("aws:region", { required: true, valid: isRegion, expectation: "an AWS region such as ap-northeast-1" });
+  const allowedAccountIds = read.stringArray("aws:allowedAccountIds", { valid: isAccountId, expectation: "a 12-digit AWS account ID" });
+  const timeZone = read.string(`${PROJECT}:timeZone`, { fallback: "UTC", valid: isTimeZone, expectation: "an IANA time zone such as Asia/Tokyo" });
+  const language = read.string(`${PROJECT}:language`, { fallback: "en", valid: (v) => v === "ja" || v === "en", expectation: '"ja" or "en"' }) as "ja" | "en";
+
+  const alertEmails = read.stringArray(`${PROJECT}:alertEmails`, { valid: isEmailAddress, expectation: "an email address" });
+  const existingTopicArn = read.string(`${PROJECT}:existingAlertTopicArn`, { fallback: "", valid: (v) => v === "" || /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(v), expectation: "an SNS topic ARN or empty" });
+  const existingTrailLogGroupName = read.string(`${PROJECT}:existingTrailLogGroupName`, { fallback: "" });
+  const trailLogRetentionInDays = read.integer(`${PROJECT}:trailLogRetentionInDays`, { fallback: 365, valid: isLogRetention, expectation: "one of CloudWatch Logs' retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)" });
+  const bucketCreationAlarm = read.boolean(`${PROJECT}:bucketCreationAlarm`, { fallback: true });
+  const bucketCreationEventNames = read.stringArray(`${PROJECT}:bucketCreationEventNames`, { fallback: ["CreateBucket"], valid: (v) => /^[A-Za-z0-9]+$/.test(v), expectation: "a CloudTrail event name such as CreateBucket" });
+  const functionLogRetentionInDays = read.integer(`${PROJECT}:functionLogRetentionInDays`, { fallback: 30, valid: isLogRetention, expectation: "one of CloudWatch Logs' retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, ...)" });
+
+  return {
+    region,
+    allowedAccountIds,
+    timeZone,
+    language,
+    alertTopic:
+      existingTopicArn === ""
+        ? { emailAddresses: alertEmails }
+        : { existingTopicArn, emailAddresses: alertEmails },
+    trail:
+      existingTrailLogGroupName === ""
+        ? { logRetentionInDays: trailLogRetentionInDays }
+        : { existingLogGroupName: existingTrailLogGroupName },
+    ...(bucketCreationAlarm ? { bucketCreationEventNames } : {}),
+    functionLogRetentionInDays,
+  };
+}
+
+interface ReadOptions<T, V = string> {
+  required?: boolean;
+  fallback?: T;
+  valid?: (value: V) => boolean;
+  expectation?: string;
+}
+
+/** Typed access to raw config strings; every error names the key and shows the value. */
+export class ConfigReader {
+  constructor(private readonly raw: RawConfig) {}
+
+  string(key: string, options: ReadOptions<string>): string {
+    const value = this.raw(key);
+    if (value === undefined) {
+      return this.missing(key, options);
+    }
+    this.validate(key, value, options);
+    return value;
+  }
+
+  integer(key: string, options: ReadOptions<number, number>): number {
+    const value = this.raw(key);
+    if (value === undefined) {
+      return this.missing(key, options);
+    }
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
+      throw new StackConfigError(key, `${key} must be a whole number, got ${shown(value)}`);
+    }
+    if (options.valid && !options.valid(parsed)) {
+      throw new StackConfigError(key, `${key} must be ${options.expectation}, got ${value}`);
+    }
+    return parsed;
+  }
+
+  boolean(key: string, options: Omit<ReadOptions<boolean>, "valid">): boolean {
+    const value = this.raw(key);
+    if (value === undefined) {
+      return this.missing(key, options);
+    }
+    if (value !== "true" && value !== "false") {
+      throw new StackConfigError(key, `${key} must be true or false, got ${shown(value)}`);
+    }
+    return value === "true";
+  }
+
+  stringArray(key: string, options: ReadOptions<string[]>): string[] {
+    const items = this.json(key, options.fallback ?? []);
+    if (!Array.isArray(items)) {
+      throw new StackConfigError(key, `${key} must be a list, got ${shown(items)}`);
+    }
+    return items.map((item: unknown, i) => {
+      const itemKey = `${key}[${i}]`;
+      if (typeof item !== "string") {
+        throw new StackConfigError(itemKey, `${itemKey} must be a string, got ${shown(item)}`);
+      }
+      this.validate(itemKey, item, options);
+      return item;
+    });
+  }
+
+  /** A structured (object or list) value, parsed from JSON; `fallback` when the key is not set. */
+  json(key: string, fallback: unknown): unknown {
+    const value = this.raw(key);
+    if (value === undefined) {
+      return fallback;
+    }
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      throw new StackConfigError(key, `${key} must be structured config (a list or an object), got ${shown(value)}`);
+    }
+  }
+
+  private missing<T>(key: string, options: ReadOptions<T, never>): T {
+    if (options.required || options.fallback === undefined) {
+      throw new StackConfigError(key, `${key} is required; set it with: pulumi config set ${key} <value>`);
+    }
+    return options.fallback;
+  }
+
+  private validate(key: string, value: string, options: ReadOptions<unknown, string>): void {
+    if (options.valid && !options.valid(value)) {
+      throw new StackConfigError(key, `${key} must be ${options.expectation}, got ${shown(value)}`);
+    }
+  }
+}
