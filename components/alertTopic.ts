@@ -154,7 +154,7 @@ export class AlertTopic extends pulumi.ComponentResource {
         this.kmsKeyArn = this.key.arn;
       } else {
         if (kmsMasterKeyId === AWS_MANAGED_SNS_KEY) {
-          pulumi.log.warn(
+          void pulumi.log.warn(
             `AlertTopic "${name}": CloudWatch alarms cannot publish to a topic encrypted with ${AWS_MANAGED_SNS_KEY}; ` +
               "alarm notifications will be dropped. Omit kmsMasterKeyId to get a key that allows them.",
             this,

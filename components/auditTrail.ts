@@ -111,7 +111,7 @@ export class AuditTrail extends pulumi.ComponentResource {
       this.logGroupArn = existing.arn;
       this.dataEventSelectors.apply((selectors) => {
         if (selectors.length > 0) {
-          pulumi.log.warn(
+          void pulumi.log.warn(
             `AuditTrail "${name}" adopts an existing trail, which this stack does not modify. For the alerts to see ` +
               `the data events they need, add these advanced event selectors to the trail that delivers to that log ` +
               `group: ${JSON.stringify(selectors)}`,

@@ -10,19 +10,27 @@
  */
 export const deploymentOnlyModule = true;
 
-/** Thrown at cold start when the function was deployed without an environment variable its code reads. */
-export class MissingEnvironmentError extends Error {
-  constructor(readonly variable: string) {
-    super(`environment variable ${variable} is not set; the function was deployed without it`);
-    this.name = "MissingEnvironmentError";
-  }
+/**
+ * Creates an `Error` with a `name` and extra fields. Handlers use this instead of `Error` subclasses: Pulumi's closure
+ * serializer rewrites a class into a function that calls `Error` without `new`, so a serialized subclass instance
+ * has no message and no stack, and is not even an `instanceof Error`.
+ */
+export function namedError<F extends object>(name: string, message: string, fields?: F): Error & F {
+  const error = new Error(message);
+  error.name = name;
+  return Object.assign(error, fields);
+}
+
+/** True when `error` was created by {@link namedError} with this name. */
+export function hasErrorName(error: unknown, name: string): error is Error {
+  return error instanceof Error && error.name === name;
 }
 
 /** Reads a required environment variable, failing fast (at cold start) when it is missing or empty. */
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value === "") {
-    throw new MissingEnvironmentError(name);
+    throw namedError("MissingEnvironmentError", `environment variable ${name} is not set; the function was deployed without it`, { variable: name });
   }
   return value;
 }

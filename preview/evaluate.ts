@@ -46,7 +46,7 @@ export async function installOfflineEngine(
 export async function evaluateStack(directory: string, stack: string, dryRun = true): Promise<Evaluation> {
   const { cloud, project, main, region, accountId } = await installOfflineEngine(directory, stack, dryRun);
   const program = path.resolve(directory, main);
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => require(program) as Record<string, unknown>)) ?? {};
+  const outputs = (await pulumi.runtime.runInPulumiStack(() => Promise.resolve(require(program) as Record<string, unknown>))) ?? {};
   await pulumi.runtime.disconnect();
   return { project, stack, region, accountId, resources: cloud.resources, outputs, cloud };
 }

@@ -47,7 +47,7 @@ const ARNS: Record<string, ArnBuilder> = {
   "aws:kms/key:Key": (p, _name, s) => `arn:${p.partition}:kms:${p.region}:${p.account}:key/${String(s.keyId)}`,
   "aws:s3/bucket:Bucket": (p, name) => `arn:${p.partition}:s3:::${name}`,
   "aws:cloudwatch/logGroup:LogGroup": (p, name) => `arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${name}`,
-  "aws:iam/role:Role": (p, name, s) => `arn:${p.partition}:iam::${p.account}:role${String(s.path ?? "/")}${name}`,
+  "aws:iam/role:Role": (p, name, s) => `arn:${p.partition}:iam::${p.account}:role${typeof s.path === "string" ? s.path : "/"}${name}`,
   "aws:cloudtrail/trail:Trail": (p, name) => `arn:${p.partition}:cloudtrail:${p.region}:${p.account}:trail/${name}`,
   "aws:lambda/function:Function": (p, name) => `arn:${p.partition}:lambda:${p.region}:${p.account}:function:${name}`,
   "aws:sqs/queue:Queue": (p, name) => `arn:${p.partition}:sqs:${p.region}:${p.account}:${name}`,

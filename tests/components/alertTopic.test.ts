@@ -194,7 +194,7 @@ describe("AlertTopic", () => {
       expect(resources.map((r) => `${r.type} ${r.name}`)).to.deep.equal([
         "aws:sns/topicSubscription:TopicSubscription at-adopt-email-security@example.com",
       ]);
-      expect(resources[0]!.inputs.topic).to.equal(existing);
+      expect(resources[0].inputs.topic).to.equal(existing);
       expect(await valueOf(topic.topicArn)).to.equal(existing);
       topic.allowPublisher("arn:aws:iam::111111111111:role/any"); // no topic policy to change: a no-op
     });

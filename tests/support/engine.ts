@@ -57,7 +57,7 @@ export function single(resources: RecordedResource[], type: string, name?: strin
   if (matches.length !== 1) {
     throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${matches.map((r) => r.name).join(", ")}`);
   }
-  return matches[0]!;
+  return matches[0];
 }
 
 /** Parses a JSON policy input (`policy`, `assumeRolePolicy`, ...) of a recorded resource. */

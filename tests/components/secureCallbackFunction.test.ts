@@ -1,0 +1,205 @@
+import * as fs from "fs";
+import * as path from "path";
+
+import { expect } from "chai";
+
+import { AlertTopic, archiveContents, SecureCallbackFunction } from "../../components";
+import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
+import { RecordedResource } from "../../preview/mockCloud";
+import { policyOf, PROJECT_DIRECTORY, resourcesOf, single } from "../support/engine";
+import { FakeSns } from "../support/fakeSns";
+import { valueOf } from "../support/outputs";
+import { relayCallbackFactory, RelayResult } from "../support/relayCallback";
+
+/** The 100 KB budget of a function archive, zipped as uploaded. */
+const ARCHIVE_BUDGET_BYTES = 100 * 1024;
+
+function fixture(name: string): unknown {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", name), "utf8"));
+}
+
+describe("SecureCallbackFunction", () => {
+  let topic: AlertTopic;
+  let fn: SecureCallbackFunction<unknown, RelayResult>;
+  let resources: RecordedResource[];
+
+  before(async () => {
+    topic = new AlertTopic("scf-topic", {});
+    fn = new SecureCallbackFunction("scf-relay", {
+      description: "relays CloudTrail records to the alert topic",
+      callbackFactory: relayCallbackFactory,
+      statements: [],
+      alertTopic: topic,
+      publishesAlerts: true,
+      environment: { STAGE: "test" },
+    });
+    resources = await resourcesOf(fn);
+  });
+
+  it("creates exactly its role, policy, log group, dead-letter queue, function, async config and two alarms", () => {
+    expect(resources.map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
+      "aws:cloudwatch/logGroup:LogGroup scf-relay-logs",
+      "aws:cloudwatch/metricAlarm:MetricAlarm scf-relay-dead-letters",
+      "aws:cloudwatch/metricAlarm:MetricAlarm scf-relay-errors",
+      "aws:iam/role:Role scf-relay-role",
+      "aws:iam/rolePolicy:RolePolicy scf-relay-policy",
+      "aws:lambda/function:Function scf-relay",
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig scf-relay-async",
+      "aws:sqs/queue:Queue scf-relay-dead-letters",
+    ]);
+  });
+
+  it("never attaches managed policies: the role's only permissions are its inline policy", () => {
+    expect(resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.deep.equal([]);
+    expect(single(resources, "aws:iam/role:Role").inputs.managedPolicyArns).to.equal(undefined);
+  });
+
+  it("lets only the Lambda service assume its role", () => {
+    expect(policyOf(single(resources, "aws:iam/role:Role"), "assumeRolePolicy")).to.deep.equal({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+  });
+
+  it("allows exactly its own logs, its dead-letter queue and publishing to the topic", async () => {
+    const logGroup = single(resources, "aws:cloudwatch/logGroup:LogGroup");
+    const queue = single(resources, "aws:sqs/queue:Queue");
+    const [topicArn, keyArn] = await Promise.all([valueOf(topic.topicArn), valueOf(topic.kmsKeyArn)]);
+
+    expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy")).Statement).to.deep.equal([
+      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${String(logGroup.state.arn)}:log-stream:*` },
+      { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.state.arn },
+      { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
+      { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
+    ]);
+  });
+
+  it("registers its role as a publisher in the topic policy", async () => {
+    const topicPolicy = policyOf(single(await resourcesOf(topic), "aws:sns/topicPolicy:TopicPolicy"));
+    const roleArn = await valueOf(fn.roleArn);
+
+    expect(topicPolicy.Statement.find((s) => s.Sid === "AllowProjectFunctions")?.Principal).to.deep.equal({ AWS: [roleArn] });
+  });
+
+  it("runs nodejs22.x on arm64 with JSON logs in its own log group and its settings in the environment", async () => {
+    const fnResource = single(resources, "aws:lambda/function:Function");
+    const logGroup = single(resources, "aws:cloudwatch/logGroup:LogGroup");
+
+    expect(fnResource.inputs).to.deep.include({
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      memorySize: 256,
+      timeout: 60,
+      handler: "__index.handler",
+      role: single(resources, "aws:iam/role:Role").state.arn,
+      loggingConfig: { logFormat: "JSON", logGroup: logGroup.state.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+      environment: { variables: { STAGE: "test", ALERT_TOPIC_ARN: await valueOf(topic.topicArn) } },
+    });
+    expect(logGroup.inputs.retentionInDays).to.equal(30);
+  });
+
+  it("retries asynchronous invocations twice and keeps failures in an encrypted queue for 14 days", () => {
+    const queue = single(resources, "aws:sqs/queue:Queue");
+    expect(queue.inputs).to.include({ sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 });
+    expect(single(resources, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs).to.deep.include({
+      functionName: single(resources, "aws:lambda/function:Function").state.name,
+      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 21600,
+      destinationConfig: { onFailure: { destination: queue.state.arn } },
+    });
+  });
+
+  it("alarms on the first error and on the first dead letter, to the alert topic", async () => {
+    const topicArn = await valueOf(topic.topicArn);
+    const fnName = single(resources, "aws:lambda/function:Function").state.name;
+    const queueName = single(resources, "aws:sqs/queue:Queue").state.name;
+
+    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-errors").inputs).to.deep.include({
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: fnName },
+      statistic: "Sum",
+      period: 60,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [topicArn],
+    });
+    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-dead-letters").inputs).to.deep.include({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queueName },
+      statistic: "Maximum",
+      threshold: 1,
+      alarmActions: [topicArn],
+    });
+  });
+
+  describe("archive", () => {
+    it(`carries no AWS SDK, no Pulumi and nothing not asked for, and stays under ${ARCHIVE_BUDGET_BYTES / 1024} KB zipped`, async () => {
+      const archive = await materializeArchive(single(resources, "aws:lambda/function:Function").inputs.code);
+
+      expect(archive.files.map((f) => f.path)).to.deep.equal(["__index.js"]);
+      expect(archive.zippedBytes).to.be.at.most(ARCHIVE_BUDGET_BYTES);
+    });
+
+    it("serializes the callback so that, loaded from the archive, it handles the sample CloudWatch Logs payload", async () => {
+      // Prepare
+      const fnResource = single(resources, "aws:lambda/function:Function");
+      const variables = (fnResource.inputs.environment as { variables: Record<string, string> }).variables;
+      const sns = await FakeSns.start([variables.ALERT_TOPIC_ARN]);
+      const archive = await materializeArchive(fnResource.inputs.code);
+
+      // Act
+      const result = await withEnvironment({ ...sns.environment, ...variables }, async () =>
+        archive.loadHandler<unknown, RelayResult>()(fixture("cloudwatch-logs/subscription-event.json")),
+      );
+      await sns.stop();
+
+      // Assess
+      expect(result).to.deep.equal({ published: 1, rejected: 0 });
+      expect(sns.published.map(({ topicArn, subject, message }) => ({ topicArn, subject, message }))).to.deep.equal([
+        {
+          topicArn: variables.ALERT_TOPIC_ARN,
+          subject: "[us-west-2] cloudtrail:DescribeTrails by administrator",
+          message:
+            "DescribeTrails at 2017-02-08T14:45:46Z\nhttps://us-west-2.console.aws.amazon.com/cloudtrailv2/home?region=us-west-2#/events/e2b23d27-0653-4926-8c3e-43bbe976f725",
+        },
+      ]);
+    });
+
+    it("fails at cold start, naming the variable, when deployed without it", async () => {
+      const archive = await materializeArchive(single(resources, "aws:lambda/function:Function").inputs.code);
+
+      expect(() => archive.loadHandler()).to.throw("environment variable ALERT_TOPIC_ARN is not set");
+    });
+
+    it("bundles exactly the packages a function asks for", () => {
+      const options = archiveContents(["croner"], PROJECT_DIRECTORY);
+      const dependencies = Object.keys((JSON.parse(fs.readFileSync(path.join(PROJECT_DIRECTORY, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+
+      expect(options.extraIncludePackages).to.deep.equal(["croner"]);
+      expect(options.extraExcludePackages).to.deep.equal(dependencies.filter((d) => d !== "croner"));
+      expect(options.extraExcludePackages).to.include.members(["@aws-sdk/client-sns", "@pulumi/aws", "@pulumi/pulumi"]);
+    });
+  });
+
+  describe("validateArgs", () => {
+    const base = { description: "d", callbackFactory: relayCallbackFactory, statements: [], alertTopic: undefined as unknown as AlertTopic };
+    const cases: Array<[string, Partial<ConstructorParameters<typeof SecureCallbackFunction>[1]>, string]> = [
+      ["an unsupported runtime", { runtime: "nodejs18.x" as never }, 'runtime must be one of nodejs22.x, nodejs24.x, got "nodejs18.x"'],
+      ["too little memory", { memorySizeInMb: 64 }, "memorySizeInMb must be a whole number from 128 to 10240, got 64"],
+      ["a timeout over Lambda's 15 minutes", { timeoutInSeconds: 901 }, "timeoutInSeconds must be a whole number from 1 to 900, got 901"],
+      ["a retention CloudWatch Logs does not offer", { logRetentionInDays: 10 }, "logRetentionInDays must be one of CloudWatch Logs' retention periods, got 10"],
+      ["three retries", { maximumRetryAttempts: 3 }, "maximumRetryAttempts must be 0, 1 or 2, got 3"],
+      ["a reserved environment variable", { environment: { AWS_REGION: "x" } }, 'environment key must be a variable name that Lambda does not reserve, got "AWS_REGION"'],
+      ["setting the topic variable by hand", { publishesAlerts: true, environment: { ALERT_TOPIC_ARN: "x" } }, "environment.ALERT_TOPIC_ARN is set by publishesAlerts"],
+      ["an empty description", { description: " " }, 'description must be a non-empty description, got " "'],
+    ];
+    for (const [title, override, message] of cases) {
+      it(`rejects ${title}`, () => {
+        expect(() => SecureCallbackFunction.validateArgs("v", { ...base, ...override })).to.throw(`SecureCallbackFunction "v": ${message}`);
+      });
+    }
+  });
+});

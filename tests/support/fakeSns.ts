@@ -1,0 +1,126 @@
+/**
+ * A loopback SNS endpoint that speaks the Query protocol the AWS SDK uses for `Publish` and enforces the rules this
+ * project depends on: the topic must exist, the message must be non-empty and at most 262,144 bytes, the subject
+ * ASCII, one line, starting with a letter, digit or punctuation, at most 99 characters. Failures can be injected.
+ */
+import { randomUUID } from "crypto";
+import * as http from "http";
+import type { AddressInfo } from "net";
+
+import { SNSClient } from "@aws-sdk/client-sns";
+
+/** One message SNS accepted. */
+export interface PublishedMessage {
+  topicArn: string;
+  subject?: string;
+  message: string;
+  messageId: string;
+}
+
+/** Credentials and region for SDK clients that talk to loopback fakes. */
+export const FAKE_AWS_ENVIRONMENT = {
+  AWS_ACCESS_KEY_ID: "AKIAFAKEFORTESTS0000",
+  AWS_SECRET_ACCESS_KEY: "fake-secret-for-loopback-tests",
+  AWS_REGION: "ap-northeast-1",
+} as const;
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export class FakeSns {
+  /** Messages accepted, in order. */
+  readonly published: PublishedMessage[] = [];
+  /** Requests refused, with the error code returned. */
+  readonly refused: Array<{ code: string; reason: string }> = [];
+  private readonly injected: Array<{ code: string; status: number }> = [];
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly topics: Set<string>,
+  ) {}
+
+  /** Starts the fake on a free loopback port with the given topics. */
+  static async start(topicArns: string[]): Promise<FakeSns> {
+    const server = http.createServer();
+    const fake = new FakeSns(server, new Set(topicArns));
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => fake.handle(Buffer.concat(chunks).toString("utf8"), res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return fake;
+  }
+
+  /** `http://127.0.0.1:<port>`. */
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Environment that points SDK clients created from scratch (`new SNSClient({})`) at this fake. */
+  get environment(): Record<string, string> {
+    return { ...FAKE_AWS_ENVIRONMENT, AWS_ENDPOINT_URL_SNS: this.endpoint };
+  }
+
+  /** An SDK client for this fake. */
+  client(): SNSClient {
+    return new SNSClient({
+      endpoint: this.endpoint,
+      region: FAKE_AWS_ENVIRONMENT.AWS_REGION,
+      credentials: { accessKeyId: FAKE_AWS_ENVIRONMENT.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS_ENVIRONMENT.AWS_SECRET_ACCESS_KEY },
+    });
+  }
+
+  /** Makes the next `count` requests fail with `code` (for example `Throttling`, or `InternalError` with 500). */
+  failNext(count: number, code = "Throttling", status = 400): void {
+    for (let i = 0; i < count; i++) {
+      this.injected.push({ code, status });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
+  }
+
+  private handle(body: string, res: http.ServerResponse): void {
+    const params = new URLSearchParams(body);
+    const error = (status: number, code: string, message: string) => {
+      this.refused.push({ code, reason: message });
+      res.writeHead(status, { "content-type": "text/xml" });
+      res.end(
+        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code>` +
+          `<Message>${xmlEscape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      );
+    };
+    const injected = this.injected.shift();
+    if (injected) {
+      return error(injected.status, injected.code, "injected failure");
+    }
+    if (params.get("Action") !== "Publish") {
+      return error(400, "InvalidAction", `the fake implements Publish only, got ${params.get("Action")}`);
+    }
+    const topicArn = params.get("TopicArn") ?? "";
+    const message = params.get("Message");
+    const subject = params.get("Subject") ?? undefined;
+    if (!this.topics.has(topicArn)) {
+      return error(404, "NotFound", "Topic does not exist");
+    }
+    if (message === null || message === "") {
+      return error(400, "InvalidParameter", "Invalid parameter: Empty message");
+    }
+    if (Buffer.byteLength(message, "utf8") > 262_144) {
+      return error(400, "InvalidParameter", "Invalid parameter: Message too long");
+    }
+    if (subject !== undefined && (subject.length === 0 || subject.length > 99 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(subject))) {
+      return error(400, "InvalidParameter", "Invalid parameter: Subject");
+    }
+    const messageId = randomUUID();
+    this.published.push({ topicArn, message, messageId, ...(subject === undefined ? {} : { subject }) });
+    res.writeHead(200, { "content-type": "text/xml" });
+    res.end(
+      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId>` +
+        `</PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
+  }
+}
