@@ -16,23 +16,23 @@ function usage(): string {
   return "usage: npm start -- [--stack NAME] [--json]";
 }
 
-/** Makes recorded inputs printable: assets and archives become short descriptions. */
-export function printable(value: unknown): unknown {
-  if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
-    const archive = value as { assets?: Record<string, unknown>; text?: string; path?: string };
-    if (archive.assets) {
-      return { archive: Object.fromEntries(Object.entries(archive.assets).map(([key, asset]) => [key, printable(asset)])) };
-    }
-    if (typeof archive.text === "string") {
-      return { asset: `${Buffer.byteLength(archive.text)} bytes of text` };
-    }
-    return { path: archive.path };
+/** Makes recorded inputs printable: assets and archives become short descriptions of what they hold. */
+export async function printable(value: unknown): Promise<unknown> {
+  if (value instanceof pulumi.asset.AssetArchive) {
+    const entries = Object.entries(await value.assets);
+    return { archive: Object.fromEntries(await Promise.all(entries.map(async ([key, asset]) => [key, await printable(asset)]))) };
+  }
+  if (value instanceof pulumi.asset.StringAsset) {
+    return `${Buffer.byteLength(await value.text)} bytes of code`;
+  }
+  if (value instanceof pulumi.asset.FileAsset || value instanceof pulumi.asset.FileArchive) {
+    return `copied from ${await value.path}`;
   }
   if (Array.isArray(value)) {
-    return (value as unknown[]).map(printable);
+    return Promise.all((value as unknown[]).map(printable));
   }
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, printable(item)]));
+    return Object.fromEntries(await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await printable(item)])));
   }
   return value;
 }
@@ -94,7 +94,9 @@ async function main(): Promise<number> {
 
   const evaluation = await evaluateStack(findProjectDirectory(process.cwd()), options.stack);
   if (options.json) {
-    const records = evaluation.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: printable(r.inputs) }));
+    const records = await Promise.all(
+      evaluation.resources.map(async (r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: await printable(r.inputs) })),
+    );
     process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderTree(evaluation)}\n`);

@@ -15,6 +15,14 @@ export const PROJECT_DIRECTORY = path.resolve(__dirname, "..", "..");
 
 let engine: { cloud: MockCloud; accountId: string; region: string } | undefined;
 
+/**
+ * A resource whose inputs cannot be prepared (for example a callback that cannot be serialized) surfaces as an
+ * unhandled rejection and leaves its registration pending forever. Record those, so that waiting for registrations
+ * fails with the real error instead of timing out.
+ */
+const registrationFailures: unknown[] = [];
+process.on("unhandledRejection", (reason) => registrationFailures.push(reason));
+
 export const mochaHooks = {
   async beforeAll(): Promise<void> {
     if (engine === undefined) {
@@ -42,13 +50,29 @@ export async function resourcesOf(component: pulumi.Resource): Promise<RecordedR
   return offlineEngine().cloud.descendantsOf(urn);
 }
 
-/** Waits until outstanding registrations have been answered. */
+/** Waits until outstanding registrations have been answered; fails if one of them failed. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     await new Promise((resolve) => setImmediate(resolve));
   }
-  // waitForRPCs is exported by the runtime but missing from its type declarations.
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  let timer: NodeJS.Timeout | undefined;
+  const failure = new Promise<never>((_, reject) => {
+    const check = () => {
+      if (registrationFailures.length > 0) {
+        const reason = registrationFailures[0];
+        reject(new Error(`a resource registration failed, so the engine cannot settle: ${reason instanceof Error ? reason.message : String(reason)}`));
+      } else {
+        timer = setTimeout(check, 20);
+      }
+    };
+    check();
+  });
+  try {
+    // waitForRPCs is exported by the runtime but missing from its type declarations.
+    await Promise.race([(pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(), failure]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The one resource of `type` named `name` among `resources`. */

@@ -1,0 +1,32 @@
+/**
+ * Handler building blocks for your own Lambda callbacks: the edge decoder for CloudTrail payloads, SNS publishing
+ * within SNS's rules, and runtime helpers. Import from "cloudtrail-alerts/functions".
+ */
+
+/** See runtime.ts: serialize this module into Lambda archives by value. */
+export const deploymentOnlyModule = true;
+
+export {
+  CLOUDTRAIL_DETAIL_TYPES,
+  cloudTrailConsoleLink,
+  cloudTrailRecordProblem,
+  decodeCloudTrailPayload,
+  type CloudTrailRecord,
+  type DecodedPayload,
+  type PayloadSource,
+  type RejectedInput,
+  type UserIdentity,
+} from "./cloudtrailEvents";
+export {
+  assertIsError,
+  consoleLogger,
+  embeddedMetricSink,
+  hasErrorName,
+  METRIC_NAMESPACE,
+  namedError,
+  requireEnv,
+  type LogFields,
+  type Logger,
+  type MetricSink,
+} from "./runtime";
+export { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject, type Alert } from "./snsAlert";

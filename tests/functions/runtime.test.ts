@@ -1,0 +1,49 @@
+import { expect } from "chai";
+
+import { assertIsError, embeddedMetricSink, hasErrorName, namedError, requireEnv } from "../../functions/runtime";
+
+describe("runtime", () => {
+  it("requireEnv returns a set variable and names a missing one", () => {
+    expect(requireEnv("TABLE_NAME", { TABLE_NAME: "t" })).to.equal("t");
+    const error = (() => {
+      try {
+        requireEnv("TABLE_NAME", { TABLE_NAME: "" });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(hasErrorName(error, "MissingEnvironmentError")).to.equal(true);
+    expect((error as Error).message).to.equal("environment variable TABLE_NAME is not set; the function was deployed without it");
+  });
+
+  it("namedError makes a real Error with a name and fields", () => {
+    const error = namedError("InvalidPayloadError", "bad", { reason: "not gzip" });
+    expect(error).to.be.instanceOf(Error);
+    expect(error).to.include({ name: "InvalidPayloadError", message: "bad", reason: "not gzip" });
+    expect(error.stack).to.be.a("string");
+  });
+
+  it("assertIsError rethrows non-Error values instead of swallowing them", () => {
+    expect(() => assertIsError("boom")).to.throw("non-Error value thrown: boom");
+    expect(() => assertIsError(new Error("ok"))).not.to.throw();
+  });
+
+  it("writes one Embedded Metric Format document per count", () => {
+    // Prepare
+    const lines: string[] = [];
+    const sink = embeddedMetricSink("notifier-fn", (line) => lines.push(line));
+
+    // Act
+    sink.count("RejectedInput", 2, { Reason: "NotGzip" });
+
+    // Assess
+    expect(lines).to.have.length(1);
+    const document = JSON.parse(lines[0]!) as Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: unknown[] } };
+    expect(document._aws.CloudWatchMetrics).to.deep.equal([
+      { Namespace: "CloudTrailAlerts", Dimensions: [["FunctionName", "Reason"]], Metrics: [{ Name: "RejectedInput", Unit: "Count" }] },
+    ]);
+    expect(document).to.include({ FunctionName: "notifier-fn", Reason: "NotGzip", RejectedInput: 2 });
+    expect(lines[0]!.endsWith("\n")).to.equal(true);
+  });
+});
