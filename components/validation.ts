@@ -77,14 +77,18 @@ const KNOWN_REGIONS: ReadonlySet<string> = new Set(Object.values(aws.Region));
 /** A region the AWS provider knows. */
 export const isRegion = (value: unknown): boolean => typeof value === "string" && KNOWN_REGIONS.has(value);
 
-/** An IANA time zone name the JavaScript runtime (and so the Lambda runtime) can format dates in. */
+/**
+ * An IANA time zone name (such as Asia/Tokyo or UTC) that the JavaScript runtime, and so the Lambda runtime, can
+ * format dates in. Abbreviations such as JST or PST are refused although ICU maps them to a zone: they are not IANA
+ * names and PST would silently follow daylight saving.
+ */
 export function isTimeZone(value: unknown): boolean {
   if (typeof value !== "string" || value === "") {
     return false;
   }
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: value });
-    return true;
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
+    return resolved === value || Intl.supportedValuesOf("timeZone").includes(value);
   } catch {
     return false;
   }
