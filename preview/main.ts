@@ -20,7 +20,8 @@ function usage(): string {
 export async function printable(value: unknown): Promise<unknown> {
   if (value instanceof pulumi.asset.AssetArchive) {
     const entries = Object.entries(await value.assets);
-    return { archive: Object.fromEntries(await Promise.all(entries.map(async ([key, asset]) => [key, await printable(asset)]))) };
+    const described = await Promise.all(entries.map(async ([key, asset]): Promise<[string, unknown]> => [key, await printable(asset)]));
+    return { archive: Object.fromEntries(described) };
   }
   if (value instanceof pulumi.asset.StringAsset) {
     return `${Buffer.byteLength(await value.text)} bytes of code`;

@@ -34,9 +34,9 @@ async function main(): Promise<void> {
     const packages = [...new Set(archive.files.map((f) => f.path.split("/").slice(0, f.path.startsWith("node_modules/@") ? 3 : 2).join("/")))];
     rows.push([fn.name, String(archive.unzippedBytes), String(archive.zippedBytes), packages.join(", ")]);
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   for (const row of rows) {
-    process.stdout.write(`${row.map((cell, column) => (column === 1 || column === 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ")}\n`);
+    process.stdout.write(`${row.map((cell, column) => (column === 1 || column === 2 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ")}\n`);
   }
 }
 

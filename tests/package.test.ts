@@ -55,7 +55,7 @@ describe("package", () => {
       for (const folder of packageJson.files) {
         fs.cpSync(path.join(PROJECT_DIRECTORY, folder), path.join(installed, folder), { recursive: true });
       }
-      for (const dependency of new Set(Object.keys(packageJson.dependencies).map((d) => d.split("/")[0]!))) {
+      for (const dependency of new Set(Object.keys(packageJson.dependencies).map((d) => d.split("/")[0]))) {
         fs.symlinkSync(path.join(PROJECT_DIRECTORY, "node_modules", dependency), path.join(consumerDirectory, "node_modules", dependency), "dir");
       }
       fs.writeFileSync(
@@ -89,7 +89,7 @@ describe("package", () => {
       const archive = await materializeArchive(fnResource.inputs.code);
       const code = fs.readFileSync(path.join(archive.taskDirectory, "__index.js"), "utf8");
       const variables = (fnResource.inputs.environment as { variables: Record<string, string> }).variables;
-      const sns = await FakeSns.start([variables.ALERT_TOPIC_ARN!]);
+      const sns = await FakeSns.start([variables.ALERT_TOPIC_ARN]);
       const handled = await withEnvironment({ ...sns.environment, ...variables }, () =>
         archive.loadHandler<unknown, number>()(JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "eventbridge", "ssm-start-session.json"), "utf8"))),
       );

@@ -60,7 +60,7 @@ describe("offline preview (npm start)", function () {
     try {
       const runs = await Promise.all([preview([]), preview(["--json"]), ...badStacks.map(([name]) => preview(["--stack", `ci-${name}`]))]);
       [tree, json] = runs as [Run, Run];
-      badStacks.forEach(([name], i) => badRuns.set(name, runs[i + 2]!));
+      badStacks.forEach(([name], i) => badRuns.set(name, runs[i + 2]));
     } finally {
       files.forEach((file) => fs.rmSync(file, { force: true }));
     }

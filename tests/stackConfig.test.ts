@@ -71,7 +71,7 @@ describe("stackConfig", () => {
       const error = errorOf(overrides);
       expect(error.message.startsWith(message), error.message).to.equal(true);
       expect(error.message).not.to.include("\n");
-      expect(error.key.startsWith(Object.keys(overrides)[0]!)).to.equal(true, error.key);
+      expect(error.key.startsWith(Object.keys(overrides)[0])).to.equal(true, error.key);
     });
   }
 });

@@ -37,7 +37,7 @@ describe("cloudtrailEvents", () => {
     const payload = decodeCloudTrailPayload(fixture("cloudwatch-logs/subscription-event.json"));
 
     // Assess
-    expect(payload).to.deep.equal({ source: "logs", control: false, records: [JSON.parse(decoded.logEvents[0]!.message)], rejected: [] });
+    expect(payload).to.deep.equal({ source: "logs", control: false, records: [JSON.parse(decoded.logEvents[0].message)], rejected: [] });
   });
 
   it("decodes the sample EventBridge event's detail", () => {
@@ -47,7 +47,7 @@ describe("cloudtrailEvents", () => {
 
   it("reads Japanese and spaces in keys as UTF-8", () => {
     const payload = decodeCloudTrailPayload(subscription(dataMessage([JSON.stringify(getObject)])));
-    expect((payload.records[0]!.requestParameters as { key: string }).key).to.equal("2025/売上報告 Q1.pdf");
+    expect((payload.records[0].requestParameters as { key: string }).key).to.equal("2025/売上報告 Q1.pdf");
   });
 
   it("skips a CONTROL_MESSAGE without rejecting anything", () => {
@@ -84,7 +84,7 @@ describe("cloudtrailEvents", () => {
       const payload = decodeCloudTrailPayload(event);
       expect(payload.records).to.deep.equal([]);
       expect(payload.rejected).to.have.length(1);
-      expect(payload.rejected[0]!.reason.startsWith(reason)).to.equal(true, payload.rejected[0]!.reason);
+      expect(payload.rejected[0].reason.startsWith(reason)).to.equal(true, payload.rejected[0].reason);
     });
   }
 

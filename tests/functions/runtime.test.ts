@@ -39,11 +39,11 @@ describe("runtime", () => {
 
     // Assess
     expect(lines).to.have.length(1);
-    const document = JSON.parse(lines[0]!) as Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: unknown[] } };
+    const document = JSON.parse(lines[0]) as Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: unknown[] } };
     expect(document._aws.CloudWatchMetrics).to.deep.equal([
       { Namespace: "CloudTrailAlerts", Dimensions: [["FunctionName", "Reason"]], Metrics: [{ Name: "RejectedInput", Unit: "Count" }] },
     ]);
     expect(document).to.include({ FunctionName: "notifier-fn", Reason: "NotGzip", RejectedInput: 2 });
-    expect(lines[0]!.endsWith("\n")).to.equal(true);
+    expect(lines[0].endsWith("\n")).to.equal(true);
   });
 });

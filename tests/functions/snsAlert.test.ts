@@ -48,7 +48,7 @@ describe("snsAlert", () => {
         fc.property(fc.string({ unit: "grapheme", maxLength: 300 }), fc.integer({ min: 120, max: 400 }), (text, limit) => {
           const fitted = fitSnsMessage(text, limit);
           expect(Buffer.byteLength(fitted)).to.be.at.most(limit);
-          const kept = fitted.split("\n\n[cut:")[0]!;
+          const kept = fitted.split("\n\n[cut:")[0];
           expect(text.startsWith(kept)).to.equal(true);
           expect(fitted.includes("\uFFFD") && !text.includes("\uFFFD")).to.equal(false);
         }),
@@ -72,8 +72,8 @@ describe("snsAlert", () => {
       // Assess
       expect(sns.refused).to.deep.equal([]);
       expect(sns.published).to.have.length(1);
-      expect(sns.published[0]!.subject).to.equal(": bucket created by root");
-      expect(Buffer.byteLength(sns.published[0]!.message)).to.equal(SNS_MESSAGE_MAX_BYTES);
+      expect(sns.published[0].subject).to.equal(": bucket created by root");
+      expect(Buffer.byteLength(sns.published[0].message)).to.equal(SNS_MESSAGE_MAX_BYTES);
     });
   });
 });
