@@ -160,7 +160,12 @@ export class AlertTopic extends pulumi.ComponentResource {
             this,
           );
         }
-        this.kmsKeyArn = aws.kms.getKeyOutput({ keyId: kmsMasterKeyId }, { parent: this }).arn;
+        // The AWS managed key grants use through SNS to every principal of the account, and it may not exist yet in
+        // a fresh account (AWS creates it on first use), so publishers get no KMS statement for it.
+        this.kmsKeyArn =
+          kmsMasterKeyId === AWS_MANAGED_SNS_KEY
+            ? pulumi.output(undefined)
+            : aws.kms.getKeyOutput({ keyId: kmsMasterKeyId }, { parent: this }).arn;
       }
 
       this.topic = new aws.sns.Topic(

@@ -79,6 +79,9 @@ export type AuditTrailArgs = AuditTrailCreateArgs | AuditTrailAdoptArgs;
  * access blocked, default encryption, ACLs disabled, versioning and a TLS-only policy that lets CloudTrail write
  * only under `AWSLogs/<account>/` and only for this trail; a log group with retention; and a delivery role limited
  * to `logs:CreateLogStream` and `logs:PutLogEvents` on that group. Adopted: nothing is created.
+ *
+ * The bucket is not force-destroyed: `pulumi destroy` stops at a bucket that still holds log files, so audit logs
+ * never disappear with a stack by accident. Empty it yourself first if you really mean to delete them.
  */
 export class AuditTrail extends pulumi.ComponentResource {
   /** Name of the CloudWatch Logs group that receives the trail's events. */

@@ -220,7 +220,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
   static validateArgs<E, R>(name: string, args: SecureCallbackFunctionArgs<E, R>): void {
     const checker = new ArgChecker(`SecureCallbackFunction "${name}"`);
     checker
-      .check("description", args.description, isNonEmptyString, "a non-empty description")
+      .check("description", args.description, (v: string) => isNonEmptyString(v) && v.length <= 256, "a non-empty description of at most 256 characters (Lambda's limit)")
       .check("runtime", args.runtime, (v: string) => (SUPPORTED_RUNTIMES as readonly string[]).includes(v), `one of ${SUPPORTED_RUNTIMES.join(", ")}`)
       .check("memorySizeInMb", args.memorySizeInMb, wholeNumberIn(128, 10240), "a whole number from 128 to 10240")
       .check("timeoutInSeconds", args.timeoutInSeconds, wholeNumberIn(1, 900), "a whole number from 1 to 900")

@@ -33,7 +33,7 @@ export async function installOfflineEngine(
   const region = files.config["aws:region"] ?? "us-east-1";
   const allowed = files.config["aws:allowedAccountIds"];
   const accountId = allowed ? ((JSON.parse(allowed) as string[])[0] ?? OFFLINE_ACCOUNT_ID) : OFFLINE_ACCOUNT_ID;
-  pulumi.runtime.setAllConfig(files.config);
+  pulumi.runtime.setAllConfig(files.config, files.secretKeys);
   const cloud = new MockCloud({ region, accountId });
   await cloud.install(files.project, stack, dryRun);
   return { cloud, project: files.project, main: files.main, region, accountId };

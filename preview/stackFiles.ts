@@ -18,7 +18,12 @@ export interface StackFiles {
   directory: string;
   /** Full key (`namespace:name`) to the string value Pulumi passes to the program. */
   config: Record<string, string>;
+  /** Keys whose values are encrypted secrets in the stack file; offline they hold a placeholder. */
+  secretKeys: string[];
 }
+
+/** What a secret config value reads as offline, where it cannot be decrypted. */
+export const OFFLINE_SECRET_PLACEHOLDER = "offline-preview-secret";
 
 interface Declaration {
   type?: "string" | "integer" | "boolean" | "array";
@@ -60,8 +65,15 @@ export function loadStackFiles(directory: string, stack: string): StackFiles {
   }
 
   const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(stackValues)) {
+  const secretKeys: string[] = [];
+  for (const [key, stored] of Object.entries(stackValues)) {
     const fullKey = key.includes(":") ? key : `${project.name}:${key}`;
+    // `pulumi config set --secret` stores { secure: <ciphertext> }; only the stack's secrets provider can decrypt it.
+    const secret = typeof stored === "object" && stored !== null && "secure" in stored;
+    if (secret) {
+      secretKeys.push(fullKey);
+    }
+    const value = secret ? OFFLINE_SECRET_PLACEHOLDER : stored;
     const declaration = declarations.get(fullKey);
     if (fullKey.startsWith(`${project.name}:`) && declaration === undefined) {
       throw new StackConfigError(fullKey, `${fullKey} is set in ${path.basename(stackFile)} but not declared in Pulumi.yaml, got ${JSON.stringify(value)}`);
@@ -79,7 +91,7 @@ export function loadStackFiles(directory: string, stack: string): StackFiles {
       config[fullKey] = asConfigString(declaration.default);
     }
   }
-  return { project: project.name, main: project.main ?? "index.ts", directory, config };
+  return { project: project.name, main: project.main ?? "index.ts", directory, config, secretKeys };
 }
 
 function checkType(key: string, value: unknown, declaration: Declaration): void {

@@ -194,7 +194,8 @@ describe("SecureCallbackFunction", () => {
       ["three retries", { maximumRetryAttempts: 3 }, "maximumRetryAttempts must be 0, 1 or 2, got 3"],
       ["a reserved environment variable", { environment: { AWS_REGION: "x" } }, 'environment key must be a variable name that Lambda does not reserve, got "AWS_REGION"'],
       ["setting the topic variable by hand", { publishesAlerts: true, environment: { ALERT_TOPIC_ARN: "x" } }, "environment.ALERT_TOPIC_ARN is set by publishesAlerts"],
-      ["an empty description", { description: " " }, 'description must be a non-empty description, got " "'],
+      ["an empty description", { description: " " }, 'description must be a non-empty description of at most 256 characters (Lambda\'s limit), got " "'],
+      ["a description longer than Lambda accepts", { description: "x".repeat(257) }, "description must be a non-empty description of at most 256 characters"],
     ];
     for (const [title, override, message] of cases) {
       it(`rejects ${title}`, () => {
