@@ -22,6 +22,10 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** State the simulated provider returned (inputs plus IDs, ARNs and names). */
   state: Record<string, unknown>;
+  /** For each input, the URNs of the resources its value came from (Pulumi's property dependencies). */
+  propertyDependencies: Record<string, string[]>;
+  /** URNs of every resource this one depends on (`dependsOn` and property dependencies). */
+  dependencies: string[];
 }
 
 /** Where a provider puts resources. */
@@ -242,6 +246,10 @@ export class MockCloud implements pulumi.runtime.Mocks {
     if (type.startsWith("pulumi:providers:aws")) {
       this.placements.set(urn, this.providerPlacement(inputs));
     }
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((dependencies, property) => {
+      propertyDependencies[property] = dependencies.getUrnsList();
+    });
     this.resources.push({
       urn,
       type,
@@ -251,6 +259,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
       custom: req.getCustom(),
       inputs,
       state,
+      propertyDependencies,
+      dependencies: req.getDependenciesList(),
     });
   }
 
@@ -282,6 +292,8 @@ interface RegisterRequest {
   getProvider(): string;
   getCustom(): boolean;
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(callback: (dependencies: { getUrnsList(): string[] }, property: string) => void): void };
 }
 
 interface RegisterResponse {
