@@ -123,17 +123,17 @@ export const MAX_EVENT_PATTERN_LENGTH = 2048;
 /** CloudWatch Logs' limit on a subscription filter pattern, in characters. */
 export const MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH = 1024;
 /** What the watch list may take of Lambda's 4 KB of environment variables (the rest holds the other settings). */
-export const MAX_WATCHES_ENVIRONMENT_LENGTH = 3400;
+export const MAX_WATCHES_ENVIRONMENT_BYTES = 3400;
 
 const WATCH_FIELDS = ["bucket", "key", "keyPrefix", "threshold"];
 const RESET_FIELDS = ["schedule", "timeZone"];
 // S3 general purpose bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // Control characters are legal in S3 keys but cannot be written in filter patterns or safely shown in alerts.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const isControlCharacter = (ch: string): boolean => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f;
 
 const isKeyPrefix = (value: unknown): boolean =>
-  typeof value === "string" && Buffer.byteLength(value, "utf8") <= 1024 && !CONTROL_CHARACTER.test(value);
+  typeof value === "string" && Buffer.byteLength(value, "utf8") <= 1024 && ![...value].some(isControlCharacter);
 const isObjectKey = (value: unknown): boolean => isKeyPrefix(value) && value !== "";
 const oneOf =
   (...allowed: string[]) =>
@@ -226,7 +226,7 @@ export function checkDownloadAlertSettings(args: { [K in keyof DownloadAlertSett
       if (reset.schedule !== undefined && typeof reset.schedule !== "string") {
         problems.fail(`reset.schedule must be a 5-field cron expression such as "0 1 * * 1", got ${shown(reset.schedule)}`);
       } else if (timeZoneUsable) {
-        const candidate = { schedule: (reset.schedule as string | undefined) ?? DEFAULT_RESET.schedule, timeZone: (reset.timeZone as string | undefined) ?? DEFAULT_RESET.timeZone };
+        const candidate = { schedule: reset.schedule ?? DEFAULT_RESET.schedule, timeZone: (reset.timeZone as string | undefined) ?? DEFAULT_RESET.timeZone };
         const expectation = resetScheduleProblem(candidate);
         if (expectation !== undefined) {
           problems.fail(`reset.schedule must be ${expectation}, got ${shown(candidate.schedule)}`);
@@ -244,9 +244,9 @@ export function checkDownloadAlertSettings(args: { [K in keyof DownloadAlertSett
 
   if (watchesUsable) {
     const usable = watches as WatchedObject[];
-    const environmentLength = JSON.stringify(usable).length;
-    if (environmentLength > MAX_WATCHES_ENVIRONMENT_LENGTH) {
-      problems.fail(`watches take ${environmentLength} characters in the function's environment; Lambda allows 4 KB in all, so at most ${MAX_WATCHES_ENVIRONMENT_LENGTH} here. Watch key prefixes instead of many keys, or split the watches over several components`);
+    const environmentBytes = Buffer.byteLength(JSON.stringify(usable), "utf8");
+    if (environmentBytes > MAX_WATCHES_ENVIRONMENT_BYTES) {
+      problems.fail(`watches take ${environmentBytes} bytes in the function's environment; Lambda allows 4 KB in all, so at most ${MAX_WATCHES_ENVIRONMENT_BYTES} here. Watch key prefixes instead of many keys, or split the watches over several components`);
     }
     if ((args.source ?? "eventbridge") === "eventbridge") {
       const length = downloadEventPattern(usable).length;
@@ -433,7 +433,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       `${name}-handler`,
       {
         description: `Alerts when a watched S3 object is downloaded more than its threshold since the last reset (${reset.schedule}, ${reset.timeZone})`,
-        callbackFactory: downloadThresholdCallbackFactory as aws.lambda.CallbackFactory<unknown, DownloadThresholdResult>,
+        callbackFactory: downloadThresholdCallbackFactory,
         statements,
         alertTopic,
         publishesAlerts: true,

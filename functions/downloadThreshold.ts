@@ -138,7 +138,7 @@ export function downloadThresholdSettingsFromEnv(env: NodeJS.ProcessEnv = proces
     throw invalid(E.counter, '"dynamodb" or "logs"');
   }
   return {
-    watches: watches as WatchedObject[],
+    watches,
     reset,
     notify,
     counter:

@@ -82,7 +82,9 @@ export class FakeCloudWatchLogs {
       maxAttempts: 1,
       requestHandler: {
         handle: (request: { headers: Record<string, string>; body?: unknown }) => {
-          const body = typeof request.body === "string" ? request.body : Buffer.from(request.body as Uint8Array).toString("utf8");
+          // Read the bytes through their buffer: the SDK's body type warns when used as a string.
+          const bytes = request.body as Uint8Array;
+          const body = typeof request.body === "string" ? request.body : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
           const { status, payload } = this.answer(request.headers["x-amz-target"] ?? "", JSON.parse(body) as Record<string, unknown>);
           return Promise.resolve({
             response: {
