@@ -117,7 +117,7 @@ export class FakeCloudWatchLogs {
       }
       return Promise.resolve({ ...(payload as object), $metadata: { httpStatusCode: 200 } });
     };
-    return { send } as unknown as Pick<CloudWatchLogsClient, "send">;
+    return { send };
   }
 
   private answer(target: string, input: Record<string, unknown>): { status: number; payload: unknown } {
