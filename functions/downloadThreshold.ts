@@ -137,6 +137,12 @@ export function downloadThresholdSettingsFromEnv(env: NodeJS.ProcessEnv = proces
   if (counterKind !== "dynamodb" && counterKind !== "logs") {
     throw invalid(E.counter, '"dynamodb" or "logs"');
   }
+  const timeZone = requireEnv(E.timeZone, env);
+  try {
+    formatLocalTime(new Date(0), timeZone);
+  } catch {
+    throw invalid(E.timeZone, "an IANA time zone such as Asia/Tokyo");
+  }
   return {
     watches,
     reset,
@@ -147,7 +153,7 @@ export function downloadThresholdSettingsFromEnv(env: NodeJS.ProcessEnv = proces
         : { kind: "logs", logGroupName: requireEnv(E.logGroupName, env) },
     topicArn: requireEnv(E.topicArn, env),
     language,
-    timeZone: requireEnv(E.timeZone, env),
+    timeZone,
   };
 }
 

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { expect } from "chai";
 import * as fc from "fast-check";
 
@@ -27,6 +28,20 @@ function fixture(name: string): unknown {
 /** A trail and a topic for one test component, under names unique in the run. */
 function foundation(name: string, trailArgs: ConstructorParameters<typeof AuditTrail>[1] = {}) {
   return { trail: new AuditTrail(`${name}-trail`, trailArgs), alertTopic: new AlertTopic(`${name}-topic`, {}) };
+}
+
+/** What IAM decides for `action` on `resource` when the role has only `policy` (an identity policy, same account). */
+async function decide(policy: ReturnType<typeof policyOf>, action: string, resource: string): Promise<string> {
+  const response = await runSimulation(
+    {
+      identityPolicies: [{ name: "function", policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: { action, principal: `arn:aws:iam::${ACCOUNT}:role/function`, resource: { accountId: ACCOUNT, resource }, contextVariables: {} },
+    },
+    {},
+  );
+  return response.resultType === "error" ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
 }
 
 const typeAndName = (resources: RecordedResource[]) => resources.map((r) => `${r.type} ${r.name}`).sort();
@@ -123,6 +138,43 @@ describe("DownloadThresholdAlert", () => {
         { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
         { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
         { Sid: "CountDownloads", Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: table.state.arn },
+      ]);
+    });
+
+    it("lets the role, in IAM's evaluation, write only its own table and publish only to the topic", async () => {
+      const policy = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy"));
+      const table = String(single(resources, "aws:dynamodb/table:Table").state.arn);
+      const topicArn = await valueOf(alertTopic.topicArn);
+      const otherTable = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other`;
+
+      const decisions = await Promise.all(
+        ([
+          ["dynamodb:UpdateItem", table],
+          ["dynamodb:PutItem", table],
+          ["dynamodb:DeleteItem", table],
+          ["sns:Publish", topicArn],
+          ["dynamodb:UpdateItem", otherTable],
+          ["dynamodb:GetItem", table],
+          ["dynamodb:Scan", table],
+          ["dynamodb:DeleteTable", table],
+          ["sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:other`],
+          ["logs:FilterLogEvents", await valueOf(trail.logGroupArn)],
+          ["s3:GetObject", `arn:aws:s3:::${BUCKET}/${KEY}`],
+        ] as const).map(async ([action, resource]) => `${action} ${resource === table ? "own table" : resource}: ${await decide(policy, action, resource)}`),
+      );
+
+      expect(decisions).to.deep.equal([
+        "dynamodb:UpdateItem own table: Allowed",
+        "dynamodb:PutItem own table: Allowed",
+        "dynamodb:DeleteItem own table: Allowed",
+        `sns:Publish ${topicArn}: Allowed`,
+        `dynamodb:UpdateItem ${otherTable}: ImplicitlyDenied`,
+        "dynamodb:GetItem own table: ImplicitlyDenied",
+        "dynamodb:Scan own table: ImplicitlyDenied",
+        "dynamodb:DeleteTable own table: ImplicitlyDenied",
+        `sns:Publish arn:aws:sns:${REGION}:${ACCOUNT}:other: ImplicitlyDenied`,
+        `logs:FilterLogEvents ${await valueOf(trail.logGroupArn)}: ImplicitlyDenied`,
+        `s3:GetObject arn:aws:s3:::${BUCKET}/${KEY}: ImplicitlyDenied`,
       ]);
     });
 
@@ -286,6 +338,21 @@ describe("DownloadThresholdAlert", () => {
 
       expect(statements.map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "KeepFailedEvents", "PublishAlerts", "EncryptAlerts", "RecountDownloads"]);
       expect(statements[4]).to.deep.equal({ Sid: "RecountDownloads", Effect: "Allow", Action: "logs:FilterLogEvents", Resource: [logGroupArn, `${logGroupArn}:*`] });
+    });
+
+    it("lets the role, in IAM's evaluation, run FilterLogEvents on the trail's log group and nothing else of CloudWatch Logs or DynamoDB", async () => {
+      const policy = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy"));
+      const logGroupArn = await valueOf(trail.logGroupArn);
+
+      expect(
+        await Promise.all([
+          decide(policy, "logs:FilterLogEvents", logGroupArn),
+          decide(policy, "logs:FilterLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/other`),
+          decide(policy, "logs:GetLogEvents", `${logGroupArn}:log-stream:x`),
+          decide(policy, "logs:DeleteLogGroup", logGroupArn),
+          decide(policy, "dynamodb:UpdateItem", `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/any`),
+        ]),
+      ).to.deep.equal(["Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "ImplicitlyDenied", "ImplicitlyDenied"]);
     });
 
     it("gives the function the log group, a 300 s timeout for paging at 5 requests/s, and the reset and language asked for", async () => {

@@ -3,18 +3,20 @@ import { gzipSync } from "zlib";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord, UserIdentity } from "../../functions/cloudtrailEvents";
 import {
+  describePrincipal,
   DOWNLOAD_COUNTS_TABLE,
   downloadThresholdHandler,
   downloadThresholdSettingsFromEnv,
   eventAttribute,
+  formatLocalTime,
   SETTINGS_ENVIRONMENT,
   type DownloadThresholdSettings,
   type WatchedObject,
 } from "../../functions/downloadThreshold";
 import type { Logger, LogFields } from "../../functions/runtime";
-import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
+import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent, sampleGetObject } from "../support/downloadEvents";
 import { FakeSns } from "../support/fakeSns";
 import { LocalDynamoDb } from "../support/localDynamoDb";
 
@@ -31,6 +33,8 @@ const afterReset = (seconds: number): string => new Date(WINDOW_START + seconds 
 function download(id: number | string, seconds = 3600, overrides: { key?: string; bucket?: string } = {}): CloudTrailRecord {
   return getObjectRecord({ eventID: `00000000-0000-4000-8000-${String(id).padStart(12, "0")}`, eventTime: afterReset(seconds), ...overrides });
 }
+
+const sampleIdentity = (): UserIdentity => sampleGetObject().userIdentity;
 
 class RecordingLogger implements Logger {
   readonly lines: Array<{ level: string; message: string } & LogFields> = [];
@@ -404,6 +408,54 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
   });
 });
 
+describe("readable alert parts", () => {
+  const identities: Array<[string, UserIdentity, string, string]> = [
+    ["an IAM user", { type: "IAMUser", principalId: "AIDAEXAMPLE", arn: "arn:aws:iam::123456789012:user/hogehoge", accountId: "123456789012", userName: "hogehoge" }, "IAM user hogehoge (account 123456789012)", "IAM ユーザー hogehoge (アカウント 123456789012)"],
+    ["the root user", { type: "Root", principalId: "123456789012", arn: "arn:aws:iam::123456789012:root", accountId: "123456789012" }, "root user (account 123456789012)", "ルートユーザー (アカウント 123456789012)"],
+    ["an IAM Identity Center session", sampleIdentity(), "alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)", "alice@example.com (IAM Identity Center、権限セット ReadOnly、アカウント 123456789012)"],
+    [
+      "an assumed role",
+      { type: "AssumedRole", principalId: "AROAEXAMPLE:deploy-42", arn: "arn:aws:sts::123456789012:assumed-role/ci-deployer/deploy-42", accountId: "123456789012", sessionContext: { sessionIssuer: { type: "Role", userName: "ci-deployer" } } },
+      "role ci-deployer, session deploy-42 (account 123456789012)",
+      "ロール ci-deployer、セッション deploy-42 (アカウント 123456789012)",
+    ],
+    [
+      "a role used by a service for the caller",
+      { type: "AssumedRole", arn: "arn:aws:sts::123456789012:assumed-role/analyst/bob", accountId: "123456789012", invokedBy: "athena.amazonaws.com" },
+      "role analyst, session bob (account 123456789012), via athena.amazonaws.com",
+      "ロール analyst、セッション bob (アカウント 123456789012)、athena.amazonaws.com 経由",
+    ],
+    ["a federated user", { type: "FederatedUser", arn: "arn:aws:sts::123456789012:federated-user/carol", accountId: "123456789012" }, "federated user carol (account 123456789012)", "フェデレーションユーザー carol (アカウント 123456789012)"],
+    ["an AWS service", { type: "AWSService", invokedBy: "s3.amazonaws.com" }, "AWS service s3.amazonaws.com", "AWS サービス s3.amazonaws.com"],
+    ["another account", { type: "AWSAccount", principalId: "AIDAOTHER", accountId: "210987654321" }, "account 210987654321 (principal AIDAOTHER)", "アカウント 210987654321 (プリンシパル AIDAOTHER)"],
+  ];
+  for (const [title, identity, english, japanese] of identities) {
+    it(`names ${title} readably in English and Japanese`, () => {
+      expect([describePrincipal(identity, "en"), describePrincipal(identity, "ja")]).to.deep.equal([english, japanese]);
+    });
+  }
+
+  it("shows local times with their UTC offset, across daylight saving and in 45-minute zones", () => {
+    const at = (iso: string, zone: string) => formatLocalTime(new Date(iso), zone);
+
+    expect([
+      at("2025-03-03T01:02:03Z", "Asia/Tokyo"),
+      at("2025-03-03T01:02:03Z", "UTC"),
+      at("2025-03-03T01:02:03Z", "Asia/Kathmandu"),
+      at("2025-03-09T06:59:59Z", "America/New_York"),
+      at("2025-03-09T07:00:00Z", "America/New_York"),
+      at("2025-12-31T15:00:00Z", "Asia/Tokyo"),
+    ]).to.deep.equal([
+      "2025-03-03 10:02:03 +09:00",
+      "2025-03-03 01:02:03 +00:00",
+      "2025-03-03 06:47:03 +05:45",
+      "2025-03-09 01:59:59 -05:00",
+      "2025-03-09 03:00:00 -04:00",
+      "2026-01-01 00:00:00 +09:00",
+    ]);
+  });
+});
+
 describe("downloadThresholdSettingsFromEnv", () => {
   const E = SETTINGS_ENVIRONMENT;
   const valid = {
@@ -436,6 +488,7 @@ describe("downloadThresholdSettingsFromEnv", () => {
     ["a watch without threshold", { [E.watches]: '[{"bucket":"b","key":"k"}]' }, "environment variable WATCHED_OBJECTS must be a JSON list of { bucket, key | keyPrefix, threshold }"],
     ["a 6-field schedule", { [E.resetSchedule]: "0 0 1 * * 1" }, "environment variable RESET_SCHEDULE must be a 5-field cron expression"],
     ["an unknown counter", { [E.counter]: "redis" }, 'environment variable COUNTER must be "dynamodb" or "logs", got "redis"'],
+    ["an unknown alert time zone", { [E.timeZone]: "Tokyo" }, 'environment variable ALERT_TIME_ZONE must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
   ];
   for (const [title, change, message] of broken) {
     it(`fails at cold start on ${title}, naming the variable`, () => {
