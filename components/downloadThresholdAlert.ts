@@ -59,7 +59,8 @@ export interface DownloadAlertSettingsArgs {
   reset?: { schedule?: string; timeZone?: string };
   /**
    * `every`: an alert for each download past the threshold (the source article's behaviour). `once`: one alert per
-   * object and window, for the download that passes the threshold.
+   * object and window, for the download that passes the threshold. Alerts go to the topic with an ASCII subject.
+   * See https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
    * @default "every"
    */
   notify?: NotifyMode;
@@ -85,11 +86,16 @@ export interface DownloadAlertSettingsArgs {
   language?: "ja" | "en";
   /** IANA time zone alert bodies show times in. @default - the reset's time zone */
   timeZone?: string;
-  /** Days the function's own log group keeps its logs. @default 30 */
+  /**
+   * Days the function's own log group keeps its logs.
+   * See https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+   * @default 30
+   */
   logRetentionInDays?: number;
   /**
    * The AWS partition of the watched buckets, used in the S3 ARNs of the trail's event selectors. A preview fails
    * when it differs from the provider's partition.
+   * See https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html
    * @default "aws"
    */
   partition?: "aws" | "aws-cn" | "aws-us-gov";
