@@ -2,7 +2,7 @@
  * The cloudtrail-alerts stack: reads the stack config once, composes the components, exports what operators need.
  * `pulumi up` deploys it; `npm start` evaluates it offline and prints what would be created.
  */
-import { AlertTopic, AuditTrail, BucketCreationAlarm } from "./components";
+import { AlertTopic, AuditTrail, BucketCreationAlarm, DownloadThresholdAlert } from "./components";
 import { loadStackConfig } from "./stackConfig";
 
 const config = loadStackConfig();
@@ -16,6 +16,10 @@ if (config.bucketCreationEventNames !== undefined) {
     alertTopicArn: alertTopic.topicArn,
     eventNames: config.bucketCreationEventNames,
   });
+}
+
+if (config.downloadAlerts !== undefined) {
+  new DownloadThresholdAlert("download-alerts", { ...config.downloadAlerts, trail, alertTopic });
 }
 
 /** Topic every alert is published to; subscribe more endpoints to it as needed. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AlertTopicArgs, AuditTrailArgs } from "./components";
+import { checkDownloadAlertSettings, type ArgProblems, type DownloadAlertSettingsArgs } from "./components/downloadThresholdAlert";
 import { isAccountId, isEmailAddress, isLogRetention, isRegion, isTimeZone, shown } from "./components/validation";
 
 /** The project's config namespace (its name in Pulumi.yaml). */
@@ -33,6 +34,8 @@ export interface StackConfig {
   bucketCreationEventNames?: string[];
   /** Retention of each function's own log group. */
   functionLogRetentionInDays: number;
+  /** Download threshold alerts (`downloadAlerts`); undefined when no object is watched. */
+  downloadAlerts?: DownloadAlertSettingsArgs;
 }
 
 /** Reads one raw (string) config value by its full key, `namespace:name`. */
@@ -64,6 +67,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig()): StackConfig
   const bucketCreationAlarm = read.boolean(`${PROJECT}:bucketCreationAlarm`, { fallback: true });
   const bucketCreationEventNames = read.stringArray(`${PROJECT}:bucketCreationEventNames`, { fallback: ["CreateBucket"], valid: (v) => /^[A-Za-z0-9]+$/.test(v), expectation: "a CloudTrail event name such as CreateBucket" });
   const functionLogRetentionInDays = read.integer(`${PROJECT}:functionLogRetentionInDays`, { fallback: 30, valid: isLogRetention, expectation: "one of CloudWatch Logs' retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, ...)" });
+  const downloadAlerts = readDownloadAlerts(read, { timeZone, language, functionLogRetentionInDays });
 
   return {
     region,
@@ -80,6 +84,57 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig()): StackConfig
         : { existingLogGroupName: existingTrailLogGroupName },
     ...(bucketCreationAlarm ? { bucketCreationEventNames } : {}),
     functionLogRetentionInDays,
+    ...(downloadAlerts === undefined ? {} : { downloadAlerts }),
+  };
+}
+
+const DOWNLOAD_ALERT_FIELDS = ["watches", "reset", "notify", "source", "counter"];
+
+/**
+ * `downloadAlerts`: `{ watches, reset, notify, source, counter }`, checked by the component's own rules; the first
+ * problem is reported as one line naming the full path, e.g. `cloudtrail-alerts:downloadAlerts.watches[0].threshold`.
+ * Alerts use the stack's language and time zone, and the reset defaults to the stack's time zone.
+ */
+function readDownloadAlerts(
+  read: ConfigReader,
+  stack: { timeZone: string; language: "ja" | "en"; functionLogRetentionInDays: number },
+): DownloadAlertSettingsArgs | undefined {
+  const key = `${PROJECT}:downloadAlerts`;
+  const value = read.json(key, { watches: [] });
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new StackConfigError(key, `${key} must be an object { watches, reset, notify, source, counter }, got ${shown(value)}`);
+  }
+  const settings = value as Record<string, unknown>;
+  for (const field of Object.keys(settings)) {
+    if (!DOWNLOAD_ALERT_FIELDS.includes(field)) {
+      throw new StackConfigError(`${key}.${field}`, `${key} has unknown field ${JSON.stringify(field)}; expected ${DOWNLOAD_ALERT_FIELDS.join(", ")}`);
+    }
+  }
+  if (Array.isArray(settings.watches) && settings.watches.length === 0) {
+    return undefined;
+  }
+  checkDownloadAlertSettings(settings, firstProblemThrows(key));
+  const checked = settings as unknown as DownloadAlertSettingsArgs;
+  return {
+    ...checked,
+    reset: { ...checked.reset, timeZone: checked.reset?.timeZone ?? stack.timeZone },
+    language: stack.language,
+    timeZone: stack.timeZone,
+    logRetentionInDays: stack.functionLogRetentionInDays,
+  };
+}
+
+/** Reports a component's argument problems as config errors under `key`, stopping at the first. */
+function firstProblemThrows(key: string): ArgProblems {
+  return {
+    check(arg, value, ok, expectation) {
+      if (value !== undefined && !ok(value as never)) {
+        throw new StackConfigError(`${key}.${arg}`, `${key}.${arg} must be ${expectation}, got ${shown(value)}`);
+      }
+    },
+    fail(message) {
+      throw new StackConfigError(key, `${key}.${message}`);
+    },
   };
 }
 

@@ -2,6 +2,7 @@ export * from "./alertTopic";
 export * from "./auditTrail";
 export * from "./bucketCreationAlarm";
 export * from "./contributions";
+export * from "./downloadThresholdAlert";
 export * from "./policy";
 export * from "./secureCallbackFunction";
 export * from "./validation";

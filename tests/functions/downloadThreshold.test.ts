@@ -1,0 +1,499 @@
+import { gzipSync } from "zlib";
+
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { expect } from "chai";
+
+import type { CloudTrailRecord, UserIdentity } from "../../functions/cloudtrailEvents";
+import {
+  describePrincipal,
+  DOWNLOAD_COUNTS_TABLE,
+  downloadThresholdHandler,
+  downloadThresholdSettingsFromEnv,
+  eventAttribute,
+  formatLocalTime,
+  SETTINGS_ENVIRONMENT,
+  type DownloadThresholdSettings,
+  type WatchedObject,
+} from "../../functions/downloadThreshold";
+import type { Logger, LogFields } from "../../functions/runtime";
+import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent, sampleGetObject } from "../support/downloadEvents";
+import { FakeSns } from "../support/fakeSns";
+import { LocalDynamoDb } from "../support/localDynamoDb";
+
+const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
+const BUCKET = "confidential-reports";
+const KEY = "2025/売上報告 Q1.pdf";
+// The window of the sample event (Monday 2025-03-03 10:02:03 JST): Monday 01:00 JST to the next Monday 01:00 JST.
+const WINDOW_START = Date.parse("2025-03-02T16:00:00Z");
+const WINDOW_END = Date.parse("2025-03-09T16:00:00Z");
+
+/** An ISO event time `seconds` after the window start. */
+const afterReset = (seconds: number): string => new Date(WINDOW_START + seconds * 1000).toISOString().replace(".000Z", "Z");
+
+function download(id: number | string, seconds = 3600, overrides: { key?: string; bucket?: string } = {}): CloudTrailRecord {
+  return getObjectRecord({ eventID: `00000000-0000-4000-8000-${String(id).padStart(12, "0")}`, eventTime: afterReset(seconds), ...overrides });
+}
+
+const sampleIdentity = (): UserIdentity => sampleGetObject().userIdentity;
+
+class RecordingLogger implements Logger {
+  readonly lines: Array<{ level: string; message: string } & LogFields> = [];
+  info(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "info", message, ...fields });
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "warn", message, ...fields });
+  }
+  error(message: string, fields?: LogFields): void {
+    this.lines.push({ level: "error", message, ...fields });
+  }
+}
+
+describe("downloadThresholdHandler with the DynamoDB counter", () => {
+  let db: LocalDynamoDb;
+  let sns: FakeSns;
+  let tableName: string;
+
+  before(async () => {
+    [db, sns] = await Promise.all([LocalDynamoDb.start(), FakeSns.start([TOPIC_ARN])]);
+  });
+  after(async () => {
+    await Promise.all([db.stop(), sns.stop()]);
+  });
+  beforeEach(async () => {
+    tableName = await db.createCountsTable();
+    sns.published.splice(0);
+  });
+
+  function setup(options: { watches?: WatchedObject[]; notify?: "every" | "once"; language?: "ja" | "en"; maxCountedDownloads?: number } = {}) {
+    const logger = new RecordingLogger();
+    const metrics: Array<{ name: string; value: number }> = [];
+    const settings: DownloadThresholdSettings = {
+      watches: options.watches ?? [{ bucket: BUCKET, key: KEY, threshold: 2 }],
+      reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
+      notify: options.notify ?? "every",
+      counter: { kind: "dynamodb", tableName, ...(options.maxCountedDownloads === undefined ? {} : { maxCountedDownloads: options.maxCountedDownloads }) },
+      topicArn: TOPIC_ARN,
+      language: options.language ?? "en",
+      timeZone: "Asia/Tokyo",
+    };
+    const handler = downloadThresholdHandler(
+      { sns: sns.client(), dynamodb: db.client(), logger, metrics: { count: (name, value) => metrics.push({ name, value }) } },
+      settings,
+    );
+    return { handler, logger, metrics };
+  }
+
+  const subjects = () => sns.published.map((p) => p.subject);
+  const eventIdsAlerted = () => sns.published.map((p) => /#\/events\/([^\s]+)/.exec(p.message)?.[1]);
+
+  it("alerts on the first download past the threshold with object, count, window and who/when/where", async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act
+    for (const id of [1, 2, 3]) {
+      await handler(asEventBridgeEvent(download(id, 32523)));
+    }
+
+    // Assess
+    expect(sns.published).to.have.length(1);
+    expect(sns.published[0]).to.deep.include({
+      topicArn: TOPIC_ARN,
+      subject: "S3 object downloaded 3 times (threshold 2): s3://confidential-reports (key in message)",
+      message: [
+        "An S3 object was downloaded more times than allowed since the last reset.",
+        "",
+        "Object: s3://confidential-reports/2025/売上報告 Q1.pdf",
+        "Downloads: 3 (threshold: 2)",
+        "Window: 2025-03-03 01:00:00 +09:00 to 2025-03-10 01:00:00 +09:00 (Asia/Tokyo)",
+        "",
+        "This download",
+        "Who: alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)",
+        "When: 2025-03-03 10:02:03 +09:00",
+        "Source IP: 192.0.2.44",
+        "User agent: [aws-cli/2.15.0 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.22 md/prompt#off md/command#s3.cp]",
+        "Event: https://ap-northeast-1.console.aws.amazon.com/cloudtrailv2/home?region=ap-northeast-1#/events/00000000-0000-4000-8000-000000000003",
+        "",
+        "Every further download of this object until 2025-03-10 01:00:00 +09:00 is alerted too.",
+      ].join("\n"),
+    });
+  });
+
+  it("writes the body in Japanese when asked", async () => {
+    const { handler } = setup({ language: "ja", notify: "once" });
+
+    for (const id of [1, 2, 3]) {
+      await handler(asEventBridgeEvent(download(id, 32523)));
+    }
+
+    expect(sns.published.map((p) => p.message)).to.deep.equal([
+      [
+        "S3 オブジェクトが前回のリセット以降、しきい値を超えてダウンロードされました。",
+        "",
+        "オブジェクト: s3://confidential-reports/2025/売上報告 Q1.pdf",
+        "ダウンロード回数: 3 回 (しきい値: 2 回)",
+        "集計期間: 2025-03-03 01:00:00 +09:00 から 2025-03-10 01:00:00 +09:00 まで (Asia/Tokyo)",
+        "",
+        "今回のダウンロード",
+        "実行者: alice@example.com (IAM Identity Center、権限セット ReadOnly、アカウント 123456789012)",
+        "日時: 2025-03-03 10:02:03 +09:00",
+        "送信元 IP: 192.0.2.44",
+        "ユーザーエージェント: [aws-cli/2.15.0 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.22 md/prompt#off md/command#s3.cp]",
+        "イベント: https://ap-northeast-1.console.aws.amazon.com/cloudtrailv2/home?region=ap-northeast-1#/events/00000000-0000-4000-8000-000000000003",
+        "",
+        "2025-03-10 01:00:00 +09:00 まで、このオブジェクトについてはこれ以上通知しません (notify: once)。",
+      ].join("\n"),
+    ]);
+  });
+
+  it("never counts a redelivered event twice and never alerts for it again", async () => {
+    const { handler } = setup();
+
+    const results = [];
+    for (const id of [1, 2, 2, 3, 1, 3, 3, 4]) {
+      results.push(await handler(asEventBridgeEvent(download(id))));
+    }
+
+    expect(results.map((r) => [r.counted, r.notCounted, r.alerted])).to.deep.equal([
+      [1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 0, 1], [0, 1, 0], [0, 1, 0], [0, 1, 0], [1, 0, 1],
+    ]);
+    expect(subjects()).to.deep.equal([
+      "S3 object downloaded 3 times (threshold 2): s3://confidential-reports (key in message)",
+      "S3 object downloaded 4 times (threshold 2): s3://confidential-reports (key in message)",
+    ]);
+    expect(eventIdsAlerted()).to.deep.equal(["00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000004"]);
+  });
+
+  it("counts by arrival across the threshold when events arrive out of order, alerting exactly once per count", async () => {
+    // Events 1..4 happened in this order; they arrive 4, 2, 1, 3.
+    const every = setup();
+    for (const id of [4, 2, 1, 3]) {
+      await every.handler(asEventBridgeEvent(download(id, id * 60)));
+    }
+    const everyAlerts = { subjects: subjects(), ids: eventIdsAlerted() };
+    sns.published.splice(0);
+    tableName = await db.createCountsTable();
+    const once = setup({ notify: "once" });
+    for (const id of [4, 2, 1, 3]) {
+      await once.handler(asEventBridgeEvent(download(id, id * 60)));
+    }
+
+    expect(everyAlerts).to.deep.equal({
+      subjects: [
+        "S3 object downloaded 3 times (threshold 2): s3://confidential-reports (key in message)",
+        "S3 object downloaded 4 times (threshold 2): s3://confidential-reports (key in message)",
+      ],
+      ids: ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000003"],
+    });
+    expect({ subjects: subjects(), ids: eventIdsAlerted() }).to.deep.equal({
+      subjects: ["S3 object downloaded 3 times (threshold 2): s3://confidential-reports (key in message)"],
+      ids: ["00000000-0000-4000-8000-000000000001"],
+    });
+  });
+
+  for (const notify of ["once", "every"] as const) {
+    it(`gives 20 concurrent invocations on one object distinct counts, so exactly the right alerts go out (notify: ${notify})`, async () => {
+      // Prepare: 20 separate handlers, as 20 Lambda execution environments would be.
+      const handlers = Array.from({ length: 20 }, () => setup({ notify, watches: [{ bucket: BUCKET, key: KEY, threshold: 5 }] }).handler);
+
+      // Act
+      const results = await Promise.all(handlers.map((handler, i) => handler(asEventBridgeEvent(download(i + 1)))));
+
+      // Assess
+      expect(results.every((r) => r.counted === 1)).to.equal(true);
+      const counts = sns.published.map((p) => Number(/downloaded (\d+) times/.exec(p.subject ?? "")?.[1])).sort((a, b) => a - b);
+      expect(counts).to.deep.equal(notify === "once" ? [6] : [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+      expect(new Set(eventIdsAlerted()).size).to.equal(sns.published.length);
+      const item = await db.client().send(
+        new GetItemCommand({ TableName: tableName, Key: { object: { S: `${BUCKET}/${KEY}` }, entry: { S: `window#${new Date(WINDOW_START).toISOString()}` } }, ConsistentRead: true }),
+      );
+      expect(item.Item?.downloads).to.deep.equal({ N: "20" });
+    });
+  }
+
+  it("starts a new count at the reset time: 00:59:59 and 01:00:00 on Monday belong to different windows", async () => {
+    const { handler } = setup({ watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }] });
+    const nextReset = (WINDOW_END - WINDOW_START) / 1000;
+
+    for (const [id, seconds] of [[1, nextReset - 3600], [2, nextReset - 1], [3, nextReset], [4, nextReset + 1800]] as const) {
+      await handler(asEventBridgeEvent(download(id, seconds)));
+    }
+
+    expect(sns.published.map((p) => [p.subject, p.message.split("\n").filter((l) => /^(Window|When): /.test(l))])).to.deep.equal([
+      [
+        "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
+        ["Window: 2025-03-03 01:00:00 +09:00 to 2025-03-10 01:00:00 +09:00 (Asia/Tokyo)", "When: 2025-03-10 00:59:59 +09:00"],
+      ],
+      [
+        "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
+        ["Window: 2025-03-10 01:00:00 +09:00 to 2025-03-17 01:00:00 +09:00 (Asia/Tokyo)", "When: 2025-03-10 01:30:00 +09:00"],
+      ],
+    ]);
+  });
+
+  it("alerts on every download past the threshold with notify every, and only on the first with notify once", async () => {
+    const every = setup();
+    for (const id of [1, 2, 3, 4, 5]) {
+      await every.handler(asEventBridgeEvent(download(id)));
+    }
+    const everySubjects = subjects();
+    sns.published.splice(0);
+    tableName = await db.createCountsTable();
+    const once = setup({ notify: "once" });
+    for (const id of [1, 2, 3, 4, 5]) {
+      await once.handler(asEventBridgeEvent(download(id)));
+    }
+
+    expect(everySubjects.map((s) => /downloaded (\d+) times/.exec(s ?? "")?.[1])).to.deep.equal(["3", "4", "5"]);
+    expect(subjects().map((s) => /downloaded (\d+) times/.exec(s ?? "")?.[1])).to.deep.equal(["3"]);
+  });
+
+  it("counts each object under a watched prefix separately, comparing UTF-8 keys exactly as S3 reports them", async () => {
+    const keys = ["報告/売上 Q1.pdf", "報告/a+b.pdf", "報告/a b.pdf", "報告/a%20b.pdf", "報告/A+B.pdf"];
+    const { handler } = setup({ watches: [{ bucket: BUCKET, keyPrefix: "報告/", threshold: 1 }] });
+
+    let id = 0;
+    for (const key of [...keys, "報告/a+b.pdf", "報告/a b.pdf", "報告", "報告x/a.pdf"]) {
+      await handler(asEventBridgeEvent(download(++id, 60 * id, { key })));
+    }
+
+    expect(sns.published.map((p) => p.message.split("\n").find((l) => l.startsWith("Object: ")))).to.deep.equal([
+      "Object: s3://confidential-reports/報告/a+b.pdf",
+      "Object: s3://confidential-reports/報告/a b.pdf",
+    ]);
+    expect(subjects()).to.deep.equal([
+      "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
+      "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
+    ]);
+  });
+
+  it("names the object in the subject when its key is printable ASCII", async () => {
+    const { handler } = setup({ watches: [{ bucket: BUCKET, keyPrefix: "", threshold: 1 }] });
+
+    for (const id of [1, 2]) {
+      await handler(asEventBridgeEvent(download(id, 60, { key: "reports/q1 final+v2.pdf" })));
+    }
+
+    expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports/reports/q1 final+v2.pdf"]);
+  });
+
+  it("uses the threshold of an exact-key watch over a prefix watch, and the longest prefix over shorter ones", async () => {
+    const { handler } = setup({
+      watches: [
+        { bucket: BUCKET, keyPrefix: "", threshold: 5 },
+        { bucket: BUCKET, keyPrefix: "2025/", threshold: 3 },
+        { bucket: BUCKET, key: KEY, threshold: 1 },
+      ],
+    });
+
+    for (const [id, key] of [[1, KEY], [2, KEY], [3, "2025/other.pdf"], [4, "2025/other.pdf"], [5, "2025/other.pdf"], [6, "2025/other.pdf"]] as const) {
+      await handler(asEventBridgeEvent(download(id, 60 * id, { key })));
+    }
+
+    expect(subjects()).to.deep.equal([
+      "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
+      "S3 object downloaded 4 times (threshold 3): s3://confidential-reports/2025/other.pdf",
+    ]);
+  });
+
+  it("does not count other objects, other event names, other services or failed requests", async () => {
+    const { handler } = setup({ watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }] });
+    const noise: CloudTrailRecord[] = [
+      getObjectRecord({ eventID: "n1", eventTime: afterReset(60), key: `${KEY} ` }),
+      getObjectRecord({ eventID: "n2", eventTime: afterReset(60), bucket: "other-bucket" }),
+      getObjectRecord({ eventID: "n3", eventTime: afterReset(60), eventName: "HeadObject" }),
+      getObjectRecord({ eventID: "n4", eventTime: afterReset(60), eventSource: "s3-outposts.amazonaws.com" }),
+      getObjectRecord({ eventID: "n5", eventTime: afterReset(60), errorCode: "AccessDenied" }),
+      getObjectRecord({ eventID: "n6", eventTime: afterReset(60), key: "2025/売上報告 Q1.PDF" }),
+    ];
+
+    const result = await handler(recordsAsSubscriptionEvent([...noise, download(1), ...noise]));
+
+    expect(result).to.deep.equal({ control: false, rejected: 0, ignored: 12, counted: 1, notCounted: 0, alerted: 0 });
+    expect(sns.published).to.deep.equal([]);
+  });
+
+  it("skips CloudWatch Logs control messages", async () => {
+    const { handler, metrics } = setup();
+
+    const result = await handler(asSubscriptionEvent(["CWL CONTROL MESSAGE: Checking health of destination Lambda function."], "CONTROL_MESSAGE"));
+
+    expect(result).to.deep.equal({ control: true, rejected: 0, ignored: 0, counted: 0, notCounted: 0, alerted: 0 });
+    expect(metrics).to.deep.equal([]);
+  });
+
+  const undecodable: Array<[string, unknown, string]> = [
+    ["data that is not base64", { awslogs: { data: "not base64!" } }, "awslogs.data is not base64"],
+    ["base64 that is not gzip", { awslogs: { data: Buffer.from("plain text").toString("base64") } }, "awslogs.data is not gzip of UTF-8 text"],
+    ["gzip that is not JSON", { awslogs: { data: gzipSync("{not json").toString("base64") } }, "awslogs.data does not hold JSON"],
+    ["an event of neither shape", { hello: "world" }, "payload is neither a CloudWatch Logs subscription batch nor an EventBridge event"],
+  ];
+  for (const [title, event, reason] of undecodable) {
+    it(`logs ${title} with its reason and counts it in the RejectedInputs metric, without failing (no retries)`, async () => {
+      const { handler, logger, metrics } = setup();
+
+      const result = await handler(event);
+
+      expect(result).to.deep.include({ rejected: 1, counted: 0 });
+      expect(metrics).to.deep.equal([{ name: "RejectedInputs", value: 1 }]);
+      const warning = logger.lines.find((l) => l.message === "input rejected");
+      expect(String(warning?.reason)).to.match(new RegExp(`^${reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    });
+  }
+
+  it("counts the good records of a batch that also holds bad ones", async () => {
+    const { handler, metrics } = setup({ watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }] });
+
+    const result = await handler(asSubscriptionEvent([JSON.stringify(download(1)), "{ not json", JSON.stringify({ eventName: "GetObject" }), JSON.stringify(download(2))]));
+
+    expect(result).to.deep.equal({ control: false, rejected: 2, ignored: 0, counted: 2, notCounted: 0, alerted: 1 });
+    expect(metrics).to.deep.equal([
+      { name: "RejectedInputs", value: 2 },
+      { name: "DownloadAlertsSent", value: 1 },
+    ]);
+    expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)"]);
+  });
+
+  it("keeps an alert SNS refused and sends it exactly once when Lambda retries the event", async () => {
+    const { handler } = setup({ watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }] });
+    await handler(asEventBridgeEvent(download(1)));
+    sns.failNext(3, "InternalError", 500);
+
+    const failed = await handler(asEventBridgeEvent(download(2))).then(() => undefined, (error: Error) => error);
+    const retried = await handler(asEventBridgeEvent(download(2)));
+    const redelivered = await handler(asEventBridgeEvent(download(2)));
+
+    expect(failed?.name).to.equal("DownloadProcessingError");
+    expect(retried).to.deep.include({ counted: 0, notCounted: 1, alerted: 1 });
+    expect(redelivered).to.deep.include({ counted: 0, notCounted: 1, alerted: 0 });
+    expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)"]);
+    expect(eventIdsAlerted()).to.deep.equal(["00000000-0000-4000-8000-000000000002"]);
+  });
+
+  it("stops counting when the window's counter is full, and says so in the alert that fills it", async () => {
+    const { handler } = setup({ watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }], maxCountedDownloads: 3 });
+
+    const results = [];
+    for (const id of [1, 2, 3, 4]) {
+      results.push(await handler(asEventBridgeEvent(download(id))));
+    }
+
+    expect(results.map((r) => r.counted)).to.deep.equal([1, 1, 1, 0]);
+    expect(subjects()).to.deep.equal([
+      "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
+      "S3 object downloaded 3 times (threshold 1): s3://confidential-reports (key in message)",
+    ]);
+    expect(sns.published[1].message.split("\n").at(-1)).to.equal(
+      "The counter is full: 3 downloads of this object are counted in this window. Further downloads until 2025-03-10 01:00:00 +09:00 are neither counted nor alerted; CloudTrail still records them.",
+    );
+  });
+
+  it("records one small attribute per event and a TTL after the window on the counter item", async () => {
+    const { handler } = setup();
+
+    await handler(asEventBridgeEvent(download(1, 3600)));
+
+    const item = await db.client().send(
+      new GetItemCommand({ TableName: tableName, Key: { object: { S: `${BUCKET}/${KEY}` }, entry: { S: "window#2025-03-02T16:00:00.000Z" } }, ConsistentRead: true }),
+    );
+    expect(item.Item).to.deep.equal({
+      object: { S: `${BUCKET}/${KEY}` },
+      entry: { S: "window#2025-03-02T16:00:00.000Z" },
+      downloads: { N: "1" },
+      [eventAttribute("00000000-0000-4000-8000-000000000001")]: { N: String((WINDOW_START + 3600_000) / 1000) },
+      windowEnd: { S: "2025-03-09T16:00:00.000Z" },
+      [DOWNLOAD_COUNTS_TABLE.timeToLiveAttribute]: { N: String(WINDOW_END / 1000 + 14 * 24 * 3600) },
+    });
+  });
+});
+
+describe("readable alert parts", () => {
+  const identities: Array<[string, UserIdentity, string, string]> = [
+    ["an IAM user", { type: "IAMUser", principalId: "AIDAEXAMPLE", arn: "arn:aws:iam::123456789012:user/hogehoge", accountId: "123456789012", userName: "hogehoge" }, "IAM user hogehoge (account 123456789012)", "IAM ユーザー hogehoge (アカウント 123456789012)"],
+    ["the root user", { type: "Root", principalId: "123456789012", arn: "arn:aws:iam::123456789012:root", accountId: "123456789012" }, "root user (account 123456789012)", "ルートユーザー (アカウント 123456789012)"],
+    ["an IAM Identity Center session", sampleIdentity(), "alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)", "alice@example.com (IAM Identity Center、権限セット ReadOnly、アカウント 123456789012)"],
+    [
+      "an assumed role",
+      { type: "AssumedRole", principalId: "AROAEXAMPLE:deploy-42", arn: "arn:aws:sts::123456789012:assumed-role/ci-deployer/deploy-42", accountId: "123456789012", sessionContext: { sessionIssuer: { type: "Role", userName: "ci-deployer" } } },
+      "role ci-deployer, session deploy-42 (account 123456789012)",
+      "ロール ci-deployer、セッション deploy-42 (アカウント 123456789012)",
+    ],
+    [
+      "a role used by a service for the caller",
+      { type: "AssumedRole", arn: "arn:aws:sts::123456789012:assumed-role/analyst/bob", accountId: "123456789012", invokedBy: "athena.amazonaws.com" },
+      "role analyst, session bob (account 123456789012), via athena.amazonaws.com",
+      "ロール analyst、セッション bob (アカウント 123456789012)、athena.amazonaws.com 経由",
+    ],
+    ["a federated user", { type: "FederatedUser", arn: "arn:aws:sts::123456789012:federated-user/carol", accountId: "123456789012" }, "federated user carol (account 123456789012)", "フェデレーションユーザー carol (アカウント 123456789012)"],
+    ["an AWS service", { type: "AWSService", invokedBy: "s3.amazonaws.com" }, "AWS service s3.amazonaws.com", "AWS サービス s3.amazonaws.com"],
+    ["another account", { type: "AWSAccount", principalId: "AIDAOTHER", accountId: "210987654321" }, "account 210987654321 (principal AIDAOTHER)", "アカウント 210987654321 (プリンシパル AIDAOTHER)"],
+  ];
+  for (const [title, identity, english, japanese] of identities) {
+    it(`names ${title} readably in English and Japanese`, () => {
+      expect([describePrincipal(identity, "en"), describePrincipal(identity, "ja")]).to.deep.equal([english, japanese]);
+    });
+  }
+
+  it("shows local times with their UTC offset, across daylight saving and in 45-minute zones", () => {
+    const at = (iso: string, zone: string) => formatLocalTime(new Date(iso), zone);
+
+    expect([
+      at("2025-03-03T01:02:03Z", "Asia/Tokyo"),
+      at("2025-03-03T01:02:03Z", "UTC"),
+      at("2025-03-03T01:02:03Z", "Asia/Kathmandu"),
+      at("2025-03-09T06:59:59Z", "America/New_York"),
+      at("2025-03-09T07:00:00Z", "America/New_York"),
+      at("2025-12-31T15:00:00Z", "Asia/Tokyo"),
+    ]).to.deep.equal([
+      "2025-03-03 10:02:03 +09:00",
+      "2025-03-03 01:02:03 +00:00",
+      "2025-03-03 06:47:03 +05:45",
+      "2025-03-09 01:59:59 -05:00",
+      "2025-03-09 03:00:00 -04:00",
+      "2026-01-01 00:00:00 +09:00",
+    ]);
+  });
+});
+
+describe("downloadThresholdSettingsFromEnv", () => {
+  const E = SETTINGS_ENVIRONMENT;
+  const valid = {
+    [E.watches]: JSON.stringify([{ bucket: BUCKET, key: KEY, threshold: 5 }]),
+    [E.resetSchedule]: "0 1 * * 1",
+    [E.resetTimeZone]: "Asia/Tokyo",
+    [E.notify]: "every",
+    [E.counter]: "dynamodb",
+    [E.tableName]: "counts",
+    [E.language]: "ja",
+    [E.timeZone]: "Asia/Tokyo",
+    [E.topicArn]: TOPIC_ARN,
+  };
+
+  it("reads every setting", () => {
+    expect(downloadThresholdSettingsFromEnv(valid)).to.deep.equal({
+      watches: [{ bucket: BUCKET, key: KEY, threshold: 5 }],
+      reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
+      notify: "every",
+      counter: { kind: "dynamodb", tableName: "counts" },
+      topicArn: TOPIC_ARN,
+      language: "ja",
+      timeZone: "Asia/Tokyo",
+    });
+  });
+
+  const broken: Array<[string, Record<string, string | undefined>, string]> = [
+    ["a missing table name", { [E.tableName]: undefined }, "environment variable COUNTS_TABLE_NAME is not set"],
+    ["watches that are not JSON", { [E.watches]: "[" }, 'environment variable WATCHED_OBJECTS must be a JSON list of watched objects, got "["'],
+    ["a watch without threshold", { [E.watches]: '[{"bucket":"b","key":"k"}]' }, "environment variable WATCHED_OBJECTS must be a JSON list of { bucket, key | keyPrefix, threshold }"],
+    ["a 6-field schedule", { [E.resetSchedule]: "0 0 1 * * 1" }, "environment variable RESET_SCHEDULE must be a 5-field cron expression"],
+    ["an unknown counter", { [E.counter]: "redis" }, 'environment variable COUNTER must be "dynamodb" or "logs", got "redis"'],
+    ["an unknown alert time zone", { [E.timeZone]: "Tokyo" }, 'environment variable ALERT_TIME_ZONE must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
+  ];
+  for (const [title, change, message] of broken) {
+    it(`fails at cold start on ${title}, naming the variable`, () => {
+      const env: Record<string, string | undefined> = { ...valid, ...change };
+      expect(() => downloadThresholdSettingsFromEnv(env)).to.throw(message);
+    });
+  }
+});

@@ -1,0 +1,189 @@
+import { expect } from "chai";
+import * as fc from "fast-check";
+
+import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import { downloadFilterPattern, downloadThresholdHandler, objectFilterPattern, type WatchedObject } from "../../functions/downloadThreshold";
+import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
+import { FakeCloudWatchLogs } from "../support/fakeCloudWatchLogs";
+import { FakeSns } from "../support/fakeSns";
+import { compileFilterPattern } from "../support/logsFilterPattern";
+import { seededRandom, VirtualClock } from "../support/virtualClock";
+
+const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
+const LOG_GROUP = "/aws/cloudtrail/cloudtrail-alerts-dev-trail";
+const BUCKET = "confidential-reports";
+const KEY = "2025/売上報告 Q1.pdf";
+const WINDOW_START = Date.parse("2025-03-02T16:00:00Z");
+
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+/** Download `n` of `key`, at minute `minute` (default `n`) of the window. */
+const download = (n: number, key = KEY, minute = n): CloudTrailRecord =>
+  getObjectRecord({ eventID: id(n), eventTime: new Date(WINDOW_START + minute * 60_000).toISOString().replace(".000Z", "Z"), key });
+const asLogEvent = (record: CloudTrailRecord) => ({ timestamp: Date.parse(record.eventTime), message: JSON.stringify(record) });
+/** A scan budget that makes each FilterLogEvents page hold `events` sample events (CloudWatch Logs adds 26 bytes each). */
+const pagesOf = (events: number) => (Buffer.byteLength(JSON.stringify(download(1)), "utf8") + 26) * (events - 1) + 1;
+
+describe("CloudWatch Logs filter patterns", () => {
+  it("quotes every value and escapes backslashes and double quotes", () => {
+    const watches: WatchedObject[] = [
+      { bucket: BUCKET, key: KEY, threshold: 5 },
+      { bucket: BUCKET, key: 'a "quoted" \\ name.pdf', threshold: 5 },
+      { bucket: "other-bucket", keyPrefix: "報告/", threshold: 2 },
+    ];
+
+    expect(downloadFilterPattern(watches)).to.equal(
+      '{ ($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ($.errorCode NOT EXISTS) && (' +
+        '($.requestParameters.bucketName = "confidential-reports" && ($.requestParameters.key = "2025/売上報告 Q1.pdf" || $.requestParameters.key = "a \\"quoted\\" \\\\ name.pdf")) || ' +
+        '($.requestParameters.bucketName = "other-bucket" && ($.requestParameters.key = "報告/*"))) }',
+    );
+  });
+
+  // Keys mixing what breaks naive quoting: quotes, backslashes, spaces, '+', '%', Japanese, slashes.
+  const keyCharacters = fc.constantFrom(..."ab\"\\ +%/売上報告-.".split(""));
+  const keys = fc.string({ unit: keyCharacters, minLength: 1, maxLength: 10 });
+
+  it("matches successful GetObject events on exactly the watched keys and prefixes", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(keys, { minLength: 2, maxLength: 5 }), fc.boolean(), (candidates, asPrefix) => {
+        const [watched, ...others] = candidates;
+        const matches = compileFilterPattern(downloadFilterPattern([asPrefix ? { bucket: BUCKET, keyPrefix: watched, threshold: 1 } : { bucket: BUCKET, key: watched, threshold: 1 }]));
+        const event = (key: string, bucket = BUCKET) => getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key, bucket });
+
+        expect(matches(event(watched))).to.equal(true);
+        expect(matches(event(`${watched}x`))).to.equal(asPrefix);
+        for (const other of others) {
+          expect(matches(event(other))).to.equal(asPrefix ? other.startsWith(watched) : false);
+        }
+        expect(matches(event(watched, "other-bucket"))).to.equal(false);
+        expect(matches(getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key: watched, errorCode: "AccessDenied" }))).to.equal(false);
+        expect(matches(getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key: watched, eventName: "HeadObject" }))).to.equal(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keeps '*' a wildcard (filter patterns have no escape for it), so a watched key with '*' can match more keys", () => {
+    const matches = compileFilterPattern(objectFilterPattern(BUCKET, "report*.pdf"));
+
+    expect(matches(getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key: "report*.pdf" }))).to.equal(true);
+    expect(matches(getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key: "report-2025.pdf" }))).to.equal(true);
+  });
+});
+
+describe("downloadThresholdHandler with the logs counter (FilterLogEvents re-count)", () => {
+  let sns: FakeSns;
+
+  before(async () => {
+    sns = await FakeSns.start([TOPIC_ARN]);
+  });
+  after(async () => {
+    await sns.stop();
+  });
+  beforeEach(() => {
+    sns.published.splice(0);
+  });
+
+  function setup(options: { threshold?: number; notify?: "every" | "once"; key?: string; scanBytesPerPage?: number; timeBudgetMs?: number } = {}) {
+    const clock = new VirtualClock(Date.parse("2025-03-10T00:00:00Z"));
+    const logs = new FakeCloudWatchLogs({ logGroupName: LOG_GROUP, clock, ...(options.scanBytesPerPage ? { scanBytesPerPage: options.scanBytesPerPage } : {}) });
+    const handler = downloadThresholdHandler(
+      { sns: sns.client(), logs: logs.client(), clock, random: seededRandom(7), logger: { info: () => undefined, warn: () => undefined, error: () => undefined } },
+      {
+        watches: [{ bucket: BUCKET, key: options.key ?? KEY, threshold: options.threshold ?? 3 }],
+        reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
+        notify: options.notify ?? "every",
+        counter: { kind: "logs", logGroupName: LOG_GROUP },
+        topicArn: TOPIC_ARN,
+        language: "en",
+        timeZone: "Asia/Tokyo",
+        ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
+      },
+    );
+    return { handler, logs, clock };
+  }
+  const counts = () => sns.published.map((p) => Number(/downloaded (\d+) times/.exec(p.subject ?? "")?.[1]));
+
+  it("counts a download as its position among the window's downloads of the object, paging to the last page", async () => {
+    // Prepare: 6 downloads of the object, each with 3 of another object in the same minute; pages of 2 events, so
+    // every other page holds no match.
+    const { handler, logs } = setup({ scanBytesPerPage: pagesOf(2) });
+    logs.add([1, 2, 3, 4, 5, 6].flatMap((n) => [asLogEvent(download(n)), ...[1, 2, 3].map((k) => asLogEvent(download(100 * k + n, "2025/other.pdf", n)))]));
+
+    // Act
+    const fourth = await handler(recordsAsSubscriptionEvent([download(4)]));
+    const second = await handler(recordsAsSubscriptionEvent([download(2)]));
+
+    // Assess
+    expect([fourth.alerted, second.alerted]).to.deep.equal([1, 0]);
+    expect(counts()).to.deep.equal([4]);
+    // 16 events up to the fourth download (8 pages), 8 up to the second (4 pages); half the pages are empty.
+    expect(logs.stats).to.deep.include({ pages: 12, emptyPages: 6 });
+  });
+
+  it("alerts once for the download that is the first past the threshold, whatever order the events arrive in (notify: once)", async () => {
+    const { handler, logs } = setup({ notify: "once" });
+    logs.add([1, 2, 3, 4, 5, 6].map((n) => asLogEvent(download(n))));
+
+    for (const n of [6, 2, 5, 4, 1, 3]) {
+      await handler(recordsAsSubscriptionEvent([download(n)]));
+    }
+
+    expect(counts()).to.deep.equal([4]);
+    expect(sns.published[0].message).to.contain(`#/events/${id(4)}`);
+  });
+
+  it("counts the triggering download even before it reaches the log group (EventBridge can be faster)", async () => {
+    const { handler, logs } = setup();
+    logs.add([1, 2, 3].map((n) => asLogEvent(download(n))));
+
+    await handler(asEventBridgeEvent(download(4)));
+
+    expect(counts()).to.deep.equal([4]);
+  });
+
+  it("compares keys exactly, so events that only the filter's '*' wildcard matched are not counted", async () => {
+    const { handler, logs } = setup({ key: "report*.pdf", threshold: 1 });
+    logs.add([asLogEvent(download(1, "report-a.pdf")), asLogEvent(download(2, "report-b.pdf")), asLogEvent(download(3, "report*.pdf"))]);
+    expect(compileFilterPattern(objectFilterPattern(BUCKET, "report*.pdf"))(download(1, "report-a.pdf"))).to.equal(true);
+
+    const result = await handler(asEventBridgeEvent(download(3, "report*.pdf")));
+
+    expect(result.alerted).to.equal(0);
+    expect(sns.published).to.deep.equal([]);
+  });
+
+  it("alerts again when an event is redelivered: it keeps no state (the documented limit)", async () => {
+    const { handler, logs } = setup({ threshold: 1 });
+    logs.add([1, 2].map((n) => asLogEvent(download(n))));
+
+    await handler(asEventBridgeEvent(download(2)));
+    await handler(asEventBridgeEvent(download(2)));
+
+    expect(counts()).to.deep.equal([2, 2]);
+  });
+
+  it("waits out FilterLogEvents' 5 requests/s quota with backoff on its clock", async () => {
+    // 40 downloads, 2 per page: 20 pages for the last one, 4 seconds at 5 requests/s.
+    const { handler, logs, clock } = setup({ scanBytesPerPage: pagesOf(2), threshold: 39 });
+    logs.add(Array.from({ length: 40 }, (_, i) => asLogEvent(download(i + 1))));
+    const started = clock.now();
+
+    const result = await handler(asEventBridgeEvent(download(40)));
+
+    expect(result.alerted).to.equal(1);
+    expect(logs.stats.pages).to.equal(20);
+    expect(logs.stats.throttled).to.be.greaterThan(0);
+    expect(clock.now() - started).to.be.at.least(3000);
+  });
+
+  it("gives up before its time budget runs out, failing the invocation so that Lambda retries it", async () => {
+    const { handler, logs } = setup({ scanBytesPerPage: pagesOf(2), timeBudgetMs: 1500 });
+    logs.add(Array.from({ length: 40 }, (_, i) => asLogEvent(download(i + 1))));
+
+    const error = await handler(asEventBridgeEvent(download(40))).then(() => undefined, (caught: Error) => caught);
+
+    expect(error?.name).to.equal("DownloadProcessingError");
+    expect(error?.message).to.contain("TimeBudgetExceededError: FilterLogEvents still failing with ThrottlingException");
+    expect(sns.published).to.deep.equal([]);
+  });
+});

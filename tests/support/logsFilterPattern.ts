@@ -1,0 +1,190 @@
+/**
+ * An evaluator for the part of CloudWatch Logs' JSON filter pattern syntax this project writes, following
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html :
+ * `{ expression }` where an expression combines, with `&&`, `||` and parentheses, comparisons of a selector
+ * (`$.a.b`, `$.a[0]`) with `=` or `!=` against a double-quoted string (`\"` and `\\` escaped, `*` a wildcard) or a
+ * number, and `selector NOT EXISTS` / `selector IS NULL`. Anything else is refused, so a malformed pattern fails a
+ * test instead of matching silently.
+ */
+
+type Matcher = (event: unknown) => boolean;
+
+/** Thrown for a pattern the evaluator (and CloudWatch Logs) would reject. */
+export function invalidPattern(pattern: string, reason: string): Error {
+  const error = new Error(`Invalid filter pattern ${JSON.stringify(pattern)}: ${reason}`);
+  error.name = "InvalidParameterException";
+  return error;
+}
+
+interface Token {
+  kind: "(" | ")" | "&&" | "||" | "op" | "selector" | "string" | "number" | "word";
+  text: string;
+  /** For strings: the value with escapes resolved and wildcard positions. */
+  value?: { text: string; wildcards: boolean[] };
+}
+
+function tokenize(source: string, pattern: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i];
+    if (/\s/.test(c)) {
+      i += 1;
+    } else if (c === "(" || c === ")") {
+      tokens.push({ kind: c, text: c });
+      i += 1;
+    } else if (source.startsWith("&&", i) || source.startsWith("||", i)) {
+      tokens.push({ kind: source.slice(i, i + 2) as "&&" | "||", text: source.slice(i, i + 2) });
+      i += 2;
+    } else if (source.startsWith("!=", i)) {
+      tokens.push({ kind: "op", text: "!=" });
+      i += 2;
+    } else if (c === "=") {
+      tokens.push({ kind: "op", text: "=" });
+      i += 1;
+    } else if (c === '"') {
+      let text = "";
+      const wildcards: boolean[] = [];
+      i += 1;
+      while (i < source.length && source[i] !== '"') {
+        if (source[i] === "\\") {
+          const next = source[i + 1];
+          if (next !== '"' && next !== "\\") {
+            throw invalidPattern(pattern, `unknown escape \\${next ?? ""} at ${i}`);
+          }
+          text += next;
+          wildcards.push(false);
+          i += 2;
+        } else {
+          text += source[i];
+          wildcards.push(source[i] === "*");
+          i += 1;
+        }
+      }
+      if (source[i] !== '"') {
+        throw invalidPattern(pattern, "unterminated string");
+      }
+      i += 1;
+      tokens.push({ kind: "string", text, value: { text, wildcards } });
+    } else if (c === "$") {
+      const match = /^\$(\.[A-Za-z_][\w-]*|\[\d+\])*/.exec(source.slice(i))![0];
+      tokens.push({ kind: "selector", text: match });
+      i += match.length;
+    } else if (/[-\d]/.test(c)) {
+      const match = /^-?\d+(\.\d+)?/.exec(source.slice(i));
+      if (!match) {
+        throw invalidPattern(pattern, `unexpected ${c} at ${i}`);
+      }
+      tokens.push({ kind: "number", text: match[0] });
+      i += match[0].length;
+    } else if (/[A-Z]/.test(c)) {
+      const match = /^[A-Z]+/.exec(source.slice(i))![0];
+      tokens.push({ kind: "word", text: match });
+      i += match.length;
+    } else {
+      throw invalidPattern(pattern, `unexpected ${JSON.stringify(c)} at ${i}`);
+    }
+  }
+  return tokens;
+}
+
+function select(event: unknown, selector: string): unknown {
+  let value: unknown = event;
+  for (const step of selector.slice(1).match(/\.[^.[]+|\[\d+\]/g) ?? []) {
+    if (typeof value !== "object" || value === null) {
+      return undefined;
+    }
+    const name = step.startsWith(".") ? step.slice(1) : step.slice(1, -1);
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+function stringMatcher(value: { text: string; wildcards: boolean[] }): (actual: string) => boolean {
+  if (!value.wildcards.some(Boolean)) {
+    return (actual) => actual === value.text;
+  }
+  const source = [...value.text].map((ch, i) => (value.wildcards[i] ? ".*" : ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("");
+  const regex = new RegExp(`^${source}$`, "su");
+  return (actual) => regex.test(actual);
+}
+
+/** Compiles a JSON filter pattern into a predicate on parsed log events. */
+export function compileFilterPattern(pattern: string): Matcher {
+  const trimmed = pattern.trim();
+  if (!trimmed.startsWith("{") || !trimmed.endsWith("}")) {
+    throw invalidPattern(pattern, "JSON patterns are enclosed in { }");
+  }
+  const tokens = tokenize(trimmed.slice(1, -1), pattern);
+  let position = 0;
+  const peek = () => tokens[position];
+  const take = (kind?: Token["kind"]): Token => {
+    const token = tokens[position];
+    if (token === undefined || (kind !== undefined && token.kind !== kind)) {
+      throw invalidPattern(pattern, `expected ${kind ?? "a token"} at token ${position}, got ${token?.text ?? "the end"}`);
+    }
+    position += 1;
+    return token;
+  };
+
+  const comparison = (): Matcher => {
+    const selector = take("selector").text;
+    const next = take();
+    if (next.kind === "word") {
+      const second = take("word").text;
+      if (next.text === "NOT" && second === "EXISTS") {
+        return (event) => select(event, selector) === undefined;
+      }
+      if (next.text === "IS" && second === "NULL") {
+        return (event) => select(event, selector) === null;
+      }
+      throw invalidPattern(pattern, `unknown operator ${next.text} ${second}`);
+    }
+    if (next.kind !== "op") {
+      throw invalidPattern(pattern, `expected = or != after ${selector}`);
+    }
+    const operand = take();
+    let test: (actual: unknown) => boolean;
+    if (operand.kind === "string") {
+      const matches = stringMatcher(operand.value!);
+      test = (actual) => typeof actual === "string" && matches(actual);
+    } else if (operand.kind === "number") {
+      const number = Number(operand.text);
+      test = (actual) => actual === number;
+    } else {
+      throw invalidPattern(pattern, `expected a quoted string or a number after ${selector} ${next.text}`);
+    }
+    return next.text === "=" ? (event) => test(select(event, selector)) : (event) => select(event, selector) !== undefined && !test(select(event, selector));
+  };
+  const primary = (): Matcher => {
+    if (peek()?.kind === "(") {
+      take("(");
+      const inner = disjunction();
+      take(")");
+      return inner;
+    }
+    return comparison();
+  };
+  const conjunction = (): Matcher => {
+    const parts = [primary()];
+    while (peek()?.kind === "&&") {
+      take("&&");
+      parts.push(primary());
+    }
+    return parts.length === 1 ? parts[0] : (event) => parts.every((part) => part(event));
+  };
+  const disjunction = (): Matcher => {
+    const parts = [conjunction()];
+    while (peek()?.kind === "||") {
+      take("||");
+      parts.push(conjunction());
+    }
+    return parts.length === 1 ? parts[0] : (event) => parts.some((part) => part(event));
+  };
+
+  const matcher = disjunction();
+  if (position !== tokens.length) {
+    throw invalidPattern(pattern, `unexpected ${tokens[position].text} at token ${position}`);
+  }
+  return matcher;
+}
