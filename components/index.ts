@@ -2,6 +2,8 @@ export * from "./alertTopic";
 export * from "./auditTrail";
 export * from "./bucketCreationAlarm";
 export * from "./contributions";
+export * from "./logSubscriptionDispatcher";
 export * from "./policy";
 export * from "./secureCallbackFunction";
+export * from "./userActivityNotifier";
 export * from "./validation";

@@ -15,6 +15,8 @@ export interface PublishedMessage {
   subject?: string;
   message: string;
   messageId: string;
+  /** String message attributes, by name (present only when the publisher sent some). */
+  attributes?: Record<string, string>;
 }
 
 /** Credentials and region for SDK clients that talk to loopback fakes. */
@@ -115,8 +117,18 @@ export class FakeSns {
     if (subject !== undefined && (subject.length === 0 || subject.length > 99 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(subject))) {
       return error(400, "InvalidParameter", "Invalid parameter: Subject");
     }
+    const attributes: Record<string, string> = {};
+    for (let i = 1; params.has(`MessageAttributes.entry.${i}.Name`); i++) {
+      attributes[params.get(`MessageAttributes.entry.${i}.Name`) ?? ""] = params.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "";
+    }
     const messageId = randomUUID();
-    this.published.push({ topicArn, message, messageId, ...(subject === undefined ? {} : { subject }) });
+    this.published.push({
+      topicArn,
+      message,
+      messageId,
+      ...(subject === undefined ? {} : { subject }),
+      ...(Object.keys(attributes).length === 0 ? {} : { attributes }),
+    });
     res.writeHead(200, { "content-type": "text/xml" });
     res.end(
       `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId>` +
