@@ -30,8 +30,11 @@ export interface ActivityPreset {
   /** Exact names, or prefixes ending in `*`. @default - every event of the sources */
   eventNames?: string[];
   eventTypes: string[];
-  /** Only calls that change something (`readOnly` is not true). */
-  writeOnly: boolean;
+  /**
+   * `never`: the preset's events are never read-only, so nothing is filtered and the rule needs no read-only events;
+   * `exclude`: keep only calls CloudTrail marks `readOnly: false`.
+   */
+  readOnly: "never" | "exclude";
 }
 
 /** Presets a user picks by name. */
@@ -41,27 +44,27 @@ export const ACTIVITY_PRESETS = {
     eventSources: ["ssm.amazonaws.com"],
     eventNames: ["StartSession", "ResumeSession", "TerminateSession"],
     eventTypes: ["AwsApiCall"],
-    writeOnly: true,
+    readOnly: "never",
   },
   "console-sign-in": {
     description: "AWS Management Console sign-ins, successful and failed, the root user's included",
     eventSources: ["signin.amazonaws.com"],
     eventNames: ["ConsoleLogin"],
     eventTypes: ["AwsConsoleSignIn"],
-    writeOnly: true,
+    readOnly: "never",
   },
   "iam-changes": {
     description: "Every IAM call that changes something (users, roles, policies, groups, keys)",
     eventSources: ["iam.amazonaws.com"],
     eventTypes: ["AwsApiCall"],
-    writeOnly: true,
+    readOnly: "exclude",
   },
   "bucket-creation": {
     description: "S3 CreateBucket: who created which bucket, in which Region",
     eventSources: ["s3.amazonaws.com"],
     eventNames: ["CreateBucket"],
     eventTypes: ["AwsApiCall"],
-    writeOnly: true,
+    readOnly: "never",
   },
 } as const satisfies Record<string, ActivityPreset>;
 
@@ -97,7 +100,7 @@ export interface ActivityCriteria extends ActivitySelector {
   /** Named selections of events, in addition to `eventSources`/`eventNames`. */
   presets?: ActivityPresetName[];
   /**
-   * `exclude` drops calls CloudTrail marks `readOnly` (Describe*, Get*, List*, ...).
+   * `exclude` keeps only calls CloudTrail marks `readOnly: false`, dropping Describe*, Get*, List* and other reads.
    * @default "include"
    */
   readOnlyEvents?: "include" | "exclude";
@@ -119,7 +122,10 @@ interface WhatBranch {
   eventSources?: readonly string[];
   eventNames?: readonly string[];
   eventTypes: readonly string[];
+  /** Keep only calls CloudTrail marks `readOnly: false`. */
   writeOnly: boolean;
+  /** Read-only calls can match: an EventBridge rule must then receive read-only management events. */
+  mayBeReadOnly: boolean;
 }
 
 function hasAny(list: readonly unknown[] | undefined): list is readonly unknown[] {
@@ -129,8 +135,14 @@ function hasAny(list: readonly unknown[] | undefined): list is readonly unknown[
 function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
   const readOnlyExcluded = criteria.readOnlyEvents === "exclude";
   const branches: WhatBranch[] = (criteria.presets ?? []).map((name) => {
-    const preset: ActivityPreset = ACTIVITY_PRESETS[name];
-    return { ...preset, writeOnly: preset.writeOnly || readOnlyExcluded };
+    const { eventSources, eventNames, eventTypes, readOnly }: ActivityPreset = ACTIVITY_PRESETS[name];
+    return {
+      eventSources,
+      ...(eventNames === undefined ? {} : { eventNames }),
+      eventTypes,
+      writeOnly: readOnly === "exclude" || readOnlyExcluded,
+      mayBeReadOnly: false,
+    };
   });
   if (hasAny(criteria.eventSources) || hasAny(criteria.eventNames)) {
     branches.push({
@@ -138,10 +150,11 @@ function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
       ...(hasAny(criteria.eventNames) ? { eventNames: criteria.eventNames } : {}),
       eventTypes: PERSON_EVENT_TYPES,
       writeOnly: readOnlyExcluded,
+      mayBeReadOnly: !readOnlyExcluded,
     });
   }
   if (branches.length === 0) {
-    branches.push({ eventTypes: PERSON_EVENT_TYPES, writeOnly: readOnlyExcluded });
+    branches.push({ eventTypes: PERSON_EVENT_TYPES, writeOnly: readOnlyExcluded, mayBeReadOnly: !readOnlyExcluded });
   }
   return branches;
 }
@@ -192,7 +205,7 @@ function matchesWhat(record: CloudTrailRecord, selector: ActivitySelector): bool
 function matchesBranch(record: CloudTrailRecord, branch: WhatBranch): boolean {
   return (
     branch.eventTypes.includes(record.eventType as string) &&
-    (!branch.writeOnly || record.readOnly !== true) &&
+    (!branch.writeOnly || record.readOnly === false) &&
     (branch.eventSources === undefined || branch.eventSources.includes(record.eventSource)) &&
     (branch.eventNames === undefined || nameMatches(record.eventName, branch.eventNames))
   );
@@ -238,12 +251,13 @@ function branchPattern(branch: WhatBranch): RecordPattern {
     ...(branch.eventSources ? { eventSource: [...branch.eventSources] } : {}),
     ...(branch.eventNames ? { eventName: branch.eventNames.map(nameMatcher) } : {}),
     eventType: [...branch.eventTypes],
+    ...(branch.writeOnly ? { readOnly: [false] } : {}),
   };
 }
 
 /**
- * The coarse form of the criteria for EventBridge and CloudWatch Logs: who and what (including event types), without
- * the read-only filter and the exclusions, which only the handler applies.
+ * The coarse form of the criteria for EventBridge and CloudWatch Logs: who, what (event types included) and the
+ * read-only filter; the exclusions only the handler applies.
  */
 export function activityPrefilter(criteria: ActivityCriteria): ActivityPrefilter {
   const branches = whatBranches(criteria);
@@ -255,7 +269,7 @@ export function activityPrefilter(criteria: ActivityCriteria): ActivityPrefilter
   return {
     patterns: [pattern],
     detailTypes: eventTypes.map((type) => DETAIL_TYPE_OF_EVENT_TYPE[type]),
-    includesReadOnly: branches.some((b) => !b.writeOnly),
+    includesReadOnly: branches.some((b) => b.mayBeReadOnly),
   };
 }
 
