@@ -72,7 +72,7 @@ function load(count: number): CloudTrailRecord[] {
       return { ...base, userIdentity: role("AWSReservedSSO_Admin_0123456789abcdef", "bob@example.com"), eventSource: "ssm.amazonaws.com", eventName: pick(["StartSession", "TerminateSession"]), eventType: "AwsApiCall", readOnly: false, requestParameters: { target: "i-0123456789abcdef0" } };
     }
     return { ...base, userIdentity: { type: "IAMUser", userName: "hogehoge", arn: "arn:aws:iam::123456789012:user/hogehoge", accountId: "123456789012" }, eventSource: pick(["s3.amazonaws.com", "ssm.amazonaws.com", "ec2.amazonaws.com"]), eventName: pick(["ListBuckets", "StartSession", "DescribeInstances", "CreateBucket"]), eventType: "AwsApiCall", readOnly: false, requestParameters: { bucketName: "b", target: "i-1" } };
-  }) as CloudTrailRecord[];
+  });
 }
 
 function batches<T>(items: T[], size: number): T[][] {
