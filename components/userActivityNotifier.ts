@@ -171,17 +171,11 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     this.functionName = this.handler.functionName;
     this.functionArn = this.handler.functionArn;
 
-    this.rules = {};
-    switch (source.type) {
-      case "eventbridge":
-        this.rules = this.createRules(name, source, prefilter);
-        break;
-      case "logs":
-        this.createSubscription(name, source);
-        break;
-      case "dispatcher":
-        source.dispatcher.connect(this, name, { functionArn: this.functionArn, patterns: prefilter.patterns });
-        break;
+    this.rules = source.type === "eventbridge" ? this.createRules(name, source, prefilter) : {};
+    if (source.type === "logs") {
+      this.createSubscription(name, source);
+    } else if (source.type === "dispatcher") {
+      source.dispatcher.connect(this, name, { functionArn: this.functionArn, patterns: prefilter.patterns });
     }
 
     new aws.cloudwatch.MetricAlarm(
@@ -360,6 +354,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       }
       const prefilter = activityPrefilter(criteria);
       const pattern = eventBridgePattern(prefilter.detailTypes, prefilter.patterns);
+      // The margin leaves room for the `region` list the home rule adds when the home Region is not watched itself.
       if (args.source?.type !== "logs" && args.source?.type !== "dispatcher" && pattern.length > MAX_EVENT_PATTERN_LENGTH - 200) {
         checker.fail(`the criteria make an event pattern of ${pattern.length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH}. Use fewer names or ARN prefixes`);
       }

@@ -78,33 +78,54 @@ export const ACTIVITY_PRESET_NAMES = Object.keys(ACTIVITY_PRESETS) as ActivityPr
  * "what" must both match when both are given.
  */
 export interface ActivitySelector {
-  /** IAM user names (`userIdentity.userName`), exact. */
+  /**
+   * IAM user names (`userIdentity.userName`), exact.
+   * @default - no user-name condition
+   */
   userNames?: string[];
   /**
    * Principal ARNs, exact or a prefix ending in `*`. A role ARN also matches every session of that role (its
-   * `sessionIssuer`); an assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) matches that session.
+   * `sessionIssuer`); an assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) matches that session;
+   * `arn:aws:iam::<account>:root` matches the root user.
+   * See https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+   * @default - no ARN condition
    */
   principalArns?: string[];
   /**
-   * Role session names, exact: the user name of IAM Identity Center sessions (often an email address), the session
-   * name of any assumed role, or the name of a federated user.
+   * Role session names, exact: the user name of IAM Identity Center sessions (often an email address) in any
+   * permission set, the session name of any assumed role, or the name of a federated user.
+   * @default - no session-name condition
    */
   sessionNames?: string[];
-  /** Event sources such as `ssm.amazonaws.com`. */
+  /**
+   * Event sources such as `ssm.amazonaws.com`.
+   * @default - any source (of the presets, when presets are given)
+   */
   eventSources?: string[];
-  /** Event names, exact or a prefix ending in `*` (`Describe*`). */
+  /**
+   * Event names, exact or a prefix ending in `*` (`Describe*`).
+   * @default - any event name of the sources
+   */
   eventNames?: string[];
 }
 
 export interface ActivityCriteria extends ActivitySelector {
-  /** Named selections of events, in addition to `eventSources`/`eventNames`. */
+  /**
+   * Named selections of events, each an alternative next to `eventSources`/`eventNames`: `ssm-sessions`,
+   * `console-sign-in`, `iam-changes`, `bucket-creation` (see {@link ACTIVITY_PRESETS}).
+   * @default - none
+   */
   presets?: ActivityPresetName[];
   /**
    * `exclude` keeps only calls CloudTrail marks `readOnly: false`, dropping Describe*, Get*, List* and other reads.
    * @default "include"
    */
   readOnlyEvents?: "include" | "exclude";
-  /** Calls to ignore: a call is ignored when it matches every list given in one of these selectors. */
+  /**
+   * Calls to ignore: a call is ignored when it matches every list given in one of these selectors, for example
+   * `{ principalArns: ["arn:aws:iam::111122223333:role/monitoring"], eventNames: ["Describe*"] }`.
+   * @default - none
+   */
   exclude?: ActivitySelector[];
 }
 
