@@ -341,6 +341,27 @@ describe("UserActivityNotifier", () => {
     });
   });
 
+  describe("archive with chat notifications", () => {
+    it("publishes the readable text for email and the Amazon Q Developer JSON for HTTPS subscribers in one message", async () => {
+      // Prepare
+      newTopic();
+      const notifier = new UserActivityNotifier("uan-chat", { alertTopic: topic, presets: ["ssm-sessions"], language: "en", chatNotifications: true, source: { type: "eventbridge", regions: [HOME] } });
+      const fn = single(await resourcesOf(notifier), "aws:lambda/function:Function");
+      const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+      const sns = await FakeSns.start([variables.ALERT_TOPIC_ARN]);
+      const archive = await materializeArchive(fn.inputs.code);
+
+      // Act
+      await captureOutput(() => withEnvironment({ ...sns.environment, ...variables }, () => archive.loadHandler()(fixture("eventbridge/ssm-start-session.json"))).finally(() => sns.stop()));
+
+      // Assess
+      expect(sns.refused).to.deep.equal([]);
+      const document = JSON.parse(sns.published[0].message) as { default: string; https: string };
+      expect(document.default.split("\n")[0]).to.equal("hogehoge (IAM user) called ssm:StartSession in ap-northeast-1.");
+      expect(JSON.parse(document.https)).to.deep.include({ version: "1.0", source: "custom", id: "9a8b7c6d-5e4f-4321-9abc-def012345678" });
+    });
+  });
+
   describe("validateArgs", () => {
     const base: UserActivityNotifierArgs = { alertTopic: undefined as unknown as AlertTopic, userNames: ["hogehoge"] };
     const cases: Array<[string, Partial<UserActivityNotifierArgs> & Record<string, unknown>, string]> = [

@@ -1,7 +1,8 @@
 /**
  * A loopback SNS endpoint that speaks the Query protocol the AWS SDK uses for `Publish` and enforces the rules this
  * project depends on: the topic must exist, the message must be non-empty and at most 262,144 bytes, the subject
- * ASCII, one line, starting with a letter, digit or punctuation, at most 99 characters. Failures can be injected.
+ * ASCII, one line, starting with a letter, digit or punctuation, at most 99 characters, and a `MessageStructure: json`
+ * message a JSON object with a string `default`. Failures can be injected.
  */
 import { randomUUID } from "crypto";
 import * as http from "http";
@@ -116,6 +117,17 @@ export class FakeSns {
     }
     if (subject !== undefined && (subject.length === 0 || subject.length > 99 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(subject))) {
       return error(400, "InvalidParameter", "Invalid parameter: Subject");
+    }
+    if (params.get("MessageStructure") === "json") {
+      let document: unknown;
+      try {
+        document = JSON.parse(message);
+      } catch {
+        document = undefined;
+      }
+      if (typeof (document as { default?: unknown } | undefined)?.default !== "string") {
+        return error(400, "InvalidParameter", "Invalid parameter: Message Structure - JSON message body failed to parse or has no default");
+      }
     }
     const attributes: Record<string, string> = {};
     for (let i = 1; params.has(`MessageAttributes.entry.${i}.Name`); i++) {
