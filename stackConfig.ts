@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AlertTopicArgs, AuditTrailArgs } from "./components";
 import { checkDownloadAlertSettings, type ArgProblems, type DownloadAlertSettingsArgs } from "./components/downloadThresholdAlert";
 import { isAccountId, isEmailAddress, isLogRetention, isRegion, isTimeZone, shown } from "./components/validation";
+import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "./functions/activityCriteria";
 
 /** The project's config namespace (its name in Pulumi.yaml). */
 export const PROJECT = "cloudtrail-alerts";
@@ -36,6 +37,22 @@ export interface StackConfig {
   functionLogRetentionInDays: number;
   /** Download threshold alerts (`downloadAlerts`); undefined when no object is watched. */
   downloadAlerts?: DownloadAlertSettingsArgs;
+  /** UserActivityNotifiers, by their stable name; empty when none are configured. */
+  userActivityNotifiers: UserActivityNotifierConfig[];
+}
+
+/** One entry of `userActivityNotifiers`, defaults applied. */
+export interface UserActivityNotifierConfig {
+  /** The entry's key: a stable name; the component is named `activity-<name>`. */
+  name: string;
+  criteria: ActivityCriteria;
+  /** `eventbridge` (rules per Region) or `logs` (the trail's log group, through the stack's shared dispatcher). */
+  source: "eventbridge" | "logs";
+  /** Regions of the eventbridge source; undefined for its default (the stack's Region and us-east-1). */
+  regions?: string[];
+  timeZone: string;
+  language: "ja" | "en";
+  chatNotifications: boolean;
 }
 
 /** Reads one raw (string) config value by its full key, `namespace:name`. */
@@ -68,6 +85,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig()): StackConfig
   const bucketCreationEventNames = read.stringArray(`${PROJECT}:bucketCreationEventNames`, { fallback: ["CreateBucket"], valid: (v) => /^[A-Za-z0-9]+$/.test(v), expectation: "a CloudTrail event name such as CreateBucket" });
   const functionLogRetentionInDays = read.integer(`${PROJECT}:functionLogRetentionInDays`, { fallback: 30, valid: isLogRetention, expectation: "one of CloudWatch Logs' retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, ...)" });
   const downloadAlerts = readDownloadAlerts(read, { timeZone, language, functionLogRetentionInDays });
+  const userActivityNotifiers = readUserActivityNotifiers(read, { timeZone, language });
 
   return {
     region,
@@ -85,6 +103,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig()): StackConfig
     ...(bucketCreationAlarm ? { bucketCreationEventNames } : {}),
     functionLogRetentionInDays,
     ...(downloadAlerts === undefined ? {} : { downloadAlerts }),
+    userActivityNotifiers,
   };
 }
 
@@ -136,6 +155,77 @@ function firstProblemThrows(key: string): ArgProblems {
       throw new StackConfigError(key, `${key}.${message}`);
     },
   };
+}
+
+/** Settings of a `userActivityNotifiers` entry besides its criteria. */
+const NOTIFIER_SETTINGS = ["source", "regions", "timeZone", "language", "chatNotifications"] as const;
+
+/** Stable names: they become part of resource names (`activity-<name>-...`), which AWS limits to 64 characters. */
+const NOTIFIER_NAME = /^[a-z0-9][a-z0-9-]{0,26}$/;
+
+/**
+ * Reads `userActivityNotifiers`: an object whose keys are stable notifier names and whose values are criteria
+ * (userNames, principalArns, sessionNames, eventSources, eventNames, presets, readOnlyEvents, exclude) plus source,
+ * regions, timeZone, language and chatNotifications. Errors name the full key path and the value.
+ */
+function readUserActivityNotifiers(read: ConfigReader, defaults: { timeZone: string; language: "ja" | "en" }): UserActivityNotifierConfig[] {
+  const key = `${PROJECT}:userActivityNotifiers`;
+  const value = read.json(key, {});
+  const fail = (path: string, message: string): never => {
+    throw new StackConfigError(key, `${path} ${message}`);
+  };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail(key, `must be an object of notifiers by name, got ${shown(value)}`);
+  }
+  return Object.entries(value as Record<string, unknown>).map(([name, entry]) => {
+    const path = `${key}.${name}`;
+    if (!NOTIFIER_NAME.test(name)) {
+      fail(path, `is not a valid notifier name: use 1-27 lowercase letters, digits or '-', starting with a letter or digit (got ${shown(name)})`);
+    }
+    const problems = activityCriteriaProblems(entry, path, NOTIFIER_SETTINGS);
+    if (problems.length > 0) {
+      throw new StackConfigError(key, problems.join("; "));
+    }
+    const settings = entry as Record<string, unknown>;
+    const source = settings.source ?? "eventbridge";
+    if (source !== "eventbridge" && source !== "logs") {
+      fail(`${path}.source`, `must be "eventbridge" or "logs", got ${shown(source)}`);
+    }
+    const regions = settings.regions;
+    if (regions !== undefined) {
+      if (source !== "eventbridge") {
+        fail(`${path}.regions`, `applies only to source "eventbridge", got ${shown(regions)} with source ${shown(source)}`);
+      }
+      if (!Array.isArray(regions) || regions.length === 0) {
+        fail(`${path}.regions`, `must be a non-empty list of regions, got ${shown(regions)}`);
+      }
+      (regions as unknown[]).forEach((region, i) => {
+        if (!isRegion(region)) fail(`${path}.regions[${i}]`, `must be an AWS region such as us-east-1, got ${shown(region)}`);
+      });
+    }
+    const timeZone = settings.timeZone ?? defaults.timeZone;
+    if (!isTimeZone(timeZone)) {
+      fail(`${path}.timeZone`, `must be an IANA time zone such as Asia/Tokyo, got ${shown(timeZone)}`);
+    }
+    const language = settings.language ?? defaults.language;
+    if (language !== "ja" && language !== "en") {
+      fail(`${path}.language`, `must be "ja" or "en", got ${shown(language)}`);
+    }
+    const chatNotifications = settings.chatNotifications ?? false;
+    if (typeof chatNotifications !== "boolean") {
+      fail(`${path}.chatNotifications`, `must be true or false, got ${shown(chatNotifications)}`);
+    }
+    const criteria = Object.fromEntries(ACTIVITY_CRITERIA_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]])) as ActivityCriteria;
+    return {
+      name,
+      criteria,
+      source: source as "eventbridge" | "logs",
+      ...(regions === undefined ? {} : { regions: regions as string[] }),
+      timeZone: timeZone as string,
+      language: language as "ja" | "en",
+      chatNotifications: chatNotifications as boolean,
+    };
+  });
 }
 
 interface ReadOptions<T, V = string> {

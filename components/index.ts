@@ -3,6 +3,8 @@ export * from "./auditTrail";
 export * from "./bucketCreationAlarm";
 export * from "./contributions";
 export * from "./downloadThresholdAlert";
+export * from "./logSubscriptionDispatcher";
 export * from "./policy";
 export * from "./secureCallbackFunction";
+export * from "./userActivityNotifier";
 export * from "./validation";

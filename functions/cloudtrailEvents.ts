@@ -118,45 +118,66 @@ export function cloudTrailRecordProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function decodeSubscription(data: unknown): DecodedPayload {
-  const payload: DecodedPayload = { source: "logs", control: false, records: [], rejected: [] };
-  const reject = (reason: string, id?: string) => payload.rejected.push({ source: "logs", reason, ...(id === undefined ? {} : { id }) });
+/** The decoded `awslogs.data` of a CloudWatch Logs subscription delivery. */
+export interface SubscriptionMessage {
+  messageType: "DATA_MESSAGE" | "CONTROL_MESSAGE";
+  owner?: string;
+  logGroup?: string;
+  logStream?: string;
+  subscriptionFilters?: string[];
+  /** Log events as delivered; each should be `{ id, timestamp, message }`. */
+  logEvents: unknown[];
+}
+
+/**
+ * Opens `awslogs.data` (base64 of gzip of JSON, decoded as UTF-8) into the subscription message, or says why it
+ * cannot. The log events are not checked here.
+ */
+export function readSubscriptionData(data: unknown): { message: SubscriptionMessage } | { reason: string } {
   if (typeof data !== "string" || data.length % 4 !== 0 || !BASE64.test(data)) {
-    reject("awslogs.data is not base64");
-    return payload;
+    return { reason: "awslogs.data is not base64" };
   }
   let text: string;
   try {
     // fatal: corrupt UTF-8 is rejected rather than turned into replacement characters.
     text = new TextDecoder("utf-8", { fatal: true }).decode(gunzipSync(Buffer.from(data, "base64")));
   } catch (error) {
-    reject(`awslogs.data is not gzip of UTF-8 text: ${(error as Error).message}`);
-    return payload;
+    return { reason: `awslogs.data is not gzip of UTF-8 text: ${(error as Error).message}` };
   }
   let message: unknown;
   try {
     message = JSON.parse(text);
   } catch (error) {
-    reject(`awslogs.data does not hold JSON: ${(error as Error).message}`);
-    return payload;
+    return { reason: `awslogs.data does not hold JSON: ${(error as Error).message}` };
   }
   if (!isObject(message)) {
-    reject("awslogs.data does not hold a JSON object");
-    return payload;
+    return { reason: "awslogs.data does not hold a JSON object" };
   }
   if (message.messageType === "CONTROL_MESSAGE") {
+    return { message: { ...message, messageType: "CONTROL_MESSAGE", logEvents: [] } };
+  }
+  if (message.messageType !== "DATA_MESSAGE") {
+    return { reason: `messageType ${JSON.stringify(message.messageType)} is neither DATA_MESSAGE nor CONTROL_MESSAGE` };
+  }
+  if (!Array.isArray(message.logEvents)) {
+    return { reason: "logEvents is not a list" };
+  }
+  return { message: { ...message, messageType: "DATA_MESSAGE", logEvents: message.logEvents as unknown[] } };
+}
+
+function decodeSubscription(data: unknown): DecodedPayload {
+  const payload: DecodedPayload = { source: "logs", control: false, records: [], rejected: [] };
+  const reject = (reason: string, id?: string) => payload.rejected.push({ source: "logs", reason, ...(id === undefined ? {} : { id }) });
+  const opened = readSubscriptionData(data);
+  if ("reason" in opened) {
+    reject(opened.reason);
+    return payload;
+  }
+  if (opened.message.messageType === "CONTROL_MESSAGE") {
     payload.control = true;
     return payload;
   }
-  if (message.messageType !== "DATA_MESSAGE") {
-    reject(`messageType ${JSON.stringify(message.messageType)} is neither DATA_MESSAGE nor CONTROL_MESSAGE`);
-    return payload;
-  }
-  if (!Array.isArray(message.logEvents)) {
-    reject("logEvents is not a list");
-    return payload;
-  }
-  for (const logEvent of message.logEvents as unknown[]) {
+  for (const logEvent of opened.message.logEvents) {
     const id = isObject(logEvent) && typeof logEvent.id === "string" ? logEvent.id : undefined;
     if (!isObject(logEvent) || typeof logEvent.message !== "string") {
       reject("log event has no message", id);
@@ -175,6 +196,32 @@ function decodeSubscription(data: unknown): DecodedPayload {
     } else {
       reject(problem, id);
     }
+  }
+  return payload;
+}
+
+/**
+ * Decodes SNS deliveries whose messages are CloudWatch Logs subscription payloads, as a LogSubscriptionDispatcher
+ * forwards them: each message is `{"awslogs":{"data":...}}`.
+ */
+function decodeSnsDeliveries(deliveries: unknown[]): DecodedPayload {
+  const payload: DecodedPayload = { source: "logs", control: false, records: [], rejected: [] };
+  for (const delivery of deliveries) {
+    const sns = isObject(delivery) && isObject(delivery.Sns) ? delivery.Sns : undefined;
+    const id = typeof sns?.MessageId === "string" ? sns.MessageId : undefined;
+    let inner: unknown;
+    try {
+      inner = typeof sns?.Message === "string" ? JSON.parse(sns.Message) : undefined;
+    } catch {
+      inner = undefined;
+    }
+    if (!isObject(inner) || !isObject(inner.awslogs)) {
+      payload.rejected.push({ source: "logs", reason: "SNS message is not a forwarded CloudWatch Logs subscription payload", ...(id ? { id } : {}) });
+      continue;
+    }
+    const decoded = decodeSubscription(inner.awslogs.data);
+    payload.records.push(...decoded.records);
+    payload.rejected.push(...decoded.rejected);
   }
   return payload;
 }
@@ -198,7 +245,8 @@ function decodeEventBridge(event: Record<string, unknown>): DecodedPayload {
 
 /**
  * Decodes one invocation payload: a CloudWatch Logs subscription batch (`{"awslogs":{"data":...}}`, base64 of gzip
- * of JSON, decoded as UTF-8) or an EventBridge event whose `detail` is a CloudTrail record.
+ * of JSON, decoded as UTF-8), an EventBridge event whose `detail` is a CloudTrail record, or an SNS delivery of
+ * subscription batches forwarded by a LogSubscriptionDispatcher.
  */
 export function decodeCloudTrailPayload(event: unknown): DecodedPayload {
   if (isObject(event) && isObject(event.awslogs)) {
@@ -206,6 +254,9 @@ export function decodeCloudTrailPayload(event: unknown): DecodedPayload {
   }
   if (isObject(event) && "detail-type" in event) {
     return decodeEventBridge(event);
+  }
+  if (isObject(event) && Array.isArray(event.Records) && event.Records.length > 0 && event.Records.every((r) => isObject(r) && r.EventSource === "aws:sns")) {
+    return decodeSnsDeliveries(event.Records);
   }
   return {
     source: "unknown",

@@ -202,6 +202,10 @@ export class MockCloud implements pulumi.runtime.Mocks {
         const name = String(inputs.name);
         return { id: name, name, arn: `arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${name}`, retentionInDays: 0 };
       }
+      case "aws:cloudwatch/getEventBus:getEventBus": {
+        const name = String(inputs.name);
+        return { id: name, name, region: p.region, arn: `arn:${p.partition}:events:${p.region}:${p.account}:event-bus/${name}` };
+      }
       case "aws:kms/getKey:getKey": {
         const keyId = stableUuid(String(inputs.keyId));
         return { id: keyId, keyId, arn: `arn:${p.partition}:kms:${p.region}:${p.account}:key/${keyId}` };

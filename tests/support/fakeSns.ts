@@ -1,7 +1,8 @@
 /**
  * A loopback SNS endpoint that speaks the Query protocol the AWS SDK uses for `Publish` and enforces the rules this
  * project depends on: the topic must exist, the message must be non-empty and at most 262,144 bytes, the subject
- * ASCII, one line, starting with a letter, digit or punctuation, at most 99 characters. Failures can be injected.
+ * ASCII, one line, starting with a letter, digit or punctuation, at most 99 characters, and a `MessageStructure: json`
+ * message a JSON object with a string `default`. Failures can be injected.
  */
 import { randomUUID } from "crypto";
 import * as http from "http";
@@ -15,6 +16,8 @@ export interface PublishedMessage {
   subject?: string;
   message: string;
   messageId: string;
+  /** String message attributes, by name (present only when the publisher sent some). */
+  attributes?: Record<string, string>;
 }
 
 /** Credentials and region for SDK clients that talk to loopback fakes. */
@@ -115,8 +118,29 @@ export class FakeSns {
     if (subject !== undefined && (subject.length === 0 || subject.length > 99 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(subject))) {
       return error(400, "InvalidParameter", "Invalid parameter: Subject");
     }
+    if (params.get("MessageStructure") === "json") {
+      let document: unknown;
+      try {
+        document = JSON.parse(message);
+      } catch {
+        document = undefined;
+      }
+      if (typeof (document as { default?: unknown } | undefined)?.default !== "string") {
+        return error(400, "InvalidParameter", "Invalid parameter: Message Structure - JSON message body failed to parse or has no default");
+      }
+    }
+    const attributes: Record<string, string> = {};
+    for (let i = 1; params.has(`MessageAttributes.entry.${i}.Name`); i++) {
+      attributes[params.get(`MessageAttributes.entry.${i}.Name`) ?? ""] = params.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "";
+    }
     const messageId = randomUUID();
-    this.published.push({ topicArn, message, messageId, ...(subject === undefined ? {} : { subject }) });
+    this.published.push({
+      topicArn,
+      message,
+      messageId,
+      ...(subject === undefined ? {} : { subject }),
+      ...(Object.keys(attributes).length === 0 ? {} : { attributes }),
+    });
     res.writeHead(200, { "content-type": "text/xml" });
     res.end(
       `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId>` +

@@ -1,0 +1,390 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+  ACTIVITY_CRITERIA_KEYS,
+  type ActivityCriteria,
+  activityCriteriaProblems,
+  activityPrefilter,
+  type ActivityPrefilter,
+} from "../functions/activityCriteria";
+import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/recordPattern";
+import { METRIC_NAMESPACE } from "../functions/runtime";
+import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
+import { AlertTopic } from "./alertTopic";
+import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
+import { awsEnvironment, policyDocument } from "./policy";
+import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
+
+/** Region where IAM, STS global endpoint, console sign-in and other global services record their events. */
+export const GLOBAL_SERVICES_REGION = "us-east-1";
+
+/**
+ * Longest component name: child names add `-handler-role`, `-rule-<region>` and Pulumi's 8-character suffix, and
+ * AWS limits rule, role and function names to 64 characters.
+ */
+export const MAX_NOTIFIER_NAME_LENGTH = 36;
+
+/** Room for the criteria in the function's environment (Lambda allows 4 KB for all variables together). */
+export const MAX_CRITERIA_JSON_LENGTH = 3000;
+
+/**
+ * EventBridge rules (the default). A rule is created in each listed Region: CloudTrail delivers an event to
+ * EventBridge only in the Region where the call was recorded. A rule cannot invoke a function in another Region, so
+ * each rule outside the function's Region forwards matching events to the function Region's default event bus (a
+ * cross-Region event bus target, through a role that may only `events:PutEvents` to that bus), where one rule invokes
+ * the function. One function, one log group and one set of alarms serve every Region.
+ * See https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
+ */
+export interface EventBridgeActivitySource {
+  type: "eventbridge";
+  /**
+   * Regions to watch. IAM, STS (global endpoint) and console sign-in record their events in us-east-1.
+   * @default - the function's Region and us-east-1
+   */
+  regions?: string[];
+  /**
+   * The Region the function is deployed in (the provider's Region); checked against the provider at deployment.
+   * @default - the `aws:region` of the stack
+   */
+  homeRegion?: string;
+}
+
+/**
+ * The article's way: a subscription filter of this notifier's own on the trail's log group, with a filter pattern
+ * generated from the criteria. A multi-region trail's log group holds every Region's events. CloudWatch Logs allows
+ * two subscription filters per log group: use `dispatcher` when more than two consumers share a trail.
+ * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
+ */
+export interface LogsActivitySource {
+  type: "logs";
+  /** The trail's log group, for example `AuditTrail.logGroupName`. */
+  logGroupName: pulumi.Input<string>;
+  /** Its ARN without `:*`, for example `AuditTrail.logGroupArn`. */
+  logGroupArn: pulumi.Input<string>;
+}
+
+/**
+ * The trail's log group through a shared {@link LogSubscriptionDispatcher}: any number of notifiers (and other
+ * consumers) share its one subscription filter; the dispatcher forwards each the records its criteria select.
+ */
+export interface DispatcherActivitySource {
+  type: "dispatcher";
+  dispatcher: LogSubscriptionDispatcher;
+}
+
+export type UserActivitySource = EventBridgeActivitySource | LogsActivitySource | DispatcherActivitySource;
+
+export interface UserActivityNotifierArgs extends ActivityCriteria {
+  /** Where notifications go (email subscribers, and chat through Amazon Q Developer with `chatNotifications`). */
+  alertTopic: AlertTopic;
+  /**
+   * Where records come from.
+   * @default { type: "eventbridge" } - rules in the stack's Region and us-east-1
+   */
+  source?: UserActivitySource;
+  /**
+   * IANA time zone notifications show times in, with their offset (`2023-04-25 18:47:10 +09:00`).
+   * @default "UTC"
+   */
+  timeZone?: string;
+  /**
+   * Language of the body (labels and the summary line). Subjects are always ASCII English, as SNS requires.
+   * @default "en"
+   */
+  language?: "ja" | "en";
+  /**
+   * Also send each notification in Amazon Q Developer in chat applications' custom-notification format to the topic's
+   * HTTPS subscribers (Slack, Microsoft Teams); email keeps the readable text. Other HTTPS subscribers (webhooks) then
+   * receive that JSON too. See https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html
+   * @default false
+   */
+  chatNotifications?: boolean;
+  /** Days the function's own log group keeps its logs. @default 30 */
+  logRetentionInDays?: number;
+}
+
+/**
+ * Readable notifications of what chosen people do in AWS: every call of an IAM user, of a role's sessions, of an IAM
+ * Identity Center user, or named kinds of calls (SSM sessions, console sign-ins, IAM changes, bucket creation), each
+ * sent to the alert topic as a few labelled lines in Japanese or English with the time in your zone.
+ *
+ * Records arrive from EventBridge rules (default), from a subscription filter on the trail's log group, or from a
+ * shared {@link LogSubscriptionDispatcher}. The rule's event pattern and the filter pattern are generated from the
+ * criteria and only narrow the volume; the function applies the criteria exactly (read-only filter and exclusions
+ * included) before it sends anything.
+ *
+ * Several notifiers on one trail: with EventBridge each has its own rules (300 per bus); with log groups, use one
+ * `LogSubscriptionDispatcher` for all of them, since CloudWatch Logs allows only two subscription filters per log
+ * group and a notifier with `type: "logs"` takes one.
+ */
+export class UserActivityNotifier extends pulumi.ComponentResource {
+  /** The criteria the function applies, as given. */
+  readonly criteria: ActivityCriteria;
+  /** The EventBridge event pattern generated from the criteria (used by the rules of the eventbridge source). */
+  readonly eventPattern: string;
+  /** The CloudWatch Logs filter pattern generated from the criteria (used by the logs source). */
+  readonly filterPattern: string;
+  /** Rules per Region (eventbridge source); empty otherwise. */
+  readonly rules: Record<string, aws.cloudwatch.EventRule>;
+  readonly handler: SecureCallbackFunction;
+  readonly functionName: pulumi.Output<string>;
+  readonly functionArn: pulumi.Output<string>;
+
+  constructor(name: string, args: UserActivityNotifierArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("cloudtrail-alerts:index:UserActivityNotifier", name, {}, opts);
+    UserActivityNotifier.validateArgs(name, args);
+    const {
+      alertTopic,
+      source = { type: "eventbridge" },
+      timeZone = "UTC",
+      language = "en",
+      chatNotifications = false,
+      logRetentionInDays = 30,
+    } = args;
+    this.criteria = UserActivityNotifier.criteriaOf(args);
+    const prefilter = activityPrefilter(this.criteria);
+    this.eventPattern = eventBridgePattern(prefilter.detailTypes, prefilter.patterns);
+    this.filterPattern = logsFilterPattern(prefilter.patterns);
+    const child = { parent: this };
+
+    this.handler = new SecureCallbackFunction(
+      `${name}-handler`,
+      {
+        description: `Readable notifications of chosen CloudTrail activity (UserActivityNotifier ${name})`,
+        callbackFactory: userActivityCallbackFactory,
+        // Publishing to the alert topic is its only permission (added by publishesAlerts).
+        statements: [],
+        alertTopic,
+        publishesAlerts: true,
+        environment: {
+          [USER_ACTIVITY_ENVIRONMENT.timeZone]: timeZone,
+          [USER_ACTIVITY_ENVIRONMENT.language]: language,
+          [USER_ACTIVITY_ENVIRONMENT.criteria]: JSON.stringify(this.criteria),
+          [USER_ACTIVITY_ENVIRONMENT.chatNotifications]: String(chatNotifications),
+        },
+        logRetentionInDays,
+      },
+      child,
+    );
+    this.functionName = this.handler.functionName;
+    this.functionArn = this.handler.functionArn;
+
+    this.rules = source.type === "eventbridge" ? this.createRules(name, source, prefilter) : {};
+    if (source.type === "logs") {
+      this.createSubscription(name, source);
+    } else if (source.type === "dispatcher") {
+      source.dispatcher.connect(this, name, { functionArn: this.functionArn, patterns: prefilter.patterns });
+    }
+
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-rejected-input`,
+      {
+        alarmDescription: pulumi.interpolate`The UserActivityNotifier function ${this.functionName} received input it could not decode, so notifications may be missing. Its log group ${this.handler.logGroup.name} names each reason ("input rejected").`,
+        namespace: METRIC_NAMESPACE,
+        metricName: "RejectedInput",
+        dimensions: { FunctionName: this.functionName },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [alertTopic.topicArn],
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      criteria: this.criteria,
+      eventPattern: this.eventPattern,
+      filterPattern: this.filterPattern,
+      rules: this.rules,
+      handler: this.handler,
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+    });
+  }
+
+  private createRules(name: string, source: EventBridgeActivitySource, prefilter: ActivityPrefilter): Record<string, aws.cloudwatch.EventRule> {
+    const home = UserActivityNotifier.homeRegionOf(source);
+    const regions = UserActivityNotifier.regionsOf(source);
+    const remote = regions.filter((region) => region !== home);
+    const env = awsEnvironment(this);
+    env.region.apply((providerRegion) => {
+      if (providerRegion !== home) {
+        throw new Error(`UserActivityNotifier "${name}": source.homeRegion is ${home} but the function is deployed in ${providerRegion}; set source.homeRegion to ${providerRegion}`);
+      }
+    });
+    // Read-only management events reach a rule only in this state; other states save the function's invocations.
+    const state = prefilter.includesReadOnly ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" : "ENABLED";
+    const rules: Record<string, aws.cloudwatch.EventRule> = {};
+    const description = `cloudtrail-alerts UserActivityNotifier ${name}`;
+
+    for (const region of remote) {
+      rules[region] = new aws.cloudwatch.EventRule(
+        `${name}-rule-${region}`,
+        { region, description: `${description}: forwards matching CloudTrail events to ${home}`, eventPattern: this.eventPattern, state },
+        { parent: this },
+      );
+    }
+    // The home rule sees the home Region's events and those forwarded to its bus; when the home Region is not watched
+    // itself, it accepts only the forwarded ones (their `region` field keeps the Region they happened in).
+    const homePattern = regions.includes(home) ? this.eventPattern : JSON.stringify({ region: remote, ...(JSON.parse(this.eventPattern) as object) });
+    rules[home] = new aws.cloudwatch.EventRule(
+      `${name}-rule-${home}`,
+      { region: home, description: `${description}: invokes the notifier function`, eventPattern: homePattern, state },
+      { parent: this },
+    );
+    const permission = new aws.lambda.Permission(
+      `${name}-permission-${home}`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.functionName,
+        principal: "events.amazonaws.com",
+        // Only this rule may invoke the function.
+        sourceArn: rules[home].arn,
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-target-${home}`,
+      { region: home, rule: rules[home].name, arn: this.functionArn },
+      // The rule invokes the function as soon as the target exists.
+      { parent: this, dependsOn: [permission] },
+    );
+
+    if (remote.length > 0) {
+      const homeBus = aws.cloudwatch.getEventBusOutput({ name: "default", region: home }, { parent: this });
+      const forwardRole = new aws.iam.Role(
+        `${name}-forward-role`,
+        {
+          description: `Lets the EventBridge rules of UserActivityNotifier ${name} forward events to the default bus in ${home}`,
+          // Only EventBridge, acting for exactly these rules of this account, may assume it (confused-deputy protection).
+          assumeRolePolicy: policyDocument([
+            {
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: {
+                StringEquals: { "aws:SourceAccount": env.accountId },
+                ArnEquals: { "aws:SourceArn": remote.map((region) => rules[region].arn) },
+              },
+            },
+          ]),
+        },
+        { parent: this },
+      );
+      const forwardPolicy = new aws.iam.RolePolicy(
+        `${name}-forward-policy`,
+        {
+          role: forwardRole.id,
+          policy: policyDocument([{ Sid: "ForwardToHomeBus", Effect: "Allow", Action: "events:PutEvents", Resource: homeBus.arn }]),
+        },
+        { parent: this },
+      );
+      for (const region of remote) {
+        new aws.cloudwatch.EventTarget(
+          `${name}-target-${region}`,
+          { region, rule: rules[region].name, arn: homeBus.arn, roleArn: forwardRole.arn },
+          // EventBridge assumes the role on the first forwarded event: its permission must be in place.
+          { parent: this, dependsOn: [forwardPolicy] },
+        );
+      }
+    }
+    return rules;
+  }
+
+  private createSubscription(name: string, source: LogsActivitySource): void {
+    const env = awsEnvironment(this);
+    const permission = new aws.lambda.Permission(
+      `${name}-logs-permission`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.functionName,
+        principal: "logs.amazonaws.com",
+        // Only this log group, in this account, may invoke the function.
+        sourceArn: pulumi.interpolate`${source.logGroupArn}:*`,
+        sourceAccount: env.accountId,
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.LogSubscriptionFilter(
+      `${name}-subscription`,
+      { logGroup: source.logGroupName, filterPattern: this.filterPattern, destinationArn: this.functionArn },
+      // CloudWatch Logs test-invokes the destination when the filter is created: the permission must exist first.
+      { parent: this, dependsOn: [permission] },
+    );
+  }
+
+  /** The criteria part of the arguments (what the function receives). */
+  static criteriaOf(args: UserActivityNotifierArgs): ActivityCriteria {
+    const given = args as unknown as Record<string, unknown>;
+    return Object.fromEntries(ACTIVITY_CRITERIA_KEYS.filter((key) => given[key] !== undefined).map((key) => [key, given[key]]));
+  }
+
+  /** The function's Region for an eventbridge source. */
+  static homeRegionOf(source: EventBridgeActivitySource): string {
+    const home = source.homeRegion ?? aws.config.region;
+    if (home === undefined) {
+      throw new Error("UserActivityNotifier: the stack has no aws:region; set it, or set source.homeRegion");
+    }
+    return home;
+  }
+
+  /** The watched Regions of an eventbridge source, defaults applied, without repeats. */
+  static regionsOf(source: EventBridgeActivitySource): string[] {
+    return [...new Set(source.regions ?? [UserActivityNotifier.homeRegionOf(source), GLOBAL_SERVICES_REGION])];
+  }
+
+  /** Checks the arguments; throws one error naming every bad argument and the value received. */
+  static validateArgs(name: string, args: UserActivityNotifierArgs): void {
+    const checker = new ArgChecker(`UserActivityNotifier "${name}"`);
+    if (name.length > MAX_NOTIFIER_NAME_LENGTH) {
+      checker.fail(`name must be at most ${MAX_NOTIFIER_NAME_LENGTH} characters (AWS limits the names derived from it), got ${JSON.stringify(name)}`);
+    }
+    const criteria = UserActivityNotifier.criteriaOf(args);
+    const problems = activityCriteriaProblems(criteria, "args");
+    problems.forEach((problem) => checker.fail(problem.startsWith("args.") ? problem.slice("args.".length) : problem.replace(/^args/, "the arguments")));
+    if (problems.length === 0) {
+      const criteriaLength = JSON.stringify(criteria).length;
+      if (criteriaLength > MAX_CRITERIA_JSON_LENGTH) {
+        checker.fail(`the criteria take ${criteriaLength} characters as JSON; at most ${MAX_CRITERIA_JSON_LENGTH} fit in the function's environment`);
+      }
+      const prefilter = activityPrefilter(criteria);
+      const pattern = eventBridgePattern(prefilter.detailTypes, prefilter.patterns);
+      // The margin leaves room for the `region` list the home rule adds when the home Region is not watched itself.
+      if (args.source?.type !== "logs" && args.source?.type !== "dispatcher" && pattern.length > MAX_EVENT_PATTERN_LENGTH - 200) {
+        checker.fail(`the criteria make an event pattern of ${pattern.length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH}. Use fewer names or ARN prefixes`);
+      }
+    }
+    checker
+      .check("timeZone", args.timeZone, isTimeZone, "an IANA time zone such as Asia/Tokyo")
+      .check("language", args.language, (v: string) => v === "ja" || v === "en", '"ja" or "en"')
+      .check("chatNotifications", args.chatNotifications, (v: unknown) => typeof v === "boolean", "true or false")
+      .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods");
+    const source = args.source as { type?: unknown; regions?: unknown; homeRegion?: unknown } | undefined;
+    if (source !== undefined && !["eventbridge", "logs", "dispatcher"].includes(source.type as string)) {
+      checker.fail(`source.type must be "eventbridge", "logs" or "dispatcher", got ${JSON.stringify(source.type)}`);
+    }
+    if (source?.type === "eventbridge") {
+      checker.check("source.homeRegion", source.homeRegion, isRegion, "an AWS region such as ap-northeast-1");
+      if (source.regions !== undefined) {
+        if (!Array.isArray(source.regions) || source.regions.length === 0) {
+          checker.fail(`source.regions must be a non-empty list of regions, got ${JSON.stringify(source.regions)}`);
+        } else {
+          source.regions.forEach((region: unknown, i) => checker.check(`source.regions[${i}]`, region, isRegion, "an AWS region such as us-east-1"));
+        }
+      }
+    }
+    if (source?.type === "logs") {
+      const logs = args.source as LogsActivitySource;
+      checker.check("source.logGroupArn", logs.logGroupArn, (v: string) => /^arn:aws[\w-]*:logs:[a-z0-9-]+:\d{12}:log-group:[^*]+$/.test(v), "a log group ARN without the :* suffix");
+    }
+    if (source?.type === "dispatcher" && !((args.source as DispatcherActivitySource).dispatcher instanceof LogSubscriptionDispatcher)) {
+      checker.fail("source.dispatcher must be a LogSubscriptionDispatcher");
+    }
+    checker.done();
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * Which CloudTrail records a UserActivityNotifier reports: who (IAM user names, principal ARNs or ARN prefixes, role
+ * session names), what (named presets, event sources, event names), read-only events or not, and exclusions.
+ *
+ * The same criteria are used twice: turned into a coarse {@link RecordPattern} (for the EventBridge rule and the
+ * CloudWatch Logs filter pattern, which keep the volume down) and evaluated exactly by {@link activityMatches} in the
+ * handler, which decides what is sent. The pattern never drops a record the exact match accepts.
+ */
+import type { CloudTrailRecord, UserIdentity } from "./cloudtrailEvents";
+import type { FieldMatcher, RecordPattern } from "./recordPattern";
+
+/** See runtime.ts: serialize this module into Lambda archives by value. */
+export const deploymentOnlyModule = true;
+
+/** CloudTrail `eventType` values of calls people and services make, and the EventBridge detail type of each. */
+export const DETAIL_TYPE_OF_EVENT_TYPE: Readonly<Record<string, string>> = {
+  AwsApiCall: "AWS API Call via CloudTrail",
+  AwsConsoleSignIn: "AWS Console Signin via CloudTrail",
+  AwsConsoleAction: "AWS Console Action via CloudTrail",
+  AwsServiceEvent: "AWS Service Event via CloudTrail",
+};
+
+/** Event types a person's activity is recorded as. */
+const PERSON_EVENT_TYPES = ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"];
+
+/** A named selection of events. */
+export interface ActivityPreset {
+  description: string;
+  eventSources: string[];
+  /** Exact names, or prefixes ending in `*`. @default - every event of the sources */
+  eventNames?: string[];
+  eventTypes: string[];
+  /**
+   * `never`: the preset's events are never read-only, so nothing is filtered and the rule needs no read-only events;
+   * `exclude`: keep only calls CloudTrail marks `readOnly: false`.
+   */
+  readOnly: "never" | "exclude";
+}
+
+/** Presets a user picks by name. */
+export const ACTIVITY_PRESETS = {
+  "ssm-sessions": {
+    description: "Session Manager sessions to instances: StartSession, ResumeSession, TerminateSession",
+    eventSources: ["ssm.amazonaws.com"],
+    eventNames: ["StartSession", "ResumeSession", "TerminateSession"],
+    eventTypes: ["AwsApiCall"],
+    readOnly: "never",
+  },
+  "console-sign-in": {
+    description: "AWS Management Console sign-ins, successful and failed, the root user's included",
+    eventSources: ["signin.amazonaws.com"],
+    eventNames: ["ConsoleLogin"],
+    eventTypes: ["AwsConsoleSignIn"],
+    readOnly: "never",
+  },
+  "iam-changes": {
+    description: "Every IAM call that changes something (users, roles, policies, groups, keys)",
+    eventSources: ["iam.amazonaws.com"],
+    eventTypes: ["AwsApiCall"],
+    readOnly: "exclude",
+  },
+  "bucket-creation": {
+    description: "S3 CreateBucket: who created which bucket, in which Region",
+    eventSources: ["s3.amazonaws.com"],
+    eventNames: ["CreateBucket"],
+    eventTypes: ["AwsApiCall"],
+    readOnly: "never",
+  },
+} as const satisfies Record<string, ActivityPreset>;
+
+export type ActivityPresetName = keyof typeof ACTIVITY_PRESETS;
+
+/** Names of the presets. */
+export const ACTIVITY_PRESET_NAMES = Object.keys(ACTIVITY_PRESETS) as ActivityPresetName[];
+
+/**
+ * Who and what. Within a list, any entry matches; the "who" lists together match any of their entries; "who" and
+ * "what" must both match when both are given.
+ */
+export interface ActivitySelector {
+  /**
+   * IAM user names (`userIdentity.userName`), exact.
+   * @default - no user-name condition
+   */
+  userNames?: string[];
+  /**
+   * Principal ARNs, exact or a prefix ending in `*`. A role ARN also matches every session of that role (its
+   * `sessionIssuer`); an assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) matches that session;
+   * `arn:aws:iam::<account>:root` matches the root user.
+   * See https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+   * @default - no ARN condition
+   */
+  principalArns?: string[];
+  /**
+   * Role session names, exact: the user name of IAM Identity Center sessions (often an email address) in any
+   * permission set, the session name of any assumed role, or the name of a federated user.
+   * @default - no session-name condition
+   */
+  sessionNames?: string[];
+  /**
+   * Event sources such as `ssm.amazonaws.com`.
+   * @default - any source (of the presets, when presets are given)
+   */
+  eventSources?: string[];
+  /**
+   * Event names, exact or a prefix ending in `*` (`Describe*`).
+   * @default - any event name of the sources
+   */
+  eventNames?: string[];
+}
+
+export interface ActivityCriteria extends ActivitySelector {
+  /**
+   * Named selections of events, each an alternative next to `eventSources`/`eventNames`: `ssm-sessions`,
+   * `console-sign-in`, `iam-changes`, `bucket-creation` (see {@link ACTIVITY_PRESETS}).
+   * @default - none
+   */
+  presets?: ActivityPresetName[];
+  /**
+   * `exclude` keeps only calls CloudTrail marks `readOnly: false`, dropping Describe*, Get*, List* and other reads.
+   * @default "include"
+   */
+  readOnlyEvents?: "include" | "exclude";
+  /**
+   * Calls to ignore: a call is ignored when it matches every list given in one of these selectors, for example
+   * `{ principalArns: ["arn:aws:iam::111122223333:role/monitoring"], eventNames: ["Describe*"] }`.
+   * @default - none
+   */
+  exclude?: ActivitySelector[];
+}
+
+/** What a source needs: patterns that keep at least every matching record, and which EventBridge rule state. */
+export interface ActivityPrefilter {
+  /** Record patterns (alternatives) that match at least every record {@link activityMatches} accepts. */
+  patterns: RecordPattern[];
+  /** EventBridge detail types of those records. */
+  detailTypes: string[];
+  /** True when read-only calls can match: the EventBridge rule then needs `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`. */
+  includesReadOnly: boolean;
+}
+
+interface WhatBranch {
+  eventSources?: readonly string[];
+  eventNames?: readonly string[];
+  eventTypes: readonly string[];
+  /** Keep only calls CloudTrail marks `readOnly: false`. */
+  writeOnly: boolean;
+  /** Read-only calls can match: an EventBridge rule must then receive read-only management events. */
+  mayBeReadOnly: boolean;
+}
+
+function hasAny(list: readonly unknown[] | undefined): list is readonly unknown[] {
+  return list !== undefined && list.length > 0;
+}
+
+function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
+  const readOnlyExcluded = criteria.readOnlyEvents === "exclude";
+  const branches: WhatBranch[] = (criteria.presets ?? []).map((name) => {
+    const { eventSources, eventNames, eventTypes, readOnly }: ActivityPreset = ACTIVITY_PRESETS[name];
+    return {
+      eventSources,
+      ...(eventNames === undefined ? {} : { eventNames }),
+      eventTypes,
+      writeOnly: readOnly === "exclude" || readOnlyExcluded,
+      mayBeReadOnly: false,
+    };
+  });
+  if (hasAny(criteria.eventSources) || hasAny(criteria.eventNames)) {
+    branches.push({
+      ...(hasAny(criteria.eventSources) ? { eventSources: criteria.eventSources } : {}),
+      ...(hasAny(criteria.eventNames) ? { eventNames: criteria.eventNames } : {}),
+      eventTypes: PERSON_EVENT_TYPES,
+      writeOnly: readOnlyExcluded,
+      mayBeReadOnly: !readOnlyExcluded,
+    });
+  }
+  if (branches.length === 0) {
+    branches.push({ eventTypes: PERSON_EVENT_TYPES, writeOnly: readOnlyExcluded, mayBeReadOnly: !readOnlyExcluded });
+  }
+  return branches;
+}
+
+function nameMatcher(name: string): FieldMatcher {
+  return name.endsWith("*") ? { prefix: name.slice(0, -1) } : name;
+}
+
+function nameMatches(value: unknown, names: readonly string[]): boolean {
+  return typeof value === "string" && names.some((name) => (name.endsWith("*") ? value.startsWith(name.slice(0, -1)) : value === name));
+}
+
+/** The role session name (or federated user name) of an identity, when it has one. */
+function sessionNameOf(identity: UserIdentity): string | undefined {
+  if (identity.type !== "AssumedRole" && identity.type !== "FederatedUser") {
+    return undefined;
+  }
+  const arn = typeof identity.arn === "string" ? identity.arn : "";
+  const slash = arn.lastIndexOf("/");
+  return slash < 0 ? undefined : arn.slice(slash + 1);
+}
+
+/** Whether the identity is one of the selector's principals; undefined when the selector names no principal. */
+function matchesWho(identity: UserIdentity, selector: ActivitySelector): boolean | undefined {
+  if (!hasAny(selector.userNames) && !hasAny(selector.principalArns) && !hasAny(selector.sessionNames)) {
+    return undefined;
+  }
+  const issuerArn = identity.sessionContext?.sessionIssuer?.arn;
+  const session = sessionNameOf(identity);
+  return (
+    (selector.userNames ?? []).includes(identity.userName as string) ||
+    nameMatches(identity.arn, selector.principalArns ?? []) ||
+    nameMatches(issuerArn, selector.principalArns ?? []) ||
+    (session !== undefined && (selector.sessionNames ?? []).includes(session))
+  );
+}
+
+function matchesWhat(record: CloudTrailRecord, selector: ActivitySelector): boolean | undefined {
+  if (!hasAny(selector.eventSources) && !hasAny(selector.eventNames)) {
+    return undefined;
+  }
+  return (
+    (!hasAny(selector.eventSources) || selector.eventSources.includes(record.eventSource)) &&
+    (!hasAny(selector.eventNames) || nameMatches(record.eventName, selector.eventNames))
+  );
+}
+
+function matchesBranch(record: CloudTrailRecord, branch: WhatBranch): boolean {
+  return (
+    branch.eventTypes.includes(record.eventType as string) &&
+    (!branch.writeOnly || record.readOnly === false) &&
+    (branch.eventSources === undefined || branch.eventSources.includes(record.eventSource)) &&
+    (branch.eventNames === undefined || nameMatches(record.eventName, branch.eventNames))
+  );
+}
+
+/** Whether one exclusion selector covers the record: every list it gives must match. */
+function excludedBy(record: CloudTrailRecord, selector: ActivitySelector): boolean {
+  const who = matchesWho(record.userIdentity, selector);
+  const what = matchesWhat(record, selector);
+  return (who !== undefined || what !== undefined) && who !== false && what !== false;
+}
+
+/** True when `record` is one the criteria ask to be told about. Exact; the record patterns only approximate it. */
+export function activityMatches(record: CloudTrailRecord, criteria: ActivityCriteria): boolean {
+  return (
+    (matchesWho(record.userIdentity, criteria) ?? true) &&
+    whatBranches(criteria).some((branch) => matchesBranch(record, branch)) &&
+    !(criteria.exclude ?? []).some((selector) => excludedBy(record, selector))
+  );
+}
+
+function whoPattern(criteria: ActivityCriteria): RecordPattern | undefined {
+  const branches: RecordPattern[] = [];
+  if (hasAny(criteria.userNames)) {
+    branches.push({ userName: [...criteria.userNames] });
+  }
+  if (hasAny(criteria.principalArns)) {
+    branches.push({ arn: criteria.principalArns.map(nameMatcher) });
+    branches.push({ sessionContext: { sessionIssuer: { arn: criteria.principalArns.map(nameMatcher) } } });
+  }
+  if (hasAny(criteria.sessionNames)) {
+    // Session names end the ARN of assumed-role sessions and federated users (names cannot contain "/").
+    branches.push({ type: ["AssumedRole", "FederatedUser"], arn: criteria.sessionNames.map((session): FieldMatcher => ({ suffix: `/${session}` })) });
+  }
+  if (branches.length === 0) {
+    return undefined;
+  }
+  return branches.length === 1 ? branches[0] : { $or: branches };
+}
+
+function branchPattern(branch: WhatBranch): RecordPattern {
+  return {
+    ...(branch.eventSources ? { eventSource: [...branch.eventSources] } : {}),
+    ...(branch.eventNames ? { eventName: branch.eventNames.map(nameMatcher) } : {}),
+    eventType: [...branch.eventTypes],
+    ...(branch.writeOnly ? { readOnly: [false] } : {}),
+  };
+}
+
+/**
+ * The coarse form of the criteria for EventBridge and CloudWatch Logs: who, what (event types included) and the
+ * read-only filter; the exclusions only the handler applies.
+ */
+export function activityPrefilter(criteria: ActivityCriteria): ActivityPrefilter {
+  const branches = whatBranches(criteria);
+  const who = whoPattern(criteria);
+  const what = branches.map(branchPattern);
+  const whatPart: RecordPattern = what.length === 1 ? what[0] : { $or: what };
+  const pattern: RecordPattern = who === undefined ? whatPart : { userIdentity: who, ...whatPart };
+  const eventTypes = [...new Set(branches.flatMap((b) => b.eventTypes))];
+  return {
+    patterns: [pattern],
+    detailTypes: eventTypes.map((type) => DETAIL_TYPE_OF_EVENT_TYPE[type]),
+    includesReadOnly: branches.some((b) => b.mayBeReadOnly),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Validation, shared by the component's validateArgs and the stack config
+
+const USER_NAME = /^[^\p{Cc}]{1,128}$/u;
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^\s*]+\*?$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const EVENT_SOURCE = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/;
+const EVENT_NAME = /^[A-Za-z0-9]+\*?$/;
+
+const SELECTOR_LISTS: ReadonlyArray<{ key: keyof ActivitySelector; valid: RegExp; expectation: string }> = [
+  { key: "userNames", valid: USER_NAME, expectation: "a user name (1-128 characters, no control characters)" },
+  { key: "principalArns", valid: PRINCIPAL_ARN, expectation: "an IAM or STS principal ARN, optionally ending in * for a prefix (arn:aws:iam::111122223333:role/ops-*)" },
+  { key: "sessionNames", valid: SESSION_NAME, expectation: "a role session name (2-64 letters, digits or +=,.@_-)" },
+  { key: "eventSources", valid: EVENT_SOURCE, expectation: "an event source such as ssm.amazonaws.com" },
+  { key: "eventNames", valid: EVENT_NAME, expectation: "an event name such as StartSession, or a prefix ending in * such as Describe*" },
+];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function selectorProblems(value: Record<string, unknown>, path: string, allowed: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      problems.push(`${path}.${key} is not a known setting (expected one of ${allowed.join(", ")})`);
+    }
+  }
+  for (const { key, valid, expectation } of SELECTOR_LISTS) {
+    const list = value[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      problems.push(`${path}.${key} must be a list, got ${JSON.stringify(list)}`);
+      continue;
+    }
+    list.forEach((item: unknown, i) => {
+      if (typeof item !== "string" || !valid.test(item)) {
+        problems.push(`${path}.${key}[${i}] must be ${expectation}, got ${JSON.stringify(item)}`);
+      }
+    });
+  }
+  return problems;
+}
+
+const SELECTOR_KEYS = SELECTOR_LISTS.map((s) => s.key);
+
+/** Settings of {@link ActivityCriteria}. */
+export const ACTIVITY_CRITERIA_KEYS: readonly string[] = [...SELECTOR_KEYS, "presets", "readOnlyEvents", "exclude"];
+
+/**
+ * Problems of criteria given as plain data (from code or stack config), each naming the path and the value received.
+ * `extraKeys` are other settings that may sit next to the criteria in the same object.
+ */
+export function activityCriteriaProblems(value: unknown, path: string, extraKeys: readonly string[] = []): string[] {
+  if (!isObject(value)) {
+    return [`${path} must be an object, got ${JSON.stringify(value)}`];
+  }
+  const problems = selectorProblems(value, path, [...ACTIVITY_CRITERIA_KEYS, ...extraKeys]);
+  const presets = value.presets;
+  if (presets !== undefined) {
+    if (!Array.isArray(presets)) {
+      problems.push(`${path}.presets must be a list, got ${JSON.stringify(presets)}`);
+    } else {
+      presets.forEach((preset: unknown, i) => {
+        if (typeof preset !== "string" || !(ACTIVITY_PRESET_NAMES as string[]).includes(preset)) {
+          problems.push(`${path}.presets[${i}] must be one of ${ACTIVITY_PRESET_NAMES.join(", ")}, got ${JSON.stringify(preset)}`);
+        }
+      });
+    }
+  }
+  if (value.readOnlyEvents !== undefined && value.readOnlyEvents !== "include" && value.readOnlyEvents !== "exclude") {
+    problems.push(`${path}.readOnlyEvents must be "include" or "exclude", got ${JSON.stringify(value.readOnlyEvents)}`);
+  }
+  const criteria = value as ActivityCriteria;
+  const names = [...SELECTOR_KEYS, "presets"] as const;
+  if (problems.length === 0 && !names.some((key) => hasAny(criteria[key]))) {
+    problems.push(`${path} must name at least one of ${names.join(", ")}; a notifier for every call in the account would flood the topic`);
+  }
+  if (value.exclude !== undefined) {
+    if (!Array.isArray(value.exclude)) {
+      problems.push(`${path}.exclude must be a list of selectors, got ${JSON.stringify(value.exclude)}`);
+    } else {
+      value.exclude.forEach((selector: unknown, i) => {
+        const at = `${path}.exclude[${i}]`;
+        if (!isObject(selector)) {
+          problems.push(`${at} must be an object, got ${JSON.stringify(selector)}`);
+          return;
+        }
+        const own = selectorProblems(selector, at, SELECTOR_KEYS);
+        problems.push(...own);
+        if (own.length === 0 && !SELECTOR_KEYS.some((key) => hasAny((selector as ActivitySelector)[key]))) {
+          problems.push(`${at} must name at least one of ${SELECTOR_KEYS.join(", ")}`);
+        }
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,106 @@
+/**
+ * `npm run demo [-- --event FILE] [--time-zone ZONE] [--chat]`: feeds a sample CloudTrail event through the real
+ * UserActivityNotifier handler (payload decoder, criteria, formatter, AWS SDK SNS client) and prints each notification
+ * as the email shows it (subject, then body), in Japanese and in English.
+ *
+ * SNS is a loopback fake that enforces SNS's rules on subjects and messages; nothing leaves the machine. The default
+ * event is the SSM StartSession sample (`tests/fixtures/eventbridge/ssm-start-session.json`), handled with the
+ * `ssm-sessions` preset. `--event` takes an EventBridge event, a CloudWatch Logs subscription payload or a bare
+ * CloudTrail record (sent as EventBridge would). `--chat` also prints the Amazon Q Developer notification JSON. The
+ * handler's own log lines go to stderr.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+
+import type { ActivityCriteria } from "../functions/activityCriteria";
+import { DETAIL_TYPE_OF_EVENT_TYPE } from "../functions/activityCriteria";
+import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/cloudtrailEvents";
+import type { Logger, MetricSink } from "../functions/runtime";
+import { userActivityHandler } from "../functions/userActivity";
+import { FakeSns } from "../tests/support/fakeSns";
+
+const DEFAULT_EVENT = path.join(__dirname, "..", "tests", "fixtures", "eventbridge", "ssm-start-session.json");
+const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:123456789012:alerts";
+
+const stderrLogger: Logger = {
+  info: (message, fields) => process.stderr.write(`${JSON.stringify({ level: "INFO", message, ...fields })}\n`),
+  warn: (message, fields) => process.stderr.write(`${JSON.stringify({ level: "WARN", message, ...fields })}\n`),
+  error: (message, fields) => process.stderr.write(`${JSON.stringify({ level: "ERROR", message, ...fields })}\n`),
+};
+const stderrMetrics: MetricSink = {
+  count: (name, value) => process.stderr.write(`${JSON.stringify({ metric: name, value })}\n`),
+};
+
+/** The payload to feed and criteria that select its record. */
+function load(file: string): { payload: unknown; criteria: ActivityCriteria } {
+  const content = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  if (path.resolve(file) === DEFAULT_EVENT) {
+    return { payload: content, criteria: { presets: ["ssm-sessions"] } };
+  }
+  if (cloudTrailRecordProblem(content) === undefined) {
+    const record = content as CloudTrailRecord;
+    const detailType = DETAIL_TYPE_OF_EVENT_TYPE[String(record.eventType)] ?? "AWS API Call via CloudTrail";
+    return {
+      payload: { version: "0", id: record.eventID, "detail-type": detailType, source: `aws.${record.eventSource.split(".")[0]}`, region: record.awsRegion, detail: record },
+      criteria: { eventNames: [record.eventName] },
+    };
+  }
+  // Another payload shape: select every record it holds by its event names.
+  const names = [...new Set(decodeCloudTrailPayload(content).records.map((record) => record.eventName))];
+  if (names.length === 0) {
+    throw new Error(`${file} holds no CloudTrail record the handler can decode`);
+  }
+  return { payload: content, criteria: { eventNames: names } };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      event: { type: "string", default: DEFAULT_EVENT },
+      "time-zone": { type: "string", default: "Asia/Tokyo" },
+      chat: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const { payload, criteria } = load(values.event ?? DEFAULT_EVENT);
+  const sns = await FakeSns.start([TOPIC_ARN]);
+  try {
+    for (const language of ["ja", "en"] as const) {
+      const first = sns.published.length;
+      const handler = userActivityHandler(
+        { topicArn: TOPIC_ARN, timeZone: values["time-zone"] ?? "Asia/Tokyo", language, criteria, chatNotifications: values.chat ?? false },
+        { sns: sns.client(), logger: stderrLogger, metrics: stderrMetrics },
+      );
+      await handler(payload);
+      for (const message of sns.published.slice(first)) {
+        process.stdout.write(`===== ${language} =====\nSubject: ${message.subject ?? ""}\n\n${bodyOf(message.message)}\n\n`);
+      }
+    }
+  } finally {
+    await sns.stop();
+  }
+  return 0;
+}
+
+/** With --chat the message is a MessageStructure document: show the email text, then the chat JSON. */
+function bodyOf(message: string): string {
+  try {
+    const document = JSON.parse(message) as { default?: unknown; https?: unknown };
+    if (typeof document.default === "string" && typeof document.https === "string") {
+      return `${document.default}\n\n----- Amazon Q Developer (HTTPS subscribers) -----\n${JSON.stringify(JSON.parse(document.https), null, 2)}`;
+    }
+  } catch {
+    // Not JSON: a plain text message.
+  }
+  return message;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

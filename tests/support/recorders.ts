@@ -1,0 +1,29 @@
+/**
+ * Loggers and metric sinks that keep what handlers write, so tests can assert on the structured log lines and the
+ * metrics a payload produced.
+ */
+import type { LogFields, Logger, MetricSink } from "../../functions/runtime";
+
+export interface RecordedLog {
+  level: "info" | "warn" | "error";
+  message: string;
+  fields: LogFields;
+}
+
+export function recordingLogger(): Logger & { lines: RecordedLog[] } {
+  const lines: RecordedLog[] = [];
+  const at = (level: RecordedLog["level"]) => (message: string, fields: LogFields = {}) => {
+    lines.push({ level, message, fields });
+  };
+  return { lines, info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+export function recordingMetrics(): MetricSink & { counts: Array<{ name: string; value: number }> } {
+  const counts: Array<{ name: string; value: number }> = [];
+  return {
+    counts,
+    count(name, value) {
+      counts.push({ name, value });
+    },
+  };
+}
