@@ -102,6 +102,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
   /** Every registration, in order. */
   readonly resources: RecordedResource[] = [];
   private readonly placements = new Map<string, Placement>();
+  /** Parent URN of the registration being answered (the mock monitor calls newResource synchronously). */
+  private registeringParent: string | undefined;
 
   constructor(private readonly options: MockCloudOptions) {}
 
@@ -146,7 +148,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
     }
     const placement = this.placementFor(args.provider, inputs.region);
     const state: Record<string, unknown> = { ...inputs };
-    const seed = `${args.type}::${args.name}`;
+    // Stands in for Pulumi's random auto-name suffix: stable across runs, distinct for equal names under other parents.
+    const seed = `${this.registeringParent ?? ""}::${args.type}::${args.name}`;
     let physicalName: string | undefined;
     if (NAMED_BY_NAME.has(args.type)) {
       physicalName = (inputs.name as string | undefined) ?? `${args.name}-${digest(seed, 7)}`;
@@ -232,6 +235,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
     };
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
+      this.registeringParent = req.getParent() || undefined;
       original(req, (err, resp) => {
         if (!err && resp) {
           this.record(req, resp);
