@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { installOfflineEngine } from "../../preview/evaluate";
 import { MockCloud, RecordedResource } from "../../preview/mockCloud";
+import { callLedger } from "./callLedger";
 import { valueOf } from "./outputs";
 
 export const PROJECT_DIRECTORY = path.resolve(__dirname, "..", "..");
@@ -31,6 +32,7 @@ export const mochaHooks = {
         delete process.env[variable];
       }
       engine = await installOfflineEngine(PROJECT_DIRECTORY, "dev", false);
+      callLedger.install();
     }
   },
 };
