@@ -118,7 +118,7 @@ export class CallLedger {
     const original = Client.prototype.send;
     for (const [clientName, prefix] of Object.entries(IAM_PREFIX)) {
       const moduleName = `@aws-sdk/client-${{ logs: "cloudwatch-logs", states: "sfn" }[prefix] ?? prefix}`;
-      const clientClass = (require(moduleName) as Record<string, { prototype: object }>)[clientName]!;
+      const clientClass = (require(moduleName) as Record<string, { prototype: object }>)[clientName];
       if (Object.getPrototypeOf(clientClass.prototype) !== Client.prototype) {
         throw new Error(`${clientName} does not extend the shared SDK Client; its calls would not be recorded`);
       }
