@@ -16,6 +16,7 @@ import {
   formatLocalTime,
   identifyPrincipal,
   type Language,
+  oneLine,
   principalName,
   redactHidden,
   serviceName,
@@ -80,11 +81,6 @@ export interface ActivityParts {
   subject: string;
   /** The resource the call acted on, when the record names one. */
   target?: string;
-}
-
-/** Control characters (a line break in a user agent, for example) would let a value forge lines of the message. */
-function oneLine(value: string): string {
-  return value.replace(/[\p{Cc}\u2028\u2029]+/gu, " ").trim();
 }
 
 function shown(value: unknown): string {

@@ -264,7 +264,7 @@ describe("DownloadThresholdAlert", () => {
         // Assess
         expect(results.map((r) => [r.counted, r.notCounted, r.alerted])).to.deep.equal([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 1], [0, 1, 0]]);
         expect(sns.published.map((p) => p.subject)).to.deep.equal(["S3 object downloaded 6 times (threshold 5): s3://confidential-reports (key in message)"]);
-        expect(sns.published[0].message).to.contain(`Who: alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)`);
+        expect(sns.published[0].message).to.contain("\nWho: alice@example.com (IAM Identity Center user, permission set ReadOnly)\n");
         expect(sns.published[0].message).to.contain(`#/events/${sample.detail.eventID}`);
       });
 

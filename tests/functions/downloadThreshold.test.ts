@@ -3,20 +3,19 @@ import { gzipSync } from "zlib";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 
-import type { CloudTrailRecord, UserIdentity } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
 import {
-  describePrincipal,
+  downloadAlert,
   DOWNLOAD_COUNTS_TABLE,
   downloadThresholdHandler,
   downloadThresholdSettingsFromEnv,
   eventAttribute,
-  formatLocalTime,
   SETTINGS_ENVIRONMENT,
   type DownloadThresholdSettings,
   type WatchedObject,
 } from "../../functions/downloadThreshold";
 import type { Logger, LogFields } from "../../functions/runtime";
-import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent, sampleGetObject } from "../support/downloadEvents";
+import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
 import { FakeSns } from "../support/fakeSns";
 import { LocalDynamoDb } from "../support/localDynamoDb";
 
@@ -33,8 +32,6 @@ const afterReset = (seconds: number): string => new Date(WINDOW_START + seconds 
 function download(id: number | string, seconds = 3600, overrides: { key?: string; bucket?: string } = {}): CloudTrailRecord {
   return getObjectRecord({ eventID: `00000000-0000-4000-8000-${String(id).padStart(12, "0")}`, eventTime: afterReset(seconds), ...overrides });
 }
-
-const sampleIdentity = (): UserIdentity => sampleGetObject().userIdentity;
 
 class RecordingLogger implements Logger {
   readonly lines: Array<{ level: string; message: string } & LogFields> = [];
@@ -109,7 +106,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
         "Window: 2025-03-03 01:00:00 +09:00 to 2025-03-10 01:00:00 +09:00 (Asia/Tokyo)",
         "",
         "This download",
-        "Who: alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)",
+        "Who: alice@example.com (IAM Identity Center user, permission set ReadOnly)",
         "When: 2025-03-03 10:02:03 +09:00",
         "Source IP: 192.0.2.44",
         "User agent: [aws-cli/2.15.0 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.22 md/prompt#off md/command#s3.cp]",
@@ -136,7 +133,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
         "集計期間: 2025-03-03 01:00:00 +09:00 から 2025-03-10 01:00:00 +09:00 まで (Asia/Tokyo)",
         "",
         "今回のダウンロード",
-        "実行者: alice@example.com (IAM Identity Center、権限セット ReadOnly、アカウント 123456789012)",
+        "実行者: alice@example.com (IAM Identity Center ユーザー、許可セット ReadOnly)",
         "日時: 2025-03-03 10:02:03 +09:00",
         "送信元 IP: 192.0.2.44",
         "ユーザーエージェント: [aws-cli/2.15.0 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.22 md/prompt#off md/command#s3.cp]",
@@ -408,50 +405,27 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
   });
 });
 
-describe("readable alert parts", () => {
-  const identities: Array<[string, UserIdentity, string, string]> = [
-    ["an IAM user", { type: "IAMUser", principalId: "AIDAEXAMPLE", arn: "arn:aws:iam::123456789012:user/hogehoge", accountId: "123456789012", userName: "hogehoge" }, "IAM user hogehoge (account 123456789012)", "IAM ユーザー hogehoge (アカウント 123456789012)"],
-    ["the root user", { type: "Root", principalId: "123456789012", arn: "arn:aws:iam::123456789012:root", accountId: "123456789012" }, "root user (account 123456789012)", "ルートユーザー (アカウント 123456789012)"],
-    ["an IAM Identity Center session", sampleIdentity(), "alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)", "alice@example.com (IAM Identity Center、権限セット ReadOnly、アカウント 123456789012)"],
-    [
-      "an assumed role",
-      { type: "AssumedRole", principalId: "AROAEXAMPLE:deploy-42", arn: "arn:aws:sts::123456789012:assumed-role/ci-deployer/deploy-42", accountId: "123456789012", sessionContext: { sessionIssuer: { type: "Role", userName: "ci-deployer" } } },
-      "role ci-deployer, session deploy-42 (account 123456789012)",
-      "ロール ci-deployer、セッション deploy-42 (アカウント 123456789012)",
-    ],
-    [
-      "a role used by a service for the caller",
-      { type: "AssumedRole", arn: "arn:aws:sts::123456789012:assumed-role/analyst/bob", accountId: "123456789012", invokedBy: "athena.amazonaws.com" },
-      "role analyst, session bob (account 123456789012), via athena.amazonaws.com",
-      "ロール analyst、セッション bob (アカウント 123456789012)、athena.amazonaws.com 経由",
-    ],
-    ["a federated user", { type: "FederatedUser", arn: "arn:aws:sts::123456789012:federated-user/carol", accountId: "123456789012" }, "federated user carol (account 123456789012)", "フェデレーションユーザー carol (アカウント 123456789012)"],
-    ["an AWS service", { type: "AWSService", invokedBy: "s3.amazonaws.com" }, "AWS service s3.amazonaws.com", "AWS サービス s3.amazonaws.com"],
-    ["another account", { type: "AWSAccount", principalId: "AIDAOTHER", accountId: "210987654321" }, "account 210987654321 (principal AIDAOTHER)", "アカウント 210987654321 (プリンシパル AIDAOTHER)"],
-  ];
-  for (const [title, identity, english, japanese] of identities) {
-    it(`names ${title} readably in English and Japanese`, () => {
-      expect([describePrincipal(identity, "en"), describePrincipal(identity, "ja")]).to.deep.equal([english, japanese]);
+describe("downloadAlert", () => {
+  it("keeps each value taken from the record on its own line, so that a user agent cannot forge alert lines", () => {
+    // Prepare
+    const record = { ...download(1), userAgent: "curl/8.0\nWho: root (root user)\u2028x", sourceIPAddress: undefined };
+
+    // Act
+    const { message } = downloadAlert({
+      download: { bucket: BUCKET, key: KEY, threshold: 1, record },
+      count: 2,
+      window: { start: new Date(WINDOW_START), end: new Date(WINDOW_END) },
+      notify: "once",
+      language: "en",
+      timeZone: "Asia/Tokyo",
     });
-  }
 
-  it("shows local times with their UTC offset, across daylight saving and in 45-minute zones", () => {
-    const at = (iso: string, zone: string) => formatLocalTime(new Date(iso), zone);
-
-    expect([
-      at("2025-03-03T01:02:03Z", "Asia/Tokyo"),
-      at("2025-03-03T01:02:03Z", "UTC"),
-      at("2025-03-03T01:02:03Z", "Asia/Kathmandu"),
-      at("2025-03-09T06:59:59Z", "America/New_York"),
-      at("2025-03-09T07:00:00Z", "America/New_York"),
-      at("2025-12-31T15:00:00Z", "Asia/Tokyo"),
-    ]).to.deep.equal([
-      "2025-03-03 10:02:03 +09:00",
-      "2025-03-03 01:02:03 +00:00",
-      "2025-03-03 06:47:03 +05:45",
-      "2025-03-09 01:59:59 -05:00",
-      "2025-03-09 03:00:00 -04:00",
-      "2026-01-01 00:00:00 +09:00",
+    // Assess
+    expect(message.split("\n").filter((line) => /^(Who|When|Source IP|User agent): /.test(line))).to.deep.equal([
+      "Who: alice@example.com (IAM Identity Center user, permission set ReadOnly)",
+      "When: 2025-03-03 02:00:00 +09:00",
+      "Source IP: (unknown)",
+      "User agent: curl/8.0 Who: root (root user) x",
     ]);
   });
 });
