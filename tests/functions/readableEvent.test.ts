@@ -113,10 +113,16 @@ describe("readableEvent", () => {
           (type, fields, language) => {
             const line = describePrincipal({ type, ...fields }, language);
             expect(line.trim()).to.not.equal("");
-            for (const placeholder of ["undefined", "null", "()"]) {
-              if (!JSON.stringify(fields).includes(placeholder)) {
+            const given = JSON.stringify(fields);
+            for (const placeholder of ["undefined", "null"]) {
+              if (!given.includes(placeholder)) {
                 expect(line).to.not.include(placeholder);
               }
+            }
+            // A value holding a parenthesis can meet one the format writes ("account (" + ")"): look for an empty
+            // "()" only when no value holds one.
+            if (!/[()]/.test(given)) {
+              expect(line).to.not.include("()");
             }
             expect(identifyPrincipal({ type, ...fields }).name.trim()).to.not.equal("");
           },
