@@ -13,7 +13,6 @@ import {
   type NotifyMode,
   type WatchedObject,
 } from "../functions/downloadThreshold";
-import { METRIC_NAMESPACE } from "../functions/runtime";
 import { AlertTopic } from "./alertTopic";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { awsEnvironment, PolicyStatement } from "./policy";
@@ -322,7 +321,8 @@ export function downloadEventSelectors(name: string, watches: readonly WatchedOb
  * Creates: the trail's data event selectors for `GetObject` on the watched objects; the counter table (DynamoDB,
  * on-demand, encrypted, TTL); the function (its own least-privilege role: update only its table, publish only to the
  * topic, or `FilterLogEvents` only on the trail's log group); the event source (an EventBridge rule, or a
- * subscription filter on the trail's log group) with an invoke permission scoped to it; and an alarm on rejected input.
+ * subscription filter on the trail's log group) with an invoke permission scoped to it. The function alarms on its
+ * errors, its dead letters and rejected input.
  */
 export class DownloadThresholdAlert extends pulumi.ComponentResource {
   /** The function that counts and alerts. */
@@ -342,8 +342,6 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
   readonly filterPattern?: string;
   /** The selectors added to the trail (for an adopted trail: what it must log). */
   readonly dataEventSelectors: AdvancedEventSelector[];
-  /** Alarm on payloads the function could not decode (the `RejectedInputs` metric). */
-  readonly rejectedInputAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: DownloadThresholdAlertArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:index:DownloadThresholdAlert", name, {}, opts);
@@ -448,6 +446,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         // The logs counter pages FilterLogEvents at 5 requests/s and waits out throttling.
         timeoutInSeconds: counter === "logs" ? 300 : 60,
         logRetentionInDays,
+        rejectedInputAlarm: { consequence: "the downloads in it were not counted" },
       },
       child,
     );
@@ -493,24 +492,6 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       );
     }
 
-    this.rejectedInputAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-rejected-input`,
-      {
-        alarmDescription: pulumi.interpolate`Lambda function ${this.handler.functionName} (${name}) received input it could not decode; downloads in it were not counted. The reasons are in log group ${this.handler.logGroup.name} (message "input rejected").`,
-        namespace: METRIC_NAMESPACE,
-        metricName: "RejectedInputs",
-        dimensions: { FunctionName: this.handler.functionName },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
-
     this.registerOutputs({
       handler: this.handler,
       functionName: this.functionName,
@@ -522,7 +503,6 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       subscriptionFilter: this.subscriptionFilter,
       filterPattern: this.filterPattern,
       dataEventSelectors: this.dataEventSelectors,
-      rejectedInputAlarm: this.rejectedInputAlarm,
     });
   }
 

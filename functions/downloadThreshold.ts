@@ -19,7 +19,7 @@ import { Cron } from "croner";
 
 import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "./cloudtrailEvents";
 import { describePrincipal, formatLocalTime, oneLine, type Language } from "./readableEvent";
-import { assertIsError, consoleLogger, embeddedMetricSink, namedError, requireEnv, type Logger, type MetricSink } from "./runtime";
+import { assertIsError, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, type Logger, type MetricSink } from "./runtime";
 import { publishAlert, type Alert } from "./snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -681,7 +681,7 @@ export interface InvocationContext {
  * Builds the handler. Per record: decode (both CloudWatch Logs and EventBridge shapes), keep only successful
  * `GetObject` events on watched objects, compute the counting window from the event time, count once, alert when the
  * count passes the threshold (`every`) or is the first past it (`once`). Undecodable input is logged and counted in
- * the `RejectedInputs` metric and never retried. A record that fails (counting or publishing) does not stop the others;
+ * the `RejectedInput` metric and never retried. A record that fails (counting or publishing) does not stop the others;
  * the invocation then fails so that Lambda retries it, and the counter makes the retry skip what was done.
  */
 export function downloadThresholdHandler(
@@ -702,12 +702,7 @@ export function downloadThresholdHandler(
       logger.info("CloudWatch Logs control message skipped");
       return result;
     }
-    for (const rejected of payload.rejected) {
-      logger.warn("input rejected", { ...rejected });
-    }
-    if (payload.rejected.length > 0) {
-      metrics?.count("RejectedInputs", payload.rejected.length);
-    }
+    reportRejectedInput(payload.rejected, logger, metrics);
 
     const failures: string[] = [];
     for (const record of payload.records) {

@@ -61,14 +61,14 @@ describe("DownloadThresholdAlert", () => {
       resources = await resourcesOf(component);
     });
 
-    it("creates exactly the table, the function, the rule, its target and permission, and the rejected-input alarm", async () => {
+    it("creates exactly the table, the function (with its rejected-input alarm), the rule, its target and permission", async () => {
       expect(typeAndName(resources)).to.deep.equal([
         "aws:cloudwatch/eventRule:EventRule dta-default-downloads",
         "aws:cloudwatch/eventTarget:EventTarget dta-default-downloads-target",
         "aws:cloudwatch/logGroup:LogGroup dta-default-handler-logs",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-dead-letters",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-errors",
-        "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-rejected-input",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-rejected-input",
         "aws:dynamodb/table:Table dta-default-counts",
         "aws:iam/role:Role dta-default-handler-role",
         "aws:iam/rolePolicy:RolePolicy dta-default-handler-policy",
@@ -80,7 +80,7 @@ describe("DownloadThresholdAlert", () => {
       ]);
       const componentUrn = await valueOf(component.urn);
       const direct = resources.filter((r) => r.parent === componentUrn).map((r) => r.name).sort();
-      expect(direct).to.deep.equal(["dta-default-counts", "dta-default-downloads", "dta-default-downloads-target", "dta-default-handler", "dta-default-invoke-from-rule", "dta-default-rejected-input"]);
+      expect(direct).to.deep.equal(["dta-default-counts", "dta-default-downloads", "dta-default-downloads-target", "dta-default-handler", "dta-default-invoke-from-rule"]);
     });
 
     it("counts in an on-demand, KMS-encrypted table with the handler's key schema and a TTL", () => {
@@ -217,17 +217,14 @@ describe("DownloadThresholdAlert", () => {
       expect(single(resources, "aws:lambda/function:Function").inputs).to.deep.include({ timeout: 60, runtime: "nodejs22.x" });
     });
 
-    it("alarms on the first rejected input, to the alert topic", async () => {
-      expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "dta-default-rejected-input").inputs).to.deep.include({
-        namespace: "CloudTrailAlerts",
-        metricName: "RejectedInputs",
-        dimensions: { FunctionName: single(resources, "aws:lambda/function:Function").state.name },
-        statistic: "Sum",
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [await valueOf(alertTopic.topicArn)],
-      });
+    it("alarms on the first rejected input through its function, saying that downloads were not counted", async () => {
+      const alarm = single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "dta-default-handler-rejected-input");
+
+      expect(alarm.parent).to.equal(await valueOf(component.handler.urn));
+      expect(alarm.inputs).to.deep.include({ namespace: "CloudTrailAlerts", metricName: "RejectedInput", dimensions: { FunctionName: single(resources, "aws:lambda/function:Function").state.name } });
+      expect(alarm.inputs.alarmDescription).to.equal(
+        `Lambda function ${String(single(resources, "aws:lambda/function:Function").state.name)} (${String(single(resources, "aws:lambda/function:Function").inputs.description)}) received input it could not decode: the downloads in it were not counted. It logs each reason in log group ${String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name)} (message "input rejected").`,
+      );
     });
 
     describe("archive", () => {
@@ -302,7 +299,7 @@ describe("DownloadThresholdAlert", () => {
         "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter dta-logs-subscription",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-handler-dead-letters",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-handler-errors",
-        "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-rejected-input",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-handler-rejected-input",
         "aws:iam/role:Role dta-logs-handler-role",
         "aws:iam/rolePolicy:RolePolicy dta-logs-handler-policy",
         "aws:lambda/function:Function dta-logs-handler",

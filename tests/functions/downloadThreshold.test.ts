@@ -327,13 +327,13 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
     ["an event of neither shape", { hello: "world" }, "payload is neither a CloudWatch Logs subscription batch nor an EventBridge event"],
   ];
   for (const [title, event, reason] of undecodable) {
-    it(`logs ${title} with its reason and counts it in the RejectedInputs metric, without failing (no retries)`, async () => {
+    it(`logs ${title} with its reason and counts it in the RejectedInput metric, without failing (no retries)`, async () => {
       const { handler, logger, metrics } = setup();
 
       const result = await handler(event);
 
       expect(result).to.deep.include({ rejected: 1, counted: 0 });
-      expect(metrics).to.deep.equal([{ name: "RejectedInputs", value: 1 }]);
+      expect(metrics).to.deep.equal([{ name: "RejectedInput", value: 1 }]);
       const warning = logger.lines.find((l) => l.message === "input rejected");
       expect(String(warning?.reason)).to.match(new RegExp(`^${reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     });
@@ -346,7 +346,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
 
     expect(result).to.deep.equal({ control: false, rejected: 2, ignored: 0, counted: 2, notCounted: 0, alerted: 1 });
     expect(metrics).to.deep.equal([
-      { name: "RejectedInputs", value: 2 },
+      { name: "RejectedInput", value: 2 },
       { name: "DownloadAlertsSent", value: 1 },
     ]);
     expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)"]);
