@@ -19,6 +19,7 @@ import { Cron } from "croner";
 
 import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "./cloudtrailEvents";
 import { describePrincipal, formatLocalTime, oneLine, type Language } from "./readableEvent";
+import type { RecordPattern } from "./recordPattern";
 import { assertIsError, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, type Logger, type MetricSink } from "./runtime";
 import { publishAlert, type Alert } from "./snsAlert";
 
@@ -290,8 +291,33 @@ export function watchedDownload(record: CloudTrailRecord, watches: readonly Watc
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// CloudWatch Logs filter patterns
+// Record patterns and CloudWatch Logs filter patterns
 // ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The record pattern (EventBridge content filtering over one CloudTrail record, see recordPattern.ts) that selects
+ * exactly the successful `GetObject` events on the watched objects: per bucket, the exact keys and `{ prefix }`es
+ * (a prefix of "" watches the whole bucket, with no key condition); several buckets with `$or`. It is the `detail` of
+ * the EventBridge rule and the pattern a LogSubscriptionDispatcher routes downloads with. Values match literally:
+ * `*` and `?` in keys are not wildcards.
+ */
+export function downloadRecordPattern(watches: readonly WatchedObject[]): RecordPattern {
+  const perBucket = [...new Set(watches.map((w) => w.bucket))].map((bucket): RecordPattern => {
+    const ofBucket = watches.filter((w) => w.bucket === bucket);
+    if (ofBucket.some((w) => w.keyPrefix === "")) {
+      return { requestParameters: { bucketName: [bucket] } };
+    }
+    const keys = ofBucket.map((w) => (w.key !== undefined ? w.key : { prefix: w.keyPrefix }));
+    return { requestParameters: { bucketName: [bucket], key: keys } };
+  });
+  return {
+    eventSource: ["s3.amazonaws.com"],
+    eventName: ["GetObject"],
+    // Failed requests (access denied, no such key) carry an errorCode and are not downloads.
+    errorCode: [{ exists: false }],
+    ...(perBucket.length === 1 ? perBucket[0] : { $or: perBucket }),
+  };
+}
 
 /**
  * A string value for a CloudWatch Logs JSON filter pattern: double-quoted, with `\` and `"` escaped. `*` has no

@@ -5,7 +5,7 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, type DownloadThresholdAlertArgs } from "../../components";
+import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, type DownloadThresholdAlertArgs, LogSubscriptionDispatcher, UserActivityNotifier } from "../../components";
 import { DOWNLOAD_COUNTS_TABLE, type DownloadThresholdResult } from "../../functions/downloadThreshold";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
@@ -361,6 +361,86 @@ describe("DownloadThresholdAlert", () => {
     });
   });
 
+  describe("through a shared LogSubscriptionDispatcher (source: dispatcher)", () => {
+    const watches = [
+      { bucket: BUCKET, key: KEY, threshold: 5 },
+      { bucket: BUCKET, keyPrefix: "board/", threshold: 3 },
+      { bucket: "hr-records", keyPrefix: "", threshold: 20 },
+    ];
+    const downloadPattern = {
+      eventSource: ["s3.amazonaws.com"],
+      eventName: ["GetObject"],
+      errorCode: [{ exists: false }],
+      $or: [{ requestParameters: { bucketName: [BUCKET], key: [KEY, { prefix: "board/" }] } }, { requestParameters: { bucketName: ["hr-records"] } }],
+    };
+    let component: DownloadThresholdAlert;
+    let dispatcher: LogSubscriptionDispatcher;
+    let resources: RecordedResource[];
+
+    before(async () => {
+      const { trail, alertTopic } = foundation("dta-disp");
+      dispatcher = new LogSubscriptionDispatcher("dta-disp-shared", { logGroupName: trail.logGroupName, logGroupArn: trail.logGroupArn, alertTopic });
+      new UserActivityNotifier("dta-disp-user", { alertTopic, userNames: ["hogehoge"], source: { type: "dispatcher", dispatcher } });
+      component = new DownloadThresholdAlert("dta-disp", { trail, alertTopic, watches, source: { type: "dispatcher", dispatcher } });
+      resources = await resourcesOf(component);
+    });
+
+    it("creates no rule and no subscription filter of its own: only its dispatch subscription and permission", () => {
+      expect(typeAndName(resources)).to.deep.equal([
+        "aws:cloudwatch/logGroup:LogGroup dta-disp-handler-logs",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-disp-handler-dead-letters",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-disp-handler-errors",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-disp-handler-rejected-input",
+        "aws:dynamodb/table:Table dta-disp-counts",
+        "aws:iam/role:Role dta-disp-handler-role",
+        "aws:iam/rolePolicy:RolePolicy dta-disp-handler-policy",
+        "aws:lambda/function:Function dta-disp-handler",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig dta-disp-handler-async",
+        "aws:lambda/permission:Permission dta-disp-dispatch-permission",
+        "aws:sns/topicSubscription:TopicSubscription dta-disp-dispatch",
+        "aws:sqs/queue:Queue dta-disp-handler-dead-letters",
+        "cloudtrail-alerts:lambda:SecureCallbackFunction dta-disp-handler",
+      ]);
+      expect([component.rule, component.subscriptionFilter, component.filterPattern, component.eventPattern]).to.deep.equal([undefined, undefined, undefined, undefined]);
+    });
+
+    it("lets only the dispatch topic invoke the function, and subscribes it filtered on its own name", async () => {
+      const fn = single(resources, "aws:lambda/function:Function");
+      const topicArn = await valueOf(dispatcher.topicArn);
+
+      expect(single(resources, "aws:lambda/permission:Permission").inputs).to.deep.equal({ action: "lambda:InvokeFunction", function: fn.state.arn, principal: "sns.amazonaws.com", sourceArn: topicArn });
+      expect(single(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.equal({
+        topic: topicArn,
+        protocol: "lambda",
+        endpoint: fn.state.arn,
+        filterPolicyScope: "MessageAttributes",
+        filterPolicy: '{"consumer":["dta-disp"]}',
+      });
+    });
+
+    it("adds its record pattern to the dispatcher's routes, beside the other consumers', and to its one filter pattern", async () => {
+      const dispatcherFn = single(await resourcesOf(dispatcher), "aws:lambda/function:Function");
+      const routes = JSON.parse((dispatcherFn.inputs.environment as { variables: Record<string, string> }).variables.DISPATCH_ROUTES) as unknown;
+
+      expect(component.recordPattern).to.deep.equal(downloadPattern);
+      expect(routes).to.deep.equal([
+        { key: "dta-disp-user", patterns: [{ userIdentity: { userName: ["hogehoge"] }, eventType: ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"] }] },
+        { key: "dta-disp", patterns: [downloadPattern] },
+      ]);
+      expect(await valueOf(dispatcher.filterPattern)).to.equal(
+        '{ (($.userIdentity.userName = "hogehoge") && (($.eventType = "AwsApiCall") || ($.eventType = "AwsConsoleSignIn") || ($.eventType = "AwsConsoleAction"))) || ' +
+          '(($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ((($.requestParameters.bucketName = "confidential-reports") && (($.requestParameters.key = "2025/売上報告 Q1.pdf") || ($.requestParameters.key = "board/*"))) || ($.requestParameters.bucketName = "hr-records"))) }',
+      );
+    });
+
+    it("still asks the trail to log GetObject on exactly the watched objects", () => {
+      expect(component.dataEventSelectors.map((s) => s.fieldSelectors.at(-1))).to.deep.equal([
+        { field: "resources.ARN", equals: [`arn:aws:s3:::${BUCKET}/${KEY}`] },
+        { field: "resources.ARN", startsWith: [`arn:aws:s3:::${BUCKET}/board/`, "arn:aws:s3:::hr-records/"] },
+      ]);
+    });
+  });
+
   describe("with several buckets, prefixes and a customer managed table key", () => {
     const watches = [
       { bucket: BUCKET, key: KEY, threshold: 5 },
@@ -466,6 +546,8 @@ describe("DownloadThresholdAlert", () => {
       ["an unknown reset time zone", { reset: { timeZone: "Tokyo" } }, 'reset.timeZone must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
       ["an unknown notify mode", { notify: "always" as never }, 'notify must be "every" or "once", got "always"'],
       ["an unknown source", { source: "s3" as never }, 'source must be "eventbridge" or "logs", got "s3"'],
+      ["a dispatcher source of another type", { source: { type: "dispatchr" } as never }, 'source.type must be "dispatcher" (or source "eventbridge" or "logs"), got "dispatchr"'],
+      ["a dispatcher source without a dispatcher", { source: { type: "dispatcher", dispatcher: {} } as never }, "source.dispatcher must be a LogSubscriptionDispatcher"],
       ["an unknown counter", { counter: "redis" as never }, 'counter must be "dynamodb" or "logs", got "redis"'],
       ["an unknown language", { language: "fr" as never }, 'language must be "ja" or "en", got "fr"'],
       ["more watches than Lambda's environment holds", { watches: Array.from({ length: 40 }, (_, i) => ({ bucket: BUCKET, key: `reports/2025/quarterly-${i}.pdf`, threshold: 1 })) }, "watches take 3431 bytes in the function's environment; Lambda allows 4 KB in all, so at most 3400 here"],
@@ -482,6 +564,14 @@ describe("DownloadThresholdAlert", () => {
       expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), ...watch({ bucket: BUCKET, key: KEY, threshold: 0 }), notify: "always" as never })).to.throw(
         'DownloadThresholdAlert "v": watches[0].threshold must be a whole number >= 1, got 0; notify must be "every" or "once", got "always"',
       );
+    });
+
+    it("leaves the filter pattern's length to a dispatcher source, which shortens the one pattern it deploys", () => {
+      const dispatcher = Object.create(LogSubscriptionDispatcher.prototype) as LogSubscriptionDispatcher;
+      const watches = Array.from({ length: 16 }, (_, i) => ({ bucket: BUCKET, key: `reports/2025/quarterly-${i}.pdf`, threshold: 1 }));
+
+      expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), watches, source: { type: "dispatcher", dispatcher }, counter: "logs" })).to.not.throw();
+      expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), watches, source: "logs" })).to.throw("subscription filter pattern of 1130 characters");
     });
 
     it("accepts a whole-bucket watch, every option and a reset in another zone", () => {
