@@ -186,59 +186,38 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       child,
     );
 
-    this.errorsAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-errors`,
-      {
-        alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        dimensions: { FunctionName: this.function.name },
-        statistic: "Sum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
-    this.deadLettersAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-dead-letters`,
-      {
-        alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: this.deadLetterQueue.name },
-        statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
-
-    if (rejectedInputAlarm !== undefined) {
-      this.rejectedInputAlarm = new aws.cloudwatch.MetricAlarm(
-        `${name}-rejected-input`,
-        {
-          alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) received input it could not decode: ${rejectedInputAlarm.consequence}. It logs each reason in log group ${this.logGroup.name} (message "${REJECTED_INPUT_MESSAGE}").`,
-          namespace: METRIC_NAMESPACE,
-          metricName: REJECTED_INPUT_METRIC,
-          dimensions: { FunctionName: this.function.name },
-          statistic: "Sum",
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: 1,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [alertTopic.topicArn],
-        },
+    // Every alarm fires on the first occurrence in its period and notifies the alert topic; no data means all is well.
+    const alarmOnFirst = (key: string, alarm: Pick<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period">) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${key}`,
+        { ...alarm, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [alertTopic.topicArn] },
         child,
       );
+    this.errorsAlarm = alarmOnFirst("errors", {
+      alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: this.function.name },
+      statistic: "Sum",
+      period: 60,
+    });
+    this.deadLettersAlarm = alarmOnFirst("dead-letters", {
+      alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: this.deadLetterQueue.name },
+      statistic: "Maximum",
+      period: 300,
+    });
+    if (rejectedInputAlarm !== undefined) {
+      this.rejectedInputAlarm = alarmOnFirst("rejected-input", {
+        alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) received input it could not decode: ${rejectedInputAlarm.consequence}. It logs each reason in log group ${this.logGroup.name} (message "${REJECTED_INPUT_MESSAGE}").`,
+        namespace: METRIC_NAMESPACE,
+        metricName: REJECTED_INPUT_METRIC,
+        dimensions: { FunctionName: this.function.name },
+        statistic: "Sum",
+        period: 300,
+      });
     }
 
     this.registerOutputs({

@@ -19,7 +19,7 @@ import { Cron } from "croner";
 
 import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "./cloudtrailEvents";
 import { describePrincipal, formatLocalTime, oneLine, type Language } from "./readableEvent";
-import type { RecordPattern } from "./recordPattern";
+import { quoteFilterString, type RecordPattern } from "./recordPattern";
 import { assertIsError, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, type Logger, type MetricSink } from "./runtime";
 import { publishAlert, type Alert } from "./snsAlert";
 
@@ -319,15 +319,6 @@ export function downloadRecordPattern(watches: readonly WatchedObject[]): Record
   };
 }
 
-/**
- * A string value for a CloudWatch Logs JSON filter pattern: double-quoted, with `\` and `"` escaped. `*` has no
- * escape in filter patterns and stays a wildcard, so a key holding `*` can match more keys than written; the handler
- * compares keys exactly, so such extra matches are never counted.
- */
-export function filterPatternString(value: string): string {
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-}
-
 const SUCCESSFUL_GET_OBJECT = '($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ($.errorCode NOT EXISTS)';
 
 /**
@@ -337,12 +328,12 @@ const SUCCESSFUL_GET_OBJECT = '($.eventSource = "s3.amazonaws.com") && ($.eventN
 export function downloadFilterPattern(watches: readonly WatchedObject[]): string {
   const buckets = [...new Set(watches.map((w) => w.bucket))].map((bucket) => {
     const ofBucket = watches.filter((w) => w.bucket === bucket);
-    const bucketClause = `$.requestParameters.bucketName = ${filterPatternString(bucket)}`;
+    const bucketClause = `$.requestParameters.bucketName = ${quoteFilterString(bucket)}`;
     // A prefix of "" watches the whole bucket; no key condition is needed then.
     if (ofBucket.some((w) => w.keyPrefix === "")) {
       return `(${bucketClause})`;
     }
-    const keys = ofBucket.map((w) => `$.requestParameters.key = ${filterPatternString(w.key ?? `${w.keyPrefix}*`)}`);
+    const keys = ofBucket.map((w) => `$.requestParameters.key = ${quoteFilterString(w.key ?? `${w.keyPrefix}*`)}`);
     return `(${bucketClause} && (${keys.join(" || ")}))`;
   });
   return `{ ${SUCCESSFUL_GET_OBJECT} && (${buckets.join(" || ")}) }`;
@@ -350,7 +341,7 @@ export function downloadFilterPattern(watches: readonly WatchedObject[]): string
 
 /** The `FilterLogEvents` pattern for successful `GetObject` events on one object. */
 export function objectFilterPattern(bucket: string, key: string): string {
-  return `{ ${SUCCESSFUL_GET_OBJECT} && ($.requestParameters.bucketName = ${filterPatternString(bucket)}) && ($.requestParameters.key = ${filterPatternString(key)}) }`;
+  return `{ ${SUCCESSFUL_GET_OBJECT} && ($.requestParameters.bucketName = ${quoteFilterString(bucket)}) && ($.requestParameters.key = ${quoteFilterString(key)}) }`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

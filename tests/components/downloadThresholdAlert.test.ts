@@ -21,6 +21,20 @@ const REGION = "ap-northeast-1";
 const BUCKET = "confidential-reports";
 const KEY = "2025/売上報告 Q1.pdf";
 
+/** Two buckets: an exact key and a prefix in one, the whole of the other. */
+const SEVERAL_WATCHES = [
+  { bucket: BUCKET, key: KEY, threshold: 5 },
+  { bucket: BUCKET, keyPrefix: "board/", threshold: 3 },
+  { bucket: "hr-records", keyPrefix: "", threshold: 20 },
+];
+/** The CloudTrail records (the EventBridge `detail`) that are downloads of {@link SEVERAL_WATCHES}. */
+const SEVERAL_WATCHES_DETAIL = {
+  eventSource: ["s3.amazonaws.com"],
+  eventName: ["GetObject"],
+  errorCode: [{ exists: false }],
+  $or: [{ requestParameters: { bucketName: [BUCKET], key: [KEY, { prefix: "board/" }] } }, { requestParameters: { bucketName: ["hr-records"] } }],
+};
+
 function fixture(name: string): unknown {
   return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", name), "utf8"));
 }
@@ -362,17 +376,7 @@ describe("DownloadThresholdAlert", () => {
   });
 
   describe("through a shared LogSubscriptionDispatcher (source: dispatcher)", () => {
-    const watches = [
-      { bucket: BUCKET, key: KEY, threshold: 5 },
-      { bucket: BUCKET, keyPrefix: "board/", threshold: 3 },
-      { bucket: "hr-records", keyPrefix: "", threshold: 20 },
-    ];
-    const downloadPattern = {
-      eventSource: ["s3.amazonaws.com"],
-      eventName: ["GetObject"],
-      errorCode: [{ exists: false }],
-      $or: [{ requestParameters: { bucketName: [BUCKET], key: [KEY, { prefix: "board/" }] } }, { requestParameters: { bucketName: ["hr-records"] } }],
-    };
+    const watches = SEVERAL_WATCHES;
     let component: DownloadThresholdAlert;
     let dispatcher: LogSubscriptionDispatcher;
     let resources: RecordedResource[];
@@ -422,10 +426,10 @@ describe("DownloadThresholdAlert", () => {
       const dispatcherFn = single(await resourcesOf(dispatcher), "aws:lambda/function:Function");
       const routes = JSON.parse((dispatcherFn.inputs.environment as { variables: Record<string, string> }).variables.DISPATCH_ROUTES) as unknown;
 
-      expect(component.recordPattern).to.deep.equal(downloadPattern);
+      expect(component.recordPattern).to.deep.equal(SEVERAL_WATCHES_DETAIL);
       expect(routes).to.deep.equal([
         { key: "dta-disp-user", patterns: [{ userIdentity: { userName: ["hogehoge"] }, eventType: ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"] }] },
-        { key: "dta-disp", patterns: [downloadPattern] },
+        { key: "dta-disp", patterns: [SEVERAL_WATCHES_DETAIL] },
       ]);
       expect(await valueOf(dispatcher.filterPattern)).to.equal(
         '{ (($.userIdentity.userName = "hogehoge") && (($.eventType = "AwsApiCall") || ($.eventType = "AwsConsoleSignIn") || ($.eventType = "AwsConsoleAction"))) || ' +
@@ -442,11 +446,7 @@ describe("DownloadThresholdAlert", () => {
   });
 
   describe("with several buckets, prefixes and a customer managed table key", () => {
-    const watches = [
-      { bucket: BUCKET, key: KEY, threshold: 5 },
-      { bucket: BUCKET, keyPrefix: "board/", threshold: 3 },
-      { bucket: "hr-records", keyPrefix: "", threshold: 20 },
-    ];
+    const watches = SEVERAL_WATCHES;
     let component: DownloadThresholdAlert;
     let resources: RecordedResource[];
     const tableKey = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
@@ -460,12 +460,7 @@ describe("DownloadThresholdAlert", () => {
       expect(JSON.parse(String(single(resources, "aws:cloudwatch/eventRule:EventRule").inputs.eventPattern))).to.deep.equal({
         source: ["aws.s3"],
         "detail-type": ["AWS API Call via CloudTrail"],
-        detail: {
-          eventSource: ["s3.amazonaws.com"],
-          eventName: ["GetObject"],
-          errorCode: [{ exists: false }],
-          $or: [{ requestParameters: { bucketName: [BUCKET], key: [KEY, { prefix: "board/" }] } }, { requestParameters: { bucketName: ["hr-records"] } }],
-        },
+        detail: SEVERAL_WATCHES_DETAIL,
       });
     });
 

@@ -111,27 +111,28 @@ describe("SecureCallbackFunction", () => {
 
   it("alarms on the first error and on the first dead letter, to the alert topic", async () => {
     const topicArn = await valueOf(topic.topicArn);
-    const fnName = single(resources, "aws:lambda/function:Function").state.name;
-    const queueName = single(resources, "aws:sqs/queue:Queue").state.name;
+    const fnName = String(single(resources, "aws:lambda/function:Function").state.name);
+    const logGroupName = String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name);
+    const queueName = String(single(resources, "aws:sqs/queue:Queue").state.name);
+    const onFirst = { evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [topicArn] };
 
-    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-errors").inputs).to.deep.include({
+    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-errors").inputs).to.deep.equal({
+      alarmDescription: `Lambda function ${fnName} (relays CloudTrail records to the alert topic) failed. Its logs are in log group ${logGroupName}; events that still fail after 2 retries are kept in SQS queue ${queueName} for 14 days.`,
       namespace: "AWS/Lambda",
       metricName: "Errors",
       dimensions: { FunctionName: fnName },
       statistic: "Sum",
       period: 60,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      treatMissingData: "notBreaching",
-      alarmActions: [topicArn],
+      ...onFirst,
     });
-    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-dead-letters").inputs).to.deep.include({
+    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-dead-letters").inputs).to.deep.equal({
+      alarmDescription: `Events that Lambda function ${fnName} (relays CloudTrail records to the alert topic) could not process are waiting in SQS queue ${queueName}: alerts may have been missed. Inspect and redrive them within 14 days.`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: queueName },
       statistic: "Maximum",
-      threshold: 1,
-      alarmActions: [topicArn],
+      period: 300,
+      ...onFirst,
     });
   });
 
