@@ -15,7 +15,7 @@ import {
   type WatchedObject,
 } from "../functions/downloadThreshold";
 import { AlertTopic } from "./alertTopic";
-import type { RecordPattern } from "../functions/recordPattern";
+import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment, PolicyStatement } from "./policy";
@@ -149,10 +149,10 @@ export interface ArgProblems {
   fail(message: string): unknown;
 }
 
-/** EventBridge's default limit on an event pattern, in characters. */
-export const MAX_EVENT_PATTERN_LENGTH = 2048;
+/** EventBridge's default quota on an event pattern, in characters (the one limit every component checks). */
+export { MAX_EVENT_PATTERN_LENGTH };
 /** CloudWatch Logs' limit on a subscription filter pattern, in characters. */
-export const MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH = 1024;
+export const MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH = MAX_LOGS_FILTER_PATTERN_LENGTH;
 /** What the watch list may take of Lambda's 4 KB of environment variables (the rest holds the other settings). */
 export const MAX_WATCHES_ENVIRONMENT_BYTES = 3400;
 

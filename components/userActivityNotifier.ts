@@ -338,7 +338,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       const pattern = eventBridgePattern(prefilter.detailTypes, prefilter.patterns);
       // The margin leaves room for the `region` list the home rule adds when the home Region is not watched itself.
       if (args.source?.type !== "logs" && args.source?.type !== "dispatcher" && pattern.length > MAX_EVENT_PATTERN_LENGTH - 200) {
-        checker.fail(`the criteria make an event pattern of ${pattern.length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH}. Use fewer names or ARN prefixes`);
+        checker.fail(`the criteria make an event pattern of ${pattern.length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH} by default. Use fewer names or ARN prefixes`);
       }
     }
     checker

@@ -384,7 +384,7 @@ describe("UserActivityNotifier", () => {
     it("rejects an event pattern EventBridge would refuse", () => {
       const arns = Array.from({ length: 40 }, (_, i) => `arn:aws:iam::${ACCOUNT}:role/a-rather-long-role-name-number-${i}`);
 
-      expect(() => UserActivityNotifier.validateArgs("v", { ...base, principalArns: arns })).to.throw("EventBridge accepts 4096");
+      expect(() => UserActivityNotifier.validateArgs("v", { ...base, principalArns: arns })).to.throw("EventBridge accepts 2048 by default");
     });
   });
 });
