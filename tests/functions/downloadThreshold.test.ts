@@ -14,10 +14,10 @@ import {
   type DownloadThresholdSettings,
   type WatchedObject,
 } from "../../functions/downloadThreshold";
-import type { Logger, LogFields } from "../../functions/runtime";
 import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
 import { FakeSns } from "../support/fakeSns";
 import { LocalDynamoDb } from "../support/localDynamoDb";
+import { recordingLogger, recordingMetrics } from "../support/recorders";
 
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
 const BUCKET = "confidential-reports";
@@ -31,19 +31,6 @@ const afterReset = (seconds: number): string => new Date(WINDOW_START + seconds 
 
 function download(id: number | string, seconds = 3600, overrides: { key?: string; bucket?: string } = {}): CloudTrailRecord {
   return getObjectRecord({ eventID: `00000000-0000-4000-8000-${String(id).padStart(12, "0")}`, eventTime: afterReset(seconds), ...overrides });
-}
-
-class RecordingLogger implements Logger {
-  readonly lines: Array<{ level: string; message: string } & LogFields> = [];
-  info(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "info", message, ...fields });
-  }
-  warn(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "warn", message, ...fields });
-  }
-  error(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "error", message, ...fields });
-  }
 }
 
 describe("downloadThresholdHandler with the DynamoDB counter", () => {
@@ -63,8 +50,8 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
   });
 
   function setup(options: { watches?: WatchedObject[]; notify?: "every" | "once"; language?: "ja" | "en"; maxCountedDownloads?: number } = {}) {
-    const logger = new RecordingLogger();
-    const metrics: Array<{ name: string; value: number }> = [];
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
     const settings: DownloadThresholdSettings = {
       watches: options.watches ?? [{ bucket: BUCKET, key: KEY, threshold: 2 }],
       reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
@@ -75,7 +62,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       timeZone: "Asia/Tokyo",
     };
     const handler = downloadThresholdHandler(
-      { sns: sns.client(), dynamodb: db.client(), logger, metrics: { count: (name, value) => metrics.push({ name, value }) } },
+      { sns: sns.client(), dynamodb: db.client(), logger, metrics },
       settings,
     );
     return { handler, logger, metrics };
@@ -317,7 +304,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
     const result = await handler(asSubscriptionEvent(["CWL CONTROL MESSAGE: Checking health of destination Lambda function."], "CONTROL_MESSAGE"));
 
     expect(result).to.deep.equal({ control: true, rejected: 0, ignored: 0, counted: 0, notCounted: 0, alerted: 0 });
-    expect(metrics).to.deep.equal([]);
+    expect(metrics.counts).to.deep.equal([]);
   });
 
   const undecodable: Array<[string, unknown, string]> = [
@@ -333,9 +320,9 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       const result = await handler(event);
 
       expect(result).to.deep.include({ rejected: 1, counted: 0 });
-      expect(metrics).to.deep.equal([{ name: "RejectedInput", value: 1 }]);
+      expect(metrics.counts).to.deep.equal([{ name: "RejectedInput", value: 1 }]);
       const warning = logger.lines.find((l) => l.message === "input rejected");
-      expect(String(warning?.reason)).to.match(new RegExp(`^${reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+      expect(String(warning?.fields.reason)).to.match(new RegExp(`^${reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     });
   }
 
@@ -345,7 +332,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
     const result = await handler(asSubscriptionEvent([JSON.stringify(download(1)), "{ not json", JSON.stringify({ eventName: "GetObject" }), JSON.stringify(download(2))]));
 
     expect(result).to.deep.equal({ control: false, rejected: 2, ignored: 0, counted: 2, notCounted: 0, alerted: 1 });
-    expect(metrics).to.deep.equal([
+    expect(metrics.counts).to.deep.equal([
       { name: "RejectedInput", value: 2 },
       { name: "DownloadAlertsSent", value: 1 },
     ]);
