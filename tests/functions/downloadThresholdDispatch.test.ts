@@ -5,11 +5,12 @@
  */
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
+import fc from "fast-check";
 
 import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, type WatchedObject } from "../../functions/downloadThreshold";
+import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
 import { type DispatchRoute, logDispatchHandler } from "../../functions/logDispatch";
-import { logsFilterPattern } from "../../functions/recordPattern";
+import { logsFilterPattern, matchesRecordPattern } from "../../functions/recordPattern";
 import { getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
 import { FakeSns } from "../support/fakeSns";
 import { fixture } from "../support/fixtures";
@@ -89,5 +90,29 @@ describe("DownloadThresholdAlert behind a LogSubscriptionDispatcher (handlers en
     expect(sns.published.filter((p) => p.topicArn === ALERT_TOPIC).map((p) => p.subject)).to.deep.equal([
       "S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)",
     ]);
+  });
+
+  it("routes with a pattern that selects exactly the records the handler counts, whatever the keys hold (property)", () => {
+    // Keys from characters that are wildcards or need escaping elsewhere, so that any non-literal matching shows.
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "/", "*", "?", '"', "\\", " ", "売"), maxLength: 4 });
+    const bucket = fc.constantFrom("bucket-a", "bucket-b");
+    const watch: fc.Arbitrary<WatchedObject> = fc.oneof(
+      fc.record({ bucket, key: text.filter((k) => k !== ""), threshold: fc.constant(1) }),
+      fc.record({ bucket, keyPrefix: text, threshold: fc.constant(1) }),
+    );
+    const record = fc.record({
+      bucket,
+      key: text,
+      eventName: fc.constantFrom("GetObject", "GetObject", "HeadObject"),
+      errorCode: fc.option(fc.constantFrom("AccessDenied", "NoSuchKey"), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(watch, { minLength: 1, maxLength: 4 }), record, (watches, r) => {
+        const candidate = download(1, { bucket: r.bucket, key: r.key, eventName: r.eventName, ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode }) });
+
+        expect(matchesRecordPattern(candidate, downloadRecordPattern(watches))).to.equal(!("ignored" in watchedDownload(candidate, watches)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
