@@ -25,27 +25,42 @@ if (config.bucketCreationEventNames !== undefined) {
   });
 }
 
-if (config.downloadAlerts !== undefined) {
-  new DownloadThresholdAlert("download-alerts", { ...config.downloadAlerts, trail, alertTopic });
+// The trail's log group has room for two subscription filters (a CloudWatch Logs limit): every consumer reading it
+// (UserActivityNotifiers and download alerts with source "logs") shares the one filter of this dispatcher.
+const trailSubscription =
+  config.userActivityNotifiers.some((n) => n.source === "logs") || config.downloadAlerts?.source === "logs"
+    ? new LogSubscriptionDispatcher("trail-subscription", {
+        logGroupName: trail.logGroupName,
+        logGroupArn: trail.logGroupArn,
+        alertTopic,
+        logRetentionInDays: config.functionLogRetentionInDays,
+      })
+    : undefined;
+/** The source of a consumer configured with source "logs": the trail's shared dispatcher. */
+function fromTrailLogGroup(): { type: "dispatcher"; dispatcher: LogSubscriptionDispatcher } {
+  if (trailSubscription === undefined) {
+    throw new Error("a consumer reads the trail's log group, but the trail's dispatcher was not created");
+  }
+  return { type: "dispatcher", dispatcher: trailSubscription };
 }
 
-// UserActivityNotifiers. Those reading the trail's log group share one subscription filter through one dispatcher
-// (CloudWatch Logs allows two filters per log group); other log-driven consumers can connect to it too.
-const trailSubscription = config.userActivityNotifiers.some((n) => n.source === "logs")
-  ? new LogSubscriptionDispatcher("trail-subscription", {
-      logGroupName: trail.logGroupName,
-      logGroupArn: trail.logGroupArn,
-      alertTopic,
-      logRetentionInDays: config.functionLogRetentionInDays,
-    })
-  : undefined;
+if (config.downloadAlerts !== undefined) {
+  const { source = "eventbridge", ...downloadAlerts } = config.downloadAlerts;
+  new DownloadThresholdAlert("download-alerts", {
+    ...downloadAlerts,
+    source: source === "logs" ? fromTrailLogGroup() : source,
+    trail,
+    alertTopic,
+  });
+}
+
 for (const notifier of config.userActivityNotifiers) {
   new UserActivityNotifier(`activity-${notifier.name}`, {
     ...notifier.criteria,
     alertTopic,
     source:
-      notifier.source === "logs" && trailSubscription
-        ? { type: "dispatcher", dispatcher: trailSubscription }
+      notifier.source === "logs"
+        ? fromTrailLogGroup()
         : { type: "eventbridge", ...(notifier.regions === undefined ? {} : { regions: notifier.regions }) },
     timeZone: notifier.timeZone,
     language: notifier.language,

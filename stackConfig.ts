@@ -35,7 +35,10 @@ export interface StackConfig {
   bucketCreationEventNames?: string[];
   /** Retention of each function's own log group. */
   functionLogRetentionInDays: number;
-  /** Download threshold alerts (`downloadAlerts`); undefined when no object is watched. */
+  /**
+   * Download threshold alerts (`downloadAlerts`); undefined when no object is watched. Source `logs` means the trail's
+   * log group through the stack's shared LogSubscriptionDispatcher.
+   */
   downloadAlerts?: DownloadAlertSettingsArgs;
   /** UserActivityNotifiers, by their stable name; empty when none are configured. */
   userActivityNotifiers: UserActivityNotifierConfig[];
@@ -132,7 +135,8 @@ function readDownloadAlerts(
   if (Array.isArray(settings.watches) && settings.watches.length === 0) {
     return undefined;
   }
-  checkDownloadAlertSettings(settings, firstProblemThrows(key));
+  // Source "logs" reads the trail's log group through the stack's one LogSubscriptionDispatcher (see index.ts).
+  checkDownloadAlertSettings(settings, firstProblemThrows(key), "dispatcher");
   const checked = settings as unknown as DownloadAlertSettingsArgs;
   return {
     ...checked,

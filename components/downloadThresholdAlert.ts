@@ -5,6 +5,7 @@ import {
   DEFAULT_RESET,
   DOWNLOAD_COUNTS_TABLE,
   downloadFilterPattern,
+  downloadRecordPattern,
   downloadThresholdCallbackFactory,
   MAX_COUNTED_DOWNLOADS,
   resetScheduleProblem,
@@ -13,9 +14,10 @@ import {
   type NotifyMode,
   type WatchedObject,
 } from "../functions/downloadThreshold";
-import { METRIC_NAMESPACE } from "../functions/runtime";
 import { AlertTopic } from "./alertTopic";
+import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
+import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment, PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isTimeZone, shown } from "./validation";
@@ -101,7 +103,30 @@ export interface DownloadAlertSettingsArgs {
   partition?: "aws" | "aws-cn" | "aws-us-gov";
 }
 
-export interface DownloadThresholdAlertArgs extends DownloadAlertSettingsArgs {
+/**
+ * Downloads forwarded by a {@link LogSubscriptionDispatcher} subscribed to the trail's log group: the component
+ * connects to it as a consumer instead of adding a subscription filter of its own (CloudWatch Logs allows 2 per log
+ * group), and is invoked through the dispatcher's SNS topic with only the records its pattern selects.
+ */
+export interface DispatcherDownloadSource {
+  type: "dispatcher";
+  /** The dispatcher on the same trail's log group (for example the one a stack shares among all its consumers). */
+  dispatcher: LogSubscriptionDispatcher;
+}
+
+export interface DownloadThresholdAlertArgs extends Omit<DownloadAlertSettingsArgs, "source"> {
+  /**
+   * Where downloads come from. `eventbridge`: a rule on the default event bus matching `GetObject` on the watched
+   * objects; it must be in the buckets' region, so deploy this component with a provider for that region.
+   * See https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html
+   * `logs`: a subscription filter of its own on the trail's log group (the source article's way; a log group accepts 2).
+   * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample
+   * `{ type: "dispatcher", dispatcher }`: the trail's log group through a shared {@link LogSubscriptionDispatcher},
+   * which takes no filter of its own; the dispatcher forwards exactly the successful `GetObject` events on the
+   * watched objects. See https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html
+   * @default "eventbridge"
+   */
+  source?: "eventbridge" | "logs" | DispatcherDownloadSource;
   /**
    * The trail whose S3 data events are counted. This component asks it to log `GetObject` on exactly the watched
    * objects; an adopted trail reports the selectors it needs as a warning instead.
@@ -124,10 +149,10 @@ export interface ArgProblems {
   fail(message: string): unknown;
 }
 
-/** EventBridge's default limit on an event pattern, in characters. */
-export const MAX_EVENT_PATTERN_LENGTH = 2048;
+/** EventBridge's default quota on an event pattern, in characters (the one limit every component checks). */
+export { MAX_EVENT_PATTERN_LENGTH };
 /** CloudWatch Logs' limit on a subscription filter pattern, in characters. */
-export const MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH = 1024;
+export const MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH = MAX_LOGS_FILTER_PATTERN_LENGTH;
 /** What the watch list may take of Lambda's 4 KB of environment variables (the rest holds the other settings). */
 export const MAX_WATCHES_ENVIRONMENT_BYTES = 3400;
 
@@ -193,9 +218,16 @@ function checkWatch(watch: unknown, path: string, problems: ArgProblems): Watche
 
 /**
  * Checks the settings arguments and reports every problem to `problems`, each naming the argument's path and the value
- * received. Takes unknown values so that the stack config (parsed JSON) is checked by the same rules.
+ * received. Takes unknown values so that the stack config (parsed JSON) is checked by the same rules. `logsVia` says
+ * how source `logs` reads the trail's log group: with a subscription filter of its own, whose pattern must fit
+ * CloudWatch Logs' 1,024 characters, or through a shared LogSubscriptionDispatcher, which builds one pattern for all
+ * its consumers (shortening it when needed) and checks the room their patterns take when each connects.
  */
-export function checkDownloadAlertSettings(args: { [K in keyof DownloadAlertSettingsArgs]?: unknown }, problems: ArgProblems): void {
+export function checkDownloadAlertSettings(
+  args: { [K in keyof DownloadAlertSettingsArgs]?: unknown },
+  problems: ArgProblems,
+  logsVia: "subscription" | "dispatcher" = "subscription",
+): void {
   const { watches, reset } = args;
   // Patterns and sizes are checked only when every watch is usable.
   let watchesUsable = Array.isArray(watches) && watches.length > 0;
@@ -259,7 +291,7 @@ export function checkDownloadAlertSettings(args: { [K in keyof DownloadAlertSett
       if (length > MAX_EVENT_PATTERN_LENGTH) {
         problems.fail(`watches make an EventBridge pattern of ${length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH} by default. Watch key prefixes instead of many keys, or split the watches over several components`);
       }
-    } else if (args.source === "logs") {
+    } else if (args.source === "logs" && logsVia === "subscription") {
       const length = downloadFilterPattern(usable).length;
       if (length > MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH) {
         problems.fail(`watches make a subscription filter pattern of ${length} characters; CloudWatch Logs accepts ${MAX_SUBSCRIPTION_FILTER_PATTERN_LENGTH}. Watch key prefixes instead of many keys, or use source "eventbridge"`);
@@ -269,30 +301,12 @@ export function checkDownloadAlertSettings(args: { [K in keyof DownloadAlertSett
 }
 
 /**
- * The EventBridge pattern for successful `GetObject` data events on the watched objects. Values are matched literally
- * (`*` is not a wildcard in EventBridge's exact and prefix matching), so keys need no escaping beyond JSON's.
+ * The EventBridge pattern for successful `GetObject` data events on the watched objects: CloudTrail's S3 API calls
+ * whose `detail` matches {@link downloadRecordPattern}. Values are matched literally (`*` is not a wildcard in
+ * EventBridge's exact and prefix matching), so keys need no escaping beyond JSON's.
  */
 export function downloadEventPattern(watches: readonly WatchedObject[]): string {
-  const perBucket = [...new Set(watches.map((w) => w.bucket))].map((bucket) => {
-    const ofBucket = watches.filter((w) => w.bucket === bucket);
-    // A prefix of "" watches the whole bucket: no key condition then.
-    if (ofBucket.some((w) => w.keyPrefix === "")) {
-      return { requestParameters: { bucketName: [bucket] } };
-    }
-    const keys = ofBucket.map((w) => (w.key !== undefined ? w.key : { prefix: w.keyPrefix }));
-    return { requestParameters: { bucketName: [bucket], key: keys } };
-  });
-  return JSON.stringify({
-    source: ["aws.s3"],
-    "detail-type": ["AWS API Call via CloudTrail"],
-    detail: {
-      eventSource: ["s3.amazonaws.com"],
-      eventName: ["GetObject"],
-      // Failed requests (access denied, no such key) carry an errorCode and are not downloads.
-      errorCode: [{ exists: false }],
-      ...(perBucket.length === 1 ? perBucket[0] : { $or: perBucket }),
-    },
-  });
+  return JSON.stringify({ source: ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"], detail: downloadRecordPattern(watches) });
 }
 
 /**
@@ -321,8 +335,9 @@ export function downloadEventSelectors(name: string, watches: readonly WatchedOb
  *
  * Creates: the trail's data event selectors for `GetObject` on the watched objects; the counter table (DynamoDB,
  * on-demand, encrypted, TTL); the function (its own least-privilege role: update only its table, publish only to the
- * topic, or `FilterLogEvents` only on the trail's log group); the event source (an EventBridge rule, or a
- * subscription filter on the trail's log group) with an invoke permission scoped to it; and an alarm on rejected input.
+ * topic, or `FilterLogEvents` only on the trail's log group); the event source (an EventBridge rule, a subscription
+ * filter on the trail's log group, or a connection to a shared LogSubscriptionDispatcher) with an invoke permission
+ * scoped to it. The function alarms on its errors, its dead letters and rejected input.
  */
 export class DownloadThresholdAlert extends pulumi.ComponentResource {
   /** The function that counts and alerts. */
@@ -332,18 +347,21 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
   /** The counter table; undefined with `counter: "logs"`. */
   readonly table?: aws.dynamodb.Table;
   readonly tableName?: pulumi.Output<string>;
-  /** The EventBridge rule; undefined with `source: "logs"`. */
+  /** The EventBridge rule; undefined unless `source: "eventbridge"`. */
   readonly rule?: aws.cloudwatch.EventRule;
-  /** The rule's event pattern; undefined with `source: "logs"`. */
+  /** The rule's event pattern; undefined unless `source: "eventbridge"`. */
   readonly eventPattern?: string;
-  /** The subscription filter; undefined with `source: "eventbridge"`. */
+  /** Its own subscription filter; undefined unless `source: "logs"`. */
   readonly subscriptionFilter?: aws.cloudwatch.LogSubscriptionFilter;
-  /** The subscription filter's pattern; undefined with `source: "eventbridge"`. */
+  /** The pattern of its own subscription filter; undefined unless `source: "logs"`. */
   readonly filterPattern?: string;
+  /**
+   * The CloudTrail records the function counts, as a record pattern: the rule's `detail` (eventbridge source) and
+   * the pattern the dispatcher forwards with (dispatcher source).
+   */
+  readonly recordPattern: RecordPattern;
   /** The selectors added to the trail (for an adopted trail: what it must log). */
   readonly dataEventSelectors: AdvancedEventSelector[];
-  /** Alarm on payloads the function could not decode (the `RejectedInputs` metric). */
-  readonly rejectedInputAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: DownloadThresholdAlertArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:index:DownloadThresholdAlert", name, {}, opts);
@@ -370,6 +388,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         void pulumi.log.error(`DownloadThresholdAlert "${name}": partition is "${partition}" but the provider deploys to "${actual}"; the trail would log nothing. Set partition: "${actual}".`, this);
       }
     });
+    this.recordPattern = downloadRecordPattern(watches);
     if (counter === "logs" && source === "eventbridge") {
       void pulumi.log.warn(
         `DownloadThresholdAlert "${name}": counter "logs" counts from the trail's log group, but EventBridge can deliver a download before the earlier ones reach that log group, so counts near the threshold may be too low. Use source "logs" with counter "logs".`,
@@ -448,6 +467,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         // The logs counter pages FilterLogEvents at 5 requests/s and waits out throttling.
         timeoutInSeconds: counter === "logs" ? 300 : 60,
         logRetentionInDays,
+        rejectedInputAlarm: { consequence: "the downloads in it were not counted" },
       },
       child,
     );
@@ -472,7 +492,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         // EventBridge can invoke the function only once the permission exists.
         { parent: this, dependsOn: [permission] },
       );
-    } else {
+    } else if (source === "logs") {
       this.filterPattern = downloadFilterPattern(watches);
       const permission = new aws.lambda.Permission(
         `${name}-invoke-from-logs`,
@@ -491,25 +511,10 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         // CloudWatch Logs test-invokes the function when the filter is created.
         { parent: this, dependsOn: [permission] },
       );
+    } else {
+      // The dispatch subscription and its invoke permission (sourceArn: the dispatch topic) become children of this.
+      source.dispatcher.connect(this, name, { functionArn: this.handler.functionArn, patterns: [this.recordPattern] });
     }
-
-    this.rejectedInputAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-rejected-input`,
-      {
-        alarmDescription: pulumi.interpolate`Lambda function ${this.handler.functionName} (${name}) received input it could not decode; downloads in it were not counted. The reasons are in log group ${this.handler.logGroup.name} (message "input rejected").`,
-        namespace: METRIC_NAMESPACE,
-        metricName: "RejectedInputs",
-        dimensions: { FunctionName: this.handler.functionName },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
 
     this.registerOutputs({
       handler: this.handler,
@@ -521,15 +526,25 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       eventPattern: this.eventPattern,
       subscriptionFilter: this.subscriptionFilter,
       filterPattern: this.filterPattern,
+      recordPattern: this.recordPattern,
       dataEventSelectors: this.dataEventSelectors,
-      rejectedInputAlarm: this.rejectedInputAlarm,
     });
   }
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: DownloadThresholdAlertArgs): void {
     const checker = new ArgChecker(`DownloadThresholdAlert "${name}"`);
-    checkDownloadAlertSettings(args, checker);
+    const source: unknown = args.source;
+    if (isObject(source)) {
+      if (source.type !== "dispatcher") {
+        checker.fail(`source.type must be "dispatcher" (or source "eventbridge" or "logs"), got ${shown(source.type)}`);
+      } else if (!(source.dispatcher instanceof LogSubscriptionDispatcher)) {
+        checker.fail("source.dispatcher must be a LogSubscriptionDispatcher");
+      }
+      checkDownloadAlertSettings({ ...args, source: "logs" }, checker, "dispatcher");
+    } else {
+      checkDownloadAlertSettings(args, checker);
+    }
     checker.done();
   }
 }

@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { CONSUMER_ATTRIBUTE, type DispatchRoute, LOG_DISPATCH_ENVIRONMENT, logDispatchCallbackFactory } from "../functions/logDispatch";
 import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/recordPattern";
-import { METRIC_NAMESPACE } from "../functions/runtime";
 import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";
 import { awsEnvironment, policyDocument } from "./policy";
@@ -106,6 +105,7 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
         alertTopic,
         environment: { [LOG_DISPATCH_ENVIRONMENT.topicArn]: topic.arn, [LOG_DISPATCH_ENVIRONMENT.routes]: routesJson },
         logRetentionInDays,
+        rejectedInputAlarm: { consequence: "the records in it reached no consumer" },
       },
       child,
     );
@@ -174,24 +174,6 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
       },
       // CloudWatch Logs test-invokes the destination when the filter is created: the permission must exist first.
       { parent: this, dependsOn: [permission] },
-    );
-
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-rejected-input`,
-      {
-        alarmDescription: pulumi.interpolate`The log subscription dispatcher ${this.handler.functionName} received CloudWatch Logs data it could not decode; those records reached no consumer. Its log group ${this.handler.logGroup.name} names each reason ("input rejected").`,
-        namespace: METRIC_NAMESPACE,
-        metricName: "RejectedInput",
-        dimensions: { FunctionName: this.handler.functionName },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
     );
 
     this.registerOutputs({

@@ -4,6 +4,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { METRIC_NAMESPACE, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../functions/runtime";
 import { AlertTopic } from "./alertTopic";
 import { policyDocument, PolicyStatement, serviceTrustPolicy } from "./policy";
 import { ArgChecker, isLogRetention, isNonEmptyString, wholeNumberIn } from "./validation";
@@ -11,6 +12,9 @@ import { ArgChecker, isLogRetention, isNonEmptyString, wholeNumberIn } from "./v
 /** Node.js runtimes that bundle AWS SDK v3, which the archives rely on instead of carrying it. */
 export const SUPPORTED_RUNTIMES = ["nodejs22.x", "nodejs24.x"] as const;
 export type SupportedRuntime = (typeof SUPPORTED_RUNTIMES)[number];
+
+/** Longest `rejectedInputAlarm.consequence`: the alarm description (at most 1,024 characters) holds it with names. */
+const MAX_CONSEQUENCE_LENGTH = 200;
 
 /** Environment variables Lambda sets itself; a function may not define them. */
 const RESERVED_ENVIRONMENT = /^(AWS_|LAMBDA_|_HANDLER$|_X_AMZN_TRACE_ID$|TZ$)/;
@@ -29,7 +33,7 @@ export interface SecureCallbackFunctionArgs<E, R> {
    * are added here, and publishing to the alert topic when `publishesAlerts` is set.
    */
   statements: pulumi.Input<pulumi.Input<PolicyStatement>[]>;
-  /** Topic for the function's `Errors` and dead-letter alarms (and its alerts, with `publishesAlerts`). */
+  /** Topic for the function's alarms (errors, dead letters, rejected input) and its alerts, with `publishesAlerts`. */
   alertTopic: AlertTopic;
   /**
    * Grants `sns:Publish` on the alert topic (and its key), registers the role in the topic policy and sets
@@ -61,12 +65,23 @@ export interface SecureCallbackFunctionArgs<E, R> {
    * @default - none
    */
   bundledPackages?: string[];
+  /**
+   * Alarms, to the alert topic, on the first input the handler rejects within 5 minutes: its `RejectedInput` metric
+   * (Embedded Metric Format, namespace `CloudTrailAlerts`), counted for payloads or records it could not decode, which
+   * are logged with their reason as "input rejected" and never retried. Set it for handlers that emit the metric
+   * (`reportRejectedInput` in `functions/runtime.ts`). `consequence` ends the alarm description's first sentence
+   * and says what rejected input costs, for example `"the downloads in it were not counted"`.
+   * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+   * @default - no alarm on rejected input
+   */
+  rejectedInputAlarm?: { consequence: string };
 }
 
 /**
  * `aws.lambda.CallbackFunction` with this project's defaults: its own least-privilege role (never the broad default
  * role), an explicit runtime on arm64, JSON logs in its own log group with retention, retries of asynchronous
- * invocations with failures kept in an encrypted dead-letter queue, and alarms on errors and on dead letters.
+ * invocations with failures kept in an encrypted dead-letter queue, alarms on errors and on dead letters, and
+ * optionally on rejected input.
  */
 export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
   readonly function: aws.lambda.CallbackFunction<E, R>;
@@ -75,6 +90,8 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
   readonly deadLetterQueue: aws.sqs.Queue;
   readonly errorsAlarm: aws.cloudwatch.MetricAlarm;
   readonly deadLettersAlarm: aws.cloudwatch.MetricAlarm;
+  /** The alarm on rejected input; undefined without `rejectedInputAlarm`. */
+  readonly rejectedInputAlarm?: aws.cloudwatch.MetricAlarm;
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
   readonly roleArn: pulumi.Output<string>;
@@ -96,6 +113,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       maximumRetryAttempts = 2,
       maximumEventAgeInSeconds = 21600,
       bundledPackages = [],
+      rejectedInputAlarm,
     } = args;
     const child = { parent: this };
 
@@ -168,40 +186,39 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       child,
     );
 
-    this.errorsAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-errors`,
-      {
-        alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
+    // Every alarm fires on the first occurrence in its period and notifies the alert topic; no data means all is well.
+    const alarmOnFirst = (key: string, alarm: Pick<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period">) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${key}`,
+        { ...alarm, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [alertTopic.topicArn] },
+        child,
+      );
+    this.errorsAlarm = alarmOnFirst("errors", {
+      alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: this.function.name },
+      statistic: "Sum",
+      period: 60,
+    });
+    this.deadLettersAlarm = alarmOnFirst("dead-letters", {
+      alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: this.deadLetterQueue.name },
+      statistic: "Maximum",
+      period: 300,
+    });
+    if (rejectedInputAlarm !== undefined) {
+      this.rejectedInputAlarm = alarmOnFirst("rejected-input", {
+        alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) received input it could not decode: ${rejectedInputAlarm.consequence}. It logs each reason in log group ${this.logGroup.name} (message "${REJECTED_INPUT_MESSAGE}").`,
+        namespace: METRIC_NAMESPACE,
+        metricName: REJECTED_INPUT_METRIC,
         dimensions: { FunctionName: this.function.name },
         statistic: "Sum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
-    this.deadLettersAlarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-dead-letters`,
-      {
-        alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: this.deadLetterQueue.name },
-        statistic: "Maximum",
         period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
+      });
+    }
 
     this.registerOutputs({
       function: this.function,
@@ -210,6 +227,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       deadLetterQueue: this.deadLetterQueue,
       errorsAlarm: this.errorsAlarm,
       deadLettersAlarm: this.deadLettersAlarm,
+      rejectedInputAlarm: this.rejectedInputAlarm,
       functionName: this.functionName,
       functionArn: this.functionArn,
       roleArn: this.roleArn,
@@ -226,9 +244,13 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       .check("timeoutInSeconds", args.timeoutInSeconds, wholeNumberIn(1, 900), "a whole number from 1 to 900")
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods")
       .check("maximumRetryAttempts", args.maximumRetryAttempts, wholeNumberIn(0, 2), "0, 1 or 2")
-      .check("maximumEventAgeInSeconds", args.maximumEventAgeInSeconds, wholeNumberIn(60, 21600), "a whole number from 60 to 21600");
+      .check("maximumEventAgeInSeconds", args.maximumEventAgeInSeconds, wholeNumberIn(60, 21600), "a whole number from 60 to 21600")
+      .check("rejectedInputAlarm.consequence", args.rejectedInputAlarm?.consequence, (v: string) => isNonEmptyString(v) && v.length <= MAX_CONSEQUENCE_LENGTH, `a non-empty phrase of at most ${MAX_CONSEQUENCE_LENGTH} characters`);
     for (const variable of Object.keys(args.environment ?? {})) {
       checker.check(`environment key`, variable, (v: string) => /^[A-Za-z][A-Za-z0-9_]*$/.test(v) && !RESERVED_ENVIRONMENT.test(v), "a variable name that Lambda does not reserve");
+    }
+    if (args.rejectedInputAlarm !== undefined && args.rejectedInputAlarm.consequence === undefined) {
+      checker.fail('rejectedInputAlarm.consequence is required: what rejected input costs, e.g. "the downloads in it were not counted"');
     }
     if (args.publishesAlerts && args.environment?.ALERT_TOPIC_ARN !== undefined) {
       checker.fail("environment.ALERT_TOPIC_ARN is set by publishesAlerts; do not set it yourself");

@@ -9,7 +9,6 @@ import {
   type ActivityPrefilter,
 } from "../functions/activityCriteria";
 import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/recordPattern";
-import { METRIC_NAMESPACE } from "../functions/runtime";
 import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
 import { AlertTopic } from "./alertTopic";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
@@ -165,6 +164,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
           [USER_ACTIVITY_ENVIRONMENT.chatNotifications]: String(chatNotifications),
         },
         logRetentionInDays,
+        rejectedInputAlarm: { consequence: "notifications for it may be missing" },
       },
       child,
     );
@@ -177,24 +177,6 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     } else if (source.type === "dispatcher") {
       source.dispatcher.connect(this, name, { functionArn: this.functionArn, patterns: prefilter.patterns });
     }
-
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-rejected-input`,
-      {
-        alarmDescription: pulumi.interpolate`The UserActivityNotifier function ${this.functionName} received input it could not decode, so notifications may be missing. Its log group ${this.handler.logGroup.name} names each reason ("input rejected").`,
-        namespace: METRIC_NAMESPACE,
-        metricName: "RejectedInput",
-        dimensions: { FunctionName: this.functionName },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
-      },
-      child,
-    );
 
     this.registerOutputs({
       criteria: this.criteria,
@@ -356,7 +338,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       const pattern = eventBridgePattern(prefilter.detailTypes, prefilter.patterns);
       // The margin leaves room for the `region` list the home rule adds when the home Region is not watched itself.
       if (args.source?.type !== "logs" && args.source?.type !== "dispatcher" && pattern.length > MAX_EVENT_PATTERN_LENGTH - 200) {
-        checker.fail(`the criteria make an event pattern of ${pattern.length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH}. Use fewer names or ARN prefixes`);
+        checker.fail(`the criteria make an event pattern of ${pattern.length} characters; EventBridge accepts ${MAX_EVENT_PATTERN_LENGTH} by default. Use fewer names or ARN prefixes`);
       }
     }
     checker

@@ -17,8 +17,10 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } 
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Cron } from "croner";
 
-import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord, type UserIdentity } from "./cloudtrailEvents";
-import { assertIsError, consoleLogger, embeddedMetricSink, namedError, requireEnv, type Logger, type MetricSink } from "./runtime";
+import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "./cloudtrailEvents";
+import { describePrincipal, formatLocalTime, oneLine, type Language } from "./readableEvent";
+import { quoteFilterString, type RecordPattern } from "./recordPattern";
+import { assertIsError, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, type Logger, type MetricSink } from "./runtime";
 import { publishAlert, type Alert } from "./snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -43,7 +45,7 @@ export interface ResetSchedule {
 export type NotifyMode = "every" | "once";
 
 /** Languages of alert bodies (subjects are always ASCII English). */
-export type AlertLanguage = "ja" | "en";
+export type AlertLanguage = Language;
 
 /** The source article's reset: Monday 01:00 in Tokyo. */
 export const DEFAULT_RESET: ResetSchedule = { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" };
@@ -289,16 +291,32 @@ export function watchedDownload(record: CloudTrailRecord, watches: readonly Watc
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// CloudWatch Logs filter patterns
+// Record patterns and CloudWatch Logs filter patterns
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * A string value for a CloudWatch Logs JSON filter pattern: double-quoted, with `\` and `"` escaped. `*` has no
- * escape in filter patterns and stays a wildcard, so a key holding `*` can match more keys than written; the handler
- * compares keys exactly, so such extra matches are never counted.
+ * The record pattern (EventBridge content filtering over one CloudTrail record, see recordPattern.ts) that selects
+ * exactly the successful `GetObject` events on the watched objects: per bucket, the exact keys and `{ prefix }`es
+ * (a prefix of "" watches the whole bucket, with no key condition); several buckets with `$or`. It is the `detail` of
+ * the EventBridge rule and the pattern a LogSubscriptionDispatcher routes downloads with. Values match literally:
+ * `*` and `?` in keys are not wildcards.
  */
-export function filterPatternString(value: string): string {
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+export function downloadRecordPattern(watches: readonly WatchedObject[]): RecordPattern {
+  const perBucket = [...new Set(watches.map((w) => w.bucket))].map((bucket): RecordPattern => {
+    const ofBucket = watches.filter((w) => w.bucket === bucket);
+    if (ofBucket.some((w) => w.keyPrefix === "")) {
+      return { requestParameters: { bucketName: [bucket] } };
+    }
+    const keys = ofBucket.map((w) => (w.key !== undefined ? w.key : { prefix: w.keyPrefix }));
+    return { requestParameters: { bucketName: [bucket], key: keys } };
+  });
+  return {
+    eventSource: ["s3.amazonaws.com"],
+    eventName: ["GetObject"],
+    // Failed requests (access denied, no such key) carry an errorCode and are not downloads.
+    errorCode: [{ exists: false }],
+    ...(perBucket.length === 1 ? perBucket[0] : { $or: perBucket }),
+  };
 }
 
 const SUCCESSFUL_GET_OBJECT = '($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ($.errorCode NOT EXISTS)';
@@ -310,12 +328,12 @@ const SUCCESSFUL_GET_OBJECT = '($.eventSource = "s3.amazonaws.com") && ($.eventN
 export function downloadFilterPattern(watches: readonly WatchedObject[]): string {
   const buckets = [...new Set(watches.map((w) => w.bucket))].map((bucket) => {
     const ofBucket = watches.filter((w) => w.bucket === bucket);
-    const bucketClause = `$.requestParameters.bucketName = ${filterPatternString(bucket)}`;
+    const bucketClause = `$.requestParameters.bucketName = ${quoteFilterString(bucket)}`;
     // A prefix of "" watches the whole bucket; no key condition is needed then.
     if (ofBucket.some((w) => w.keyPrefix === "")) {
       return `(${bucketClause})`;
     }
-    const keys = ofBucket.map((w) => `$.requestParameters.key = ${filterPatternString(w.key ?? `${w.keyPrefix}*`)}`);
+    const keys = ofBucket.map((w) => `$.requestParameters.key = ${quoteFilterString(w.key ?? `${w.keyPrefix}*`)}`);
     return `(${bucketClause} && (${keys.join(" || ")}))`;
   });
   return `{ ${SUCCESSFUL_GET_OBJECT} && (${buckets.join(" || ")}) }`;
@@ -323,7 +341,7 @@ export function downloadFilterPattern(watches: readonly WatchedObject[]): string
 
 /** The `FilterLogEvents` pattern for successful `GetObject` events on one object. */
 export function objectFilterPattern(bucket: string, key: string): string {
-  return `{ ${SUCCESSFUL_GET_OBJECT} && ($.requestParameters.bucketName = ${filterPatternString(bucket)}) && ($.requestParameters.key = ${filterPatternString(key)}) }`;
+  return `{ ${SUCCESSFUL_GET_OBJECT} && ($.requestParameters.bucketName = ${quoteFilterString(bucket)}) && ($.requestParameters.key = ${quoteFilterString(key)}) }`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -553,27 +571,6 @@ async function withBackoff<T>(
 // Readable alerts
 // ---------------------------------------------------------------------------------------------------------------
 
-/** `2025-03-03 10:02:03 +09:00`: the wall-clock time in `timeZone` and its UTC offset. */
-export function formatLocalTime(at: Date, timeZone: string): string {
-  const parts: Record<string, string> = {};
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "longOffset",
-  });
-  for (const part of format.formatToParts(at)) {
-    parts[part.type] = part.value;
-  }
-  const offset = (parts.timeZoneName ?? "GMT").replace("GMT", "") || "+00:00";
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${offset}`;
-}
-
 const TEXT = {
   en: {
     heading: "An S3 object was downloaded more times than allowed since the last reset.",
@@ -592,16 +589,6 @@ const TEXT = {
     once: (end: string) => `No further alerts for this object until ${end} (notify: once).`,
     full: (max: number, end: string) =>
       `The counter is full: ${max} downloads of this object are counted in this window. Further downloads until ${end} are neither counted nor alerted; CloudTrail still records them.`,
-    account: "account",
-    root: (account: string) => `root user (account ${account})`,
-    iamUser: (name: string, account: string) => `IAM user ${name} (account ${account})`,
-    sso: (user: string, permissionSet: string, account: string) => `${user} (IAM Identity Center, permission set ${permissionSet}, account ${account})`,
-    role: (role: string, session: string, account: string) => `role ${role}, session ${session} (account ${account})`,
-    federated: (name: string, account: string) => `federated user ${name} (account ${account})`,
-    service: (service: string) => `AWS service ${service}`,
-    otherAccount: (account: string, principal: string) => `account ${account} (principal ${principal})`,
-    identityCenterUser: (user: string) => `IAM Identity Center user ${user}`,
-    via: (service: string) => `, via ${service}`,
     unknown: "(unknown)",
   },
   ja: {
@@ -621,56 +608,9 @@ const TEXT = {
     once: (end: string) => `${end} まで、このオブジェクトについてはこれ以上通知しません (notify: once)。`,
     full: (max: number, end: string) =>
       `カウンターが上限に達しました: この集計期間にこのオブジェクトのダウンロードを ${max} 回数えました。${end} までの以降のダウンロードは数えず、通知もしません (CloudTrail には記録されます)。`,
-    account: "アカウント",
-    root: (account: string) => `ルートユーザー (アカウント ${account})`,
-    iamUser: (name: string, account: string) => `IAM ユーザー ${name} (アカウント ${account})`,
-    sso: (user: string, permissionSet: string, account: string) => `${user} (IAM Identity Center、権限セット ${permissionSet}、アカウント ${account})`,
-    role: (role: string, session: string, account: string) => `ロール ${role}、セッション ${session} (アカウント ${account})`,
-    federated: (name: string, account: string) => `フェデレーションユーザー ${name} (アカウント ${account})`,
-    service: (service: string) => `AWS サービス ${service}`,
-    otherAccount: (account: string, principal: string) => `アカウント ${account} (プリンシパル ${principal})`,
-    identityCenterUser: (user: string) => `IAM Identity Center ユーザー ${user}`,
-    via: (service: string) => `、${service} 経由`,
     unknown: "(不明)",
   },
 } as const;
-
-// Roles IAM Identity Center creates for a permission set: AWSReservedSSO_<permission set>_<16 hex digits>.
-const SSO_ROLE = /^AWSReservedSSO_(.+)_[0-9a-f]{16}$/;
-
-/**
- * Who made a call, readably: IAM users by name, IAM Identity Center sessions by user and permission set, other
- * assumed roles by role and session name, the root user, federated users, AWS services and other accounts.
- */
-export function describePrincipal(identity: UserIdentity, language: AlertLanguage): string {
-  const t = TEXT[language];
-  const account = identity.accountId ?? t.unknown;
-  const arnResource = identity.arn?.split(":").slice(5).join(":") ?? "";
-  const via = identity.invokedBy !== undefined && identity.type !== "AWSService" ? t.via(identity.invokedBy) : "";
-  switch (identity.type) {
-    case "Root":
-      return t.root(account) + via;
-    case "IAMUser":
-      return t.iamUser(identity.userName ?? arnResource.replace(/^user\//, ""), account) + via;
-    case "AssumedRole": {
-      // arn:aws:sts::<account>:assumed-role/<role>/<session>
-      const [, role = identity.sessionContext?.sessionIssuer?.userName ?? t.unknown, ...session] = arnResource.split("/");
-      const sessionName = session.join("/") || (identity.principalId?.split(":")[1] ?? t.unknown);
-      const sso = SSO_ROLE.exec(role);
-      return (sso ? t.sso(sessionName, sso[1], account) : t.role(role, sessionName, account)) + via;
-    }
-    case "FederatedUser":
-      return t.federated(arnResource.replace(/^federated-user\//, "") || (identity.principalId ?? t.unknown), account) + via;
-    case "AWSService":
-      return t.service(identity.invokedBy ?? t.unknown);
-    case "AWSAccount":
-      return t.otherAccount(account, identity.principalId ?? t.unknown) + via;
-    case "IdentityCenterUser":
-      return t.identityCenterUser(identity.onBehalfOf?.userId ?? identity.principalId ?? t.unknown) + via;
-    default:
-      return `${identity.type} ${identity.arn ?? identity.principalId ?? t.unknown}` + via;
-  }
-}
 
 /** What an alert reports. */
 export interface DownloadAlertFacts {
@@ -701,11 +641,13 @@ export function downloadAlert(facts: DownloadAlertFacts): Alert {
     [t.downloads, t.downloadsValue(count, threshold)],
     [t.window, t.windowValue(formatLocalTime(window.start, timeZone), end, timeZone)],
   ];
+  // Values from the record go on one line each: a line break (in a user agent, say) must not forge alert lines.
+  const shown = (value: string | undefined) => oneLine(value ?? "") || t.unknown;
   const downloadRows: Array<[string, string]> = [
-    [t.who, describePrincipal(record.userIdentity, language)],
-    [t.when, formatLocalTime(new Date(record.eventTime), timeZone)],
-    [t.sourceIp, record.sourceIPAddress ?? t.unknown],
-    [t.userAgent, record.userAgent ?? t.unknown],
+    [t.who, oneLine(describePrincipal(record.userIdentity, language))],
+    [t.when, formatLocalTime(record.eventTime, timeZone)],
+    [t.sourceIp, shown(record.sourceIPAddress)],
+    [t.userAgent, shown(record.userAgent)],
     [t.event, cloudTrailConsoleLink(record)],
   ];
   const line = ([label, value]: [string, string]) => `${label}: ${value}`;
@@ -756,7 +698,7 @@ export interface InvocationContext {
  * Builds the handler. Per record: decode (both CloudWatch Logs and EventBridge shapes), keep only successful
  * `GetObject` events on watched objects, compute the counting window from the event time, count once, alert when the
  * count passes the threshold (`every`) or is the first past it (`once`). Undecodable input is logged and counted in
- * the `RejectedInputs` metric and never retried. A record that fails (counting or publishing) does not stop the others;
+ * the `RejectedInput` metric and never retried. A record that fails (counting or publishing) does not stop the others;
  * the invocation then fails so that Lambda retries it, and the counter makes the retry skip what was done.
  */
 export function downloadThresholdHandler(
@@ -777,12 +719,7 @@ export function downloadThresholdHandler(
       logger.info("CloudWatch Logs control message skipped");
       return result;
     }
-    for (const rejected of payload.rejected) {
-      logger.warn("input rejected", { ...rejected });
-    }
-    if (payload.rejected.length > 0) {
-      metrics?.count("RejectedInputs", payload.rejected.length);
-    }
+    reportRejectedInput(payload.rejected, logger, metrics);
 
     const failures: string[] = [];
     for (const record of payload.records) {

@@ -14,7 +14,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 
 import { cloudTrailRecordProblem, readSubscriptionData, type SubscriptionMessage } from "./cloudtrailEvents";
 import { matchesAnyRecordPattern, type RecordPattern, recordPatternProblems } from "./recordPattern";
-import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, requireEnv } from "./runtime";
+import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, requireEnv } from "./runtime";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
@@ -113,11 +113,11 @@ export function logDispatchHandler(settings: LogDispatchSettings, deps: LogDispa
     const result: LogDispatchResult = { logEvents: 0, forwarded: {}, messages: 0, rejected: 0 };
     const reject = (reason: string, id?: string) => {
       result.rejected += 1;
-      logger.warn("input rejected", { source: "logs", reason, ...(id === undefined ? {} : { id }) });
+      logger.warn(REJECTED_INPUT_MESSAGE, { source: "logs", reason, ...(id === undefined ? {} : { id }) });
     };
     if ("reason" in opened) {
       reject(opened.reason);
-      metrics.count("RejectedInput", result.rejected);
+      metrics.count(REJECTED_INPUT_METRIC, result.rejected);
       return result;
     }
     if (opened.message.messageType === "CONTROL_MESSAGE") {
@@ -186,7 +186,7 @@ export function logDispatchHandler(settings: LogDispatchSettings, deps: LogDispa
     }
     await Promise.all(publishes);
     if (result.rejected > 0) {
-      metrics.count("RejectedInput", result.rejected);
+      metrics.count(REJECTED_INPUT_METRIC, result.rejected);
     }
     logger.info("batch dispatched", { logGroup: envelope.logGroup, logEvents: result.logEvents, forwarded: result.forwarded, messages: result.messages, rejected: result.rejected });
     if (failures.length > 0) {

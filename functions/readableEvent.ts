@@ -11,13 +11,15 @@ export const deploymentOnlyModule = true;
 export type Language = "ja" | "en";
 
 /**
- * Formats an ISO 8601 instant in `timeZone` with its UTC offset: `2023-04-25 18:47:10 +09:00` for
- * `2023-04-25T09:47:10Z` in Asia/Tokyo. Fractions of a second are dropped. An unparsable input is returned unchanged.
+ * Formats an instant (an ISO 8601 string such as a record's `eventTime`, or a `Date`) in `timeZone` with its UTC
+ * offset: `2023-04-25 18:47:10 +09:00` for `2023-04-25T09:47:10Z` in Asia/Tokyo. Fractions of a second are dropped.
+ * An unparsable string is returned unchanged (an invalid `Date` as `Invalid Date`). Throws a `RangeError` for a time
+ * zone that is not an IANA name.
  */
-export function formatLocalTime(iso: string, timeZone: string): string {
-  const millis = Date.parse(iso);
+export function formatLocalTime(at: string | Date, timeZone: string): string {
+  const millis = typeof at === "string" ? Date.parse(at) : at.getTime();
   if (Number.isNaN(millis)) {
-    return iso;
+    return String(at);
   }
   const seconds = Math.floor(millis / 1000) * 1000;
   const parts = Object.fromEntries(
@@ -41,6 +43,14 @@ export function formatLocalTime(iso: string, timeZone: string): string {
   const abs = Math.abs(offsetMinutes);
   const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
   return `${String(year).padStart(4, "0")}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${offset}`;
+}
+
+/**
+ * `value` on one line: control characters (a line break in a user agent, for example) and Unicode line separators
+ * become a space, so that a value taken from a record cannot forge lines of a message.
+ */
+export function oneLine(value: string): string {
+  return value.replace(/[\p{Cc}\u2028\u2029]+/gu, " ").trim();
 }
 
 /** Values CloudTrail puts in place of data it will not log. */

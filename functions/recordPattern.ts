@@ -40,8 +40,12 @@ export interface RecordPattern {
 /** CloudWatch Logs' limit on the length of a subscription or metric filter pattern. */
 export const MAX_LOGS_FILTER_PATTERN_LENGTH = 1024;
 
-/** EventBridge's limit on the length of a rule's event pattern (PutRule `EventPattern`). */
-export const MAX_EVENT_PATTERN_LENGTH = 4096;
+/**
+ * EventBridge's default quota on the length of a rule's event pattern, in characters. An account can have it raised
+ * to 4,096 (PutRule's own limit) on request; components check against the default so that they deploy in any account.
+ * See https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+ */
+export const MAX_EVENT_PATTERN_LENGTH = 2048;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

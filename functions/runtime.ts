@@ -68,6 +68,28 @@ export interface MetricSink {
 export const METRIC_NAMESPACE = "CloudTrailAlerts";
 
 /**
+ * The metric every handler counts rejected input in: payloads or records it could not decode or use, which are not
+ * retried. `SecureCallbackFunction`'s `rejectedInputAlarm` alarms on it.
+ */
+export const REJECTED_INPUT_METRIC = "RejectedInput";
+
+/** The message of the WARN line logged, with its reason, for each rejected payload or record. */
+export const REJECTED_INPUT_MESSAGE = "input rejected";
+
+/**
+ * Logs each rejected payload or record (its fields: source, reason, id) as {@link REJECTED_INPUT_MESSAGE} and counts
+ * them in {@link REJECTED_INPUT_METRIC}; does nothing for an empty list.
+ */
+export function reportRejectedInput(rejected: readonly object[], logger: Logger, metrics: MetricSink | undefined): void {
+  for (const item of rejected) {
+    logger.warn(REJECTED_INPUT_MESSAGE, { ...item });
+  }
+  if (rejected.length > 0) {
+    metrics?.count(REJECTED_INPUT_METRIC, rejected.length);
+  }
+}
+
+/**
  * Emits one Embedded Metric Format document per call. It is written with `process.stdout.write` rather
  * than `console.log`: with the JSON log format, console output is wrapped into a `message` field and
  * CloudWatch would no longer extract the metric.

@@ -16,11 +16,12 @@ import {
   formatLocalTime,
   identifyPrincipal,
   type Language,
+  oneLine,
   principalName,
   redactHidden,
   serviceName,
 } from "./readableEvent";
-import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, requireEnv } from "./runtime";
+import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, reportRejectedInput, requireEnv } from "./runtime";
 import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "./snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -80,11 +81,6 @@ export interface ActivityParts {
   subject: string;
   /** The resource the call acted on, when the record names one. */
   target?: string;
-}
-
-/** Control characters (a line break in a user agent, for example) would let a value forge lines of the message. */
-function oneLine(value: string): string {
-  return value.replace(/[\p{Cc}\u2028\u2029]+/gu, " ").trim();
 }
 
 function shown(value: unknown): string {
@@ -278,12 +274,7 @@ export function userActivityHandler(settings: UserActivitySettings, deps: UserAc
       logger.info("CloudWatch Logs control message skipped", { source: payload.source });
       return { records: 0, matched: 0, published: 0, rejected: 0 };
     }
-    for (const rejected of payload.rejected) {
-      logger.warn("input rejected", { source: rejected.source, reason: rejected.reason, ...(rejected.id === undefined ? {} : { id: rejected.id }) });
-    }
-    if (payload.rejected.length > 0) {
-      metrics.count("RejectedInput", payload.rejected.length);
-    }
+    reportRejectedInput(payload.rejected, logger, metrics);
 
     const seen = new Set<string>();
     const matching = payload.records.filter((record) => {

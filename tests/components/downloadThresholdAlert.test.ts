@@ -5,7 +5,7 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, type DownloadThresholdAlertArgs } from "../../components";
+import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, type DownloadThresholdAlertArgs, LogSubscriptionDispatcher, UserActivityNotifier } from "../../components";
 import { DOWNLOAD_COUNTS_TABLE, type DownloadThresholdResult } from "../../functions/downloadThreshold";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
@@ -20,6 +20,20 @@ const ACCOUNT = "111111111111";
 const REGION = "ap-northeast-1";
 const BUCKET = "confidential-reports";
 const KEY = "2025/売上報告 Q1.pdf";
+
+/** Two buckets: an exact key and a prefix in one, the whole of the other. */
+const SEVERAL_WATCHES = [
+  { bucket: BUCKET, key: KEY, threshold: 5 },
+  { bucket: BUCKET, keyPrefix: "board/", threshold: 3 },
+  { bucket: "hr-records", keyPrefix: "", threshold: 20 },
+];
+/** The CloudTrail records (the EventBridge `detail`) that are downloads of {@link SEVERAL_WATCHES}. */
+const SEVERAL_WATCHES_DETAIL = {
+  eventSource: ["s3.amazonaws.com"],
+  eventName: ["GetObject"],
+  errorCode: [{ exists: false }],
+  $or: [{ requestParameters: { bucketName: [BUCKET], key: [KEY, { prefix: "board/" }] } }, { requestParameters: { bucketName: ["hr-records"] } }],
+};
 
 function fixture(name: string): unknown {
   return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", name), "utf8"));
@@ -61,14 +75,14 @@ describe("DownloadThresholdAlert", () => {
       resources = await resourcesOf(component);
     });
 
-    it("creates exactly the table, the function, the rule, its target and permission, and the rejected-input alarm", async () => {
+    it("creates exactly the table, the function (with its rejected-input alarm), the rule, its target and permission", async () => {
       expect(typeAndName(resources)).to.deep.equal([
         "aws:cloudwatch/eventRule:EventRule dta-default-downloads",
         "aws:cloudwatch/eventTarget:EventTarget dta-default-downloads-target",
         "aws:cloudwatch/logGroup:LogGroup dta-default-handler-logs",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-dead-letters",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-errors",
-        "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-rejected-input",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-rejected-input",
         "aws:dynamodb/table:Table dta-default-counts",
         "aws:iam/role:Role dta-default-handler-role",
         "aws:iam/rolePolicy:RolePolicy dta-default-handler-policy",
@@ -80,7 +94,7 @@ describe("DownloadThresholdAlert", () => {
       ]);
       const componentUrn = await valueOf(component.urn);
       const direct = resources.filter((r) => r.parent === componentUrn).map((r) => r.name).sort();
-      expect(direct).to.deep.equal(["dta-default-counts", "dta-default-downloads", "dta-default-downloads-target", "dta-default-handler", "dta-default-invoke-from-rule", "dta-default-rejected-input"]);
+      expect(direct).to.deep.equal(["dta-default-counts", "dta-default-downloads", "dta-default-downloads-target", "dta-default-handler", "dta-default-invoke-from-rule"]);
     });
 
     it("counts in an on-demand, KMS-encrypted table with the handler's key schema and a TTL", () => {
@@ -217,17 +231,14 @@ describe("DownloadThresholdAlert", () => {
       expect(single(resources, "aws:lambda/function:Function").inputs).to.deep.include({ timeout: 60, runtime: "nodejs22.x" });
     });
 
-    it("alarms on the first rejected input, to the alert topic", async () => {
-      expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "dta-default-rejected-input").inputs).to.deep.include({
-        namespace: "CloudTrailAlerts",
-        metricName: "RejectedInputs",
-        dimensions: { FunctionName: single(resources, "aws:lambda/function:Function").state.name },
-        statistic: "Sum",
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [await valueOf(alertTopic.topicArn)],
-      });
+    it("alarms on the first rejected input through its function, saying that downloads were not counted", async () => {
+      const alarm = single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "dta-default-handler-rejected-input");
+
+      expect(alarm.parent).to.equal(await valueOf(component.handler.urn));
+      expect(alarm.inputs).to.deep.include({ namespace: "CloudTrailAlerts", metricName: "RejectedInput", dimensions: { FunctionName: single(resources, "aws:lambda/function:Function").state.name } });
+      expect(alarm.inputs.alarmDescription).to.equal(
+        `Lambda function ${String(single(resources, "aws:lambda/function:Function").state.name)} (${String(single(resources, "aws:lambda/function:Function").inputs.description)}) received input it could not decode: the downloads in it were not counted. It logs each reason in log group ${String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name)} (message "input rejected").`,
+      );
     });
 
     describe("archive", () => {
@@ -264,7 +275,7 @@ describe("DownloadThresholdAlert", () => {
         // Assess
         expect(results.map((r) => [r.counted, r.notCounted, r.alerted])).to.deep.equal([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 1], [0, 1, 0]]);
         expect(sns.published.map((p) => p.subject)).to.deep.equal(["S3 object downloaded 6 times (threshold 5): s3://confidential-reports (key in message)"]);
-        expect(sns.published[0].message).to.contain(`Who: alice@example.com (IAM Identity Center, permission set ReadOnly, account 123456789012)`);
+        expect(sns.published[0].message).to.contain("\nWho: alice@example.com (IAM Identity Center user, permission set ReadOnly)\n");
         expect(sns.published[0].message).to.contain(`#/events/${sample.detail.eventID}`);
       });
 
@@ -302,7 +313,7 @@ describe("DownloadThresholdAlert", () => {
         "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter dta-logs-subscription",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-handler-dead-letters",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-handler-errors",
-        "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-rejected-input",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-logs-handler-rejected-input",
         "aws:iam/role:Role dta-logs-handler-role",
         "aws:iam/rolePolicy:RolePolicy dta-logs-handler-policy",
         "aws:lambda/function:Function dta-logs-handler",
@@ -364,12 +375,78 @@ describe("DownloadThresholdAlert", () => {
     });
   });
 
+  describe("through a shared LogSubscriptionDispatcher (source: dispatcher)", () => {
+    const watches = SEVERAL_WATCHES;
+    let component: DownloadThresholdAlert;
+    let dispatcher: LogSubscriptionDispatcher;
+    let resources: RecordedResource[];
+
+    before(async () => {
+      const { trail, alertTopic } = foundation("dta-disp");
+      dispatcher = new LogSubscriptionDispatcher("dta-disp-shared", { logGroupName: trail.logGroupName, logGroupArn: trail.logGroupArn, alertTopic });
+      new UserActivityNotifier("dta-disp-user", { alertTopic, userNames: ["hogehoge"], source: { type: "dispatcher", dispatcher } });
+      component = new DownloadThresholdAlert("dta-disp", { trail, alertTopic, watches, source: { type: "dispatcher", dispatcher } });
+      resources = await resourcesOf(component);
+    });
+
+    it("creates no rule and no subscription filter of its own: only its dispatch subscription and permission", () => {
+      expect(typeAndName(resources)).to.deep.equal([
+        "aws:cloudwatch/logGroup:LogGroup dta-disp-handler-logs",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-disp-handler-dead-letters",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-disp-handler-errors",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-disp-handler-rejected-input",
+        "aws:dynamodb/table:Table dta-disp-counts",
+        "aws:iam/role:Role dta-disp-handler-role",
+        "aws:iam/rolePolicy:RolePolicy dta-disp-handler-policy",
+        "aws:lambda/function:Function dta-disp-handler",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig dta-disp-handler-async",
+        "aws:lambda/permission:Permission dta-disp-dispatch-permission",
+        "aws:sns/topicSubscription:TopicSubscription dta-disp-dispatch",
+        "aws:sqs/queue:Queue dta-disp-handler-dead-letters",
+        "cloudtrail-alerts:lambda:SecureCallbackFunction dta-disp-handler",
+      ]);
+      expect([component.rule, component.subscriptionFilter, component.filterPattern, component.eventPattern]).to.deep.equal([undefined, undefined, undefined, undefined]);
+    });
+
+    it("lets only the dispatch topic invoke the function, and subscribes it filtered on its own name", async () => {
+      const fn = single(resources, "aws:lambda/function:Function");
+      const topicArn = await valueOf(dispatcher.topicArn);
+
+      expect(single(resources, "aws:lambda/permission:Permission").inputs).to.deep.equal({ action: "lambda:InvokeFunction", function: fn.state.arn, principal: "sns.amazonaws.com", sourceArn: topicArn });
+      expect(single(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.equal({
+        topic: topicArn,
+        protocol: "lambda",
+        endpoint: fn.state.arn,
+        filterPolicyScope: "MessageAttributes",
+        filterPolicy: '{"consumer":["dta-disp"]}',
+      });
+    });
+
+    it("adds its record pattern to the dispatcher's routes, beside the other consumers', and to its one filter pattern", async () => {
+      const dispatcherFn = single(await resourcesOf(dispatcher), "aws:lambda/function:Function");
+      const routes = JSON.parse((dispatcherFn.inputs.environment as { variables: Record<string, string> }).variables.DISPATCH_ROUTES) as unknown;
+
+      expect(component.recordPattern).to.deep.equal(SEVERAL_WATCHES_DETAIL);
+      expect(routes).to.deep.equal([
+        { key: "dta-disp-user", patterns: [{ userIdentity: { userName: ["hogehoge"] }, eventType: ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"] }] },
+        { key: "dta-disp", patterns: [SEVERAL_WATCHES_DETAIL] },
+      ]);
+      expect(await valueOf(dispatcher.filterPattern)).to.equal(
+        '{ (($.userIdentity.userName = "hogehoge") && (($.eventType = "AwsApiCall") || ($.eventType = "AwsConsoleSignIn") || ($.eventType = "AwsConsoleAction"))) || ' +
+          '(($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ((($.requestParameters.bucketName = "confidential-reports") && (($.requestParameters.key = "2025/売上報告 Q1.pdf") || ($.requestParameters.key = "board/*"))) || ($.requestParameters.bucketName = "hr-records"))) }',
+      );
+    });
+
+    it("still asks the trail to log GetObject on exactly the watched objects", () => {
+      expect(component.dataEventSelectors.map((s) => s.fieldSelectors.at(-1))).to.deep.equal([
+        { field: "resources.ARN", equals: [`arn:aws:s3:::${BUCKET}/${KEY}`] },
+        { field: "resources.ARN", startsWith: [`arn:aws:s3:::${BUCKET}/board/`, "arn:aws:s3:::hr-records/"] },
+      ]);
+    });
+  });
+
   describe("with several buckets, prefixes and a customer managed table key", () => {
-    const watches = [
-      { bucket: BUCKET, key: KEY, threshold: 5 },
-      { bucket: BUCKET, keyPrefix: "board/", threshold: 3 },
-      { bucket: "hr-records", keyPrefix: "", threshold: 20 },
-    ];
+    const watches = SEVERAL_WATCHES;
     let component: DownloadThresholdAlert;
     let resources: RecordedResource[];
     const tableKey = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
@@ -383,12 +460,7 @@ describe("DownloadThresholdAlert", () => {
       expect(JSON.parse(String(single(resources, "aws:cloudwatch/eventRule:EventRule").inputs.eventPattern))).to.deep.equal({
         source: ["aws.s3"],
         "detail-type": ["AWS API Call via CloudTrail"],
-        detail: {
-          eventSource: ["s3.amazonaws.com"],
-          eventName: ["GetObject"],
-          errorCode: [{ exists: false }],
-          $or: [{ requestParameters: { bucketName: [BUCKET], key: [KEY, { prefix: "board/" }] } }, { requestParameters: { bucketName: ["hr-records"] } }],
-        },
+        detail: SEVERAL_WATCHES_DETAIL,
       });
     });
 
@@ -469,6 +541,8 @@ describe("DownloadThresholdAlert", () => {
       ["an unknown reset time zone", { reset: { timeZone: "Tokyo" } }, 'reset.timeZone must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
       ["an unknown notify mode", { notify: "always" as never }, 'notify must be "every" or "once", got "always"'],
       ["an unknown source", { source: "s3" as never }, 'source must be "eventbridge" or "logs", got "s3"'],
+      ["a dispatcher source of another type", { source: { type: "dispatchr" } as never }, 'source.type must be "dispatcher" (or source "eventbridge" or "logs"), got "dispatchr"'],
+      ["a dispatcher source without a dispatcher", { source: { type: "dispatcher", dispatcher: {} } as never }, "source.dispatcher must be a LogSubscriptionDispatcher"],
       ["an unknown counter", { counter: "redis" as never }, 'counter must be "dynamodb" or "logs", got "redis"'],
       ["an unknown language", { language: "fr" as never }, 'language must be "ja" or "en", got "fr"'],
       ["more watches than Lambda's environment holds", { watches: Array.from({ length: 40 }, (_, i) => ({ bucket: BUCKET, key: `reports/2025/quarterly-${i}.pdf`, threshold: 1 })) }, "watches take 3431 bytes in the function's environment; Lambda allows 4 KB in all, so at most 3400 here"],
@@ -485,6 +559,14 @@ describe("DownloadThresholdAlert", () => {
       expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), ...watch({ bucket: BUCKET, key: KEY, threshold: 0 }), notify: "always" as never })).to.throw(
         'DownloadThresholdAlert "v": watches[0].threshold must be a whole number >= 1, got 0; notify must be "every" or "once", got "always"',
       );
+    });
+
+    it("leaves the filter pattern's length to a dispatcher source, which shortens the one pattern it deploys", () => {
+      const dispatcher = Object.create(LogSubscriptionDispatcher.prototype) as LogSubscriptionDispatcher;
+      const watches = Array.from({ length: 16 }, (_, i) => ({ bucket: BUCKET, key: `reports/2025/quarterly-${i}.pdf`, threshold: 1 }));
+
+      expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), watches, source: { type: "dispatcher", dispatcher }, counter: "logs" })).to.not.throw();
+      expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), watches, source: "logs" })).to.throw("subscription filter pattern of 1130 characters");
     });
 
     it("accepts a whole-bucket watch, every option and a reset in another zone", () => {

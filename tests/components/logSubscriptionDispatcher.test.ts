@@ -32,7 +32,7 @@ describe("LogSubscriptionDispatcher", () => {
       resources = await resourcesOf(dispatcher);
     });
 
-    it("creates one subscription filter, its function, the dispatch topic and its policy, a permission and an alarm", async () => {
+    it("creates one subscription filter, its function (with its rejected-input alarm), the dispatch topic and its policy, and a permission", async () => {
       const urn = await valueOf(dispatcher.urn);
 
       expect(resources.map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal(
@@ -41,7 +41,7 @@ describe("LogSubscriptionDispatcher", () => {
           "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter lsd-filter",
           "aws:cloudwatch/metricAlarm:MetricAlarm lsd-handler-dead-letters",
           "aws:cloudwatch/metricAlarm:MetricAlarm lsd-handler-errors",
-          "aws:cloudwatch/metricAlarm:MetricAlarm lsd-rejected-input",
+          "aws:cloudwatch/metricAlarm:MetricAlarm lsd-handler-rejected-input",
           "aws:iam/role:Role lsd-handler-role",
           "aws:iam/rolePolicy:RolePolicy lsd-handler-policy",
           "aws:lambda/function:Function lsd-handler",
@@ -53,7 +53,7 @@ describe("LogSubscriptionDispatcher", () => {
           "cloudtrail-alerts:lambda:SecureCallbackFunction lsd-handler",
         ].sort(),
       );
-      expect(resources.filter((r) => r.parent === urn).map((r) => r.name).sort()).to.deep.equal(["lsd-filter", "lsd-handler", "lsd-permission", "lsd-rejected-input", "lsd-topic", "lsd-topic-policy"]);
+      expect(resources.filter((r) => r.parent === urn).map((r) => r.name).sort()).to.deep.equal(["lsd-filter", "lsd-handler", "lsd-permission", "lsd-topic", "lsd-topic-policy"]);
     });
 
     it("subscribes its function with the OR of the consumers' patterns", () => {
@@ -152,15 +152,15 @@ describe("LogSubscriptionDispatcher", () => {
       ]);
     });
 
-    it("alarms on rejected input", () => {
+    it("alarms on rejected input through its function, saying that the records reached no consumer", async () => {
       const fn = single(resources, "aws:lambda/function:Function");
+      const alarm = single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "lsd-handler-rejected-input");
 
-      expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "lsd-rejected-input").inputs).to.deep.include({
-        namespace: "CloudTrailAlerts",
-        metricName: "RejectedInput",
-        dimensions: { FunctionName: fn.state.name },
-        threshold: 1,
-      });
+      expect(alarm.parent).to.equal(await valueOf(dispatcher.handler.urn));
+      expect(alarm.inputs).to.deep.include({ namespace: "CloudTrailAlerts", metricName: "RejectedInput", dimensions: { FunctionName: fn.state.name } });
+      expect(alarm.inputs.alarmDescription).to.equal(
+        `Lambda function ${String(fn.state.name)} (${String(fn.inputs.description)}) received input it could not decode: the records in it reached no consumer. It logs each reason in log group ${String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name)} (message "input rejected").`,
+      );
     });
 
     it("refuses a second consumer with the same name, and patterns it cannot evaluate", () => {

@@ -111,27 +111,82 @@ describe("SecureCallbackFunction", () => {
 
   it("alarms on the first error and on the first dead letter, to the alert topic", async () => {
     const topicArn = await valueOf(topic.topicArn);
-    const fnName = single(resources, "aws:lambda/function:Function").state.name;
-    const queueName = single(resources, "aws:sqs/queue:Queue").state.name;
+    const fnName = String(single(resources, "aws:lambda/function:Function").state.name);
+    const logGroupName = String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name);
+    const queueName = String(single(resources, "aws:sqs/queue:Queue").state.name);
+    const onFirst = { evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [topicArn] };
 
-    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-errors").inputs).to.deep.include({
+    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-errors").inputs).to.deep.equal({
+      alarmDescription: `Lambda function ${fnName} (relays CloudTrail records to the alert topic) failed. Its logs are in log group ${logGroupName}; events that still fail after 2 retries are kept in SQS queue ${queueName} for 14 days.`,
       namespace: "AWS/Lambda",
       metricName: "Errors",
       dimensions: { FunctionName: fnName },
       statistic: "Sum",
       period: 60,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      treatMissingData: "notBreaching",
-      alarmActions: [topicArn],
+      ...onFirst,
     });
-    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-dead-letters").inputs).to.deep.include({
+    expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-relay-dead-letters").inputs).to.deep.equal({
+      alarmDescription: `Events that Lambda function ${fnName} (relays CloudTrail records to the alert topic) could not process are waiting in SQS queue ${queueName}: alerts may have been missed. Inspect and redrive them within 14 days.`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: queueName },
       statistic: "Maximum",
-      threshold: 1,
-      alarmActions: [topicArn],
+      period: 300,
+      ...onFirst,
+    });
+  });
+
+  describe("with rejectedInputAlarm", () => {
+    let checked: SecureCallbackFunction<unknown, RelayResult>;
+    let checkedResources: RecordedResource[];
+
+    before(async () => {
+      checked = new SecureCallbackFunction("scf-checked", {
+        description: "relays CloudTrail records",
+        callbackFactory: relayCallbackFactory,
+        statements: [],
+        alertTopic: topic,
+        rejectedInputAlarm: { consequence: "the records in it were not relayed" },
+      });
+      checkedResources = await resourcesOf(checked);
+    });
+
+    it("creates exactly the resources of a function without it, plus the rejected-input alarm as its own child", async () => {
+      const urn = await valueOf(checked.urn);
+
+      expect(checkedResources.map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
+        "aws:cloudwatch/logGroup:LogGroup scf-checked-logs",
+        "aws:cloudwatch/metricAlarm:MetricAlarm scf-checked-dead-letters",
+        "aws:cloudwatch/metricAlarm:MetricAlarm scf-checked-errors",
+        "aws:cloudwatch/metricAlarm:MetricAlarm scf-checked-rejected-input",
+        "aws:iam/role:Role scf-checked-role",
+        "aws:iam/rolePolicy:RolePolicy scf-checked-policy",
+        "aws:lambda/function:Function scf-checked",
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig scf-checked-async",
+        "aws:sqs/queue:Queue scf-checked-dead-letters",
+      ]);
+      expect(single(checkedResources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-checked-rejected-input").parent).to.equal(urn);
+    });
+
+    it("alarms on the first RejectedInput of 5 minutes, to the alert topic, saying what is lost and where the reasons are", async () => {
+      const fnName = String(single(checkedResources, "aws:lambda/function:Function").state.name);
+      const logGroupName = String(single(checkedResources, "aws:cloudwatch/logGroup:LogGroup").state.name);
+
+      expect(single(checkedResources, "aws:cloudwatch/metricAlarm:MetricAlarm", "scf-checked-rejected-input").inputs).to.deep.equal({
+        alarmDescription: `Lambda function ${fnName} (relays CloudTrail records) received input it could not decode: the records in it were not relayed. It logs each reason in log group ${logGroupName} (message "input rejected").`,
+        namespace: "CloudTrailAlerts",
+        metricName: "RejectedInput",
+        dimensions: { FunctionName: fnName },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [await valueOf(topic.topicArn)],
+      });
+      expect(checked.rejectedInputAlarm).to.not.equal(undefined);
+      expect(fn.rejectedInputAlarm).to.equal(undefined);
     });
   });
 
@@ -196,6 +251,8 @@ describe("SecureCallbackFunction", () => {
       ["setting the topic variable by hand", { publishesAlerts: true, environment: { ALERT_TOPIC_ARN: "x" } }, "environment.ALERT_TOPIC_ARN is set by publishesAlerts"],
       ["an empty description", { description: " " }, 'description must be a non-empty description of at most 256 characters (Lambda\'s limit), got " "'],
       ["a description longer than Lambda accepts", { description: "x".repeat(257) }, "description must be a non-empty description of at most 256 characters"],
+      ["a rejected-input alarm without its consequence", { rejectedInputAlarm: {} as never }, 'rejectedInputAlarm.consequence is required: what rejected input costs, e.g. "the downloads in it were not counted"'],
+      ["an empty consequence", { rejectedInputAlarm: { consequence: "" } }, 'rejectedInputAlarm.consequence must be a non-empty phrase of at most 200 characters, got ""'],
     ];
     for (const [title, override, message] of cases) {
       it(`rejects ${title}`, () => {

@@ -16,6 +16,7 @@ const HANDLER_CHILDREN = [
   "aws:cloudwatch/logGroup:LogGroup handler-logs",
   "aws:cloudwatch/metricAlarm:MetricAlarm handler-dead-letters",
   "aws:cloudwatch/metricAlarm:MetricAlarm handler-errors",
+  "aws:cloudwatch/metricAlarm:MetricAlarm handler-rejected-input",
   "aws:iam/role:Role handler-role",
   "aws:iam/rolePolicy:RolePolicy handler-policy",
   "aws:lambda/function:Function handler",
@@ -47,7 +48,7 @@ describe("UserActivityNotifier", () => {
       resources = await resourcesOf(notifier);
     });
 
-    it("creates the function, a rule per Region (the stack's and us-east-1), the forwarding role and an alarm", () => {
+    it("creates the function (with its alarms), a rule per Region (the stack's and us-east-1) and the forwarding role", () => {
       expect(inventory(resources, "uan-ssm")).to.deep.equal(
         [
           ...HANDLER_CHILDREN,
@@ -55,7 +56,6 @@ describe("UserActivityNotifier", () => {
           "aws:cloudwatch/eventRule:EventRule rule-us-east-1",
           "aws:cloudwatch/eventTarget:EventTarget target-ap-northeast-1",
           "aws:cloudwatch/eventTarget:EventTarget target-us-east-1",
-          "aws:cloudwatch/metricAlarm:MetricAlarm rejected-input",
           "aws:iam/role:Role forward-role",
           "aws:iam/rolePolicy:RolePolicy forward-policy",
           "aws:lambda/permission:Permission permission-ap-northeast-1",
@@ -68,7 +68,7 @@ describe("UserActivityNotifier", () => {
       const direct = resources.filter((r) => r.parent === urn).map((r) => r.name).sort();
 
       expect(direct).to.deep.equal(
-        ["uan-ssm-forward-policy", "uan-ssm-forward-role", "uan-ssm-handler", "uan-ssm-permission-ap-northeast-1", "uan-ssm-rejected-input", "uan-ssm-rule-ap-northeast-1", "uan-ssm-rule-us-east-1", "uan-ssm-target-ap-northeast-1", "uan-ssm-target-us-east-1"].sort(),
+        ["uan-ssm-forward-policy", "uan-ssm-forward-role", "uan-ssm-handler", "uan-ssm-permission-ap-northeast-1", "uan-ssm-rule-ap-northeast-1", "uan-ssm-rule-us-east-1", "uan-ssm-target-ap-northeast-1", "uan-ssm-target-us-east-1"].sort(),
       );
     });
 
@@ -173,21 +173,15 @@ describe("UserActivityNotifier", () => {
       });
     });
 
-    it("alarms on rejected input, naming the function's log group", async () => {
+    it("alarms on rejected input through its function, saying that notifications may be missing", async () => {
       const fn = single(resources, "aws:lambda/function:Function");
-      const alarm = single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "uan-ssm-rejected-input");
+      const alarm = single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "uan-ssm-handler-rejected-input");
 
-      expect(alarm.inputs).to.deep.include({
-        namespace: "CloudTrailAlerts",
-        metricName: "RejectedInput",
-        dimensions: { FunctionName: fn.state.name },
-        statistic: "Sum",
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [await valueOf(topic.topicArn)],
-      });
-      expect(String(alarm.inputs.alarmDescription)).to.include(String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name));
+      expect(alarm.parent).to.equal(await valueOf(notifier.handler.urn));
+      expect(alarm.inputs).to.deep.include({ namespace: "CloudTrailAlerts", metricName: "RejectedInput", dimensions: { FunctionName: fn.state.name } });
+      expect(alarm.inputs.alarmDescription).to.equal(
+        `Lambda function ${String(fn.state.name)} (${String(fn.inputs.description)}) received input it could not decode: notifications for it may be missing. It logs each reason in log group ${String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name)} (message "input rejected").`,
+      );
     });
   });
 
@@ -247,7 +241,7 @@ describe("UserActivityNotifier", () => {
       const fn = single(resources, "aws:lambda/function:Function");
 
       expect(inventory(resources, "uan-logs")).to.deep.equal(
-        [...HANDLER_CHILDREN, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter subscription", "aws:cloudwatch/metricAlarm:MetricAlarm rejected-input", "aws:lambda/permission:Permission logs-permission"].sort(),
+        [...HANDLER_CHILDREN, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter subscription", "aws:lambda/permission:Permission logs-permission"].sort(),
       );
       expect(single(resources, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter").inputs).to.deep.equal({
         logGroup: "/aws/cloudtrail/org",
@@ -275,7 +269,7 @@ describe("UserActivityNotifier", () => {
       const topicArn = await valueOf(dispatcher.topicArn);
 
       expect(inventory(resources, "uan-d1")).to.deep.equal(
-        [...HANDLER_CHILDREN, "aws:cloudwatch/metricAlarm:MetricAlarm rejected-input", "aws:lambda/permission:Permission dispatch-permission", "aws:sns/topicSubscription:TopicSubscription dispatch"].sort(),
+        [...HANDLER_CHILDREN, "aws:lambda/permission:Permission dispatch-permission", "aws:sns/topicSubscription:TopicSubscription dispatch"].sort(),
       );
       expect(single(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.equal({
         topic: topicArn,
@@ -390,7 +384,7 @@ describe("UserActivityNotifier", () => {
     it("rejects an event pattern EventBridge would refuse", () => {
       const arns = Array.from({ length: 40 }, (_, i) => `arn:aws:iam::${ACCOUNT}:role/a-rather-long-role-name-number-${i}`);
 
-      expect(() => UserActivityNotifier.validateArgs("v", { ...base, principalArns: arns })).to.throw("EventBridge accepts 4096");
+      expect(() => UserActivityNotifier.validateArgs("v", { ...base, principalArns: arns })).to.throw("EventBridge accepts 2048 by default");
     });
   });
 });

@@ -8,6 +8,7 @@ import {
   failureOf,
   formatLocalTime,
   identifyPrincipal,
+  oneLine,
   principalName,
   redactHidden,
 } from "../../functions/readableEvent";
@@ -34,6 +35,17 @@ describe("readableEvent", () => {
 
     it("returns an unparsable time unchanged", () => {
       expect(formatLocalTime("yesterday", "Asia/Tokyo")).to.equal("yesterday");
+      expect(formatLocalTime(new Date(Number.NaN), "Asia/Tokyo")).to.equal("Invalid Date");
+    });
+
+    it("shows a Date as it shows the same instant written in ISO 8601", () => {
+      for (const [instant, zone, expected] of cases) {
+        expect(formatLocalTime(new Date(instant), zone)).to.equal(expected);
+      }
+    });
+
+    it("refuses a time zone that is not an IANA name", () => {
+      expect(() => formatLocalTime(new Date(0), "Tokyo")).to.throw(RangeError);
     });
 
     it("always names the same instant, whole seconds, in any zone (property)", () => {
@@ -57,6 +69,12 @@ describe("readableEvent", () => {
     const cases: Array<[string, UserIdentity, string, string]> = [
       ["an IAM user", fixture<{ detail: { userIdentity: UserIdentity } }>("eventbridge/ssm-start-session.json").detail.userIdentity, "hogehoge (IAM user)", "hogehoge (IAM ユーザー)"],
       ["an assumed role", record("assumed-role-put-role-policy.json").userIdentity, "deploy-2024-05-14 (assumed role ci-deployer)", "deploy-2024-05-14 (ロール ci-deployer を引き受けたセッション)"],
+      [
+        "a role session a service used for the caller (invokedBy is not part of the description)",
+        { type: "AssumedRole", arn: "arn:aws:sts::123456789012:assumed-role/analyst/bob", accountId: "123456789012", invokedBy: "athena.amazonaws.com" },
+        "bob (assumed role analyst)",
+        "bob (ロール analyst を引き受けたセッション)",
+      ],
       [
         "an IAM Identity Center session",
         record("sso-create-user-access-denied.json").userIdentity,
@@ -95,16 +113,29 @@ describe("readableEvent", () => {
           (type, fields, language) => {
             const line = describePrincipal({ type, ...fields }, language);
             expect(line.trim()).to.not.equal("");
-            for (const placeholder of ["undefined", "null", "()"]) {
-              if (!JSON.stringify(fields).includes(placeholder)) {
+            const given = JSON.stringify(fields);
+            for (const placeholder of ["undefined", "null"]) {
+              if (!given.includes(placeholder)) {
                 expect(line).to.not.include(placeholder);
               }
+            }
+            // A value holding a parenthesis can meet one the format writes ("account (" + ")"): look for an empty
+            // "()" only when no value holds one.
+            if (!/[()]/.test(given)) {
+              expect(line).to.not.include("()");
             }
             expect(identifyPrincipal({ type, ...fields }).name.trim()).to.not.equal("");
           },
         ),
         { numRuns: 300 },
       );
+    });
+  });
+
+  describe("oneLine", () => {
+    it("turns control characters and Unicode line separators into one space and trims", () => {
+      expect(oneLine(" curl/8.0\r\nWho: root\u2028x\ty\u0000 ")).to.equal("curl/8.0 Who: root x y");
+      expect(oneLine("売上報告 Q1.pdf")).to.equal("売上報告 Q1.pdf");
     });
   });
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 
-import { assertIsError, embeddedMetricSink, hasErrorName, namedError, requireEnv } from "../../functions/runtime";
+import { assertIsError, embeddedMetricSink, hasErrorName, namedError, reportRejectedInput, requireEnv } from "../../functions/runtime";
+import { recordingLogger, recordingMetrics } from "../support/recorders";
 
 describe("runtime", () => {
   it("requireEnv returns a set variable and names a missing one", () => {
@@ -45,5 +46,29 @@ describe("runtime", () => {
     ]);
     expect(document).to.include({ FunctionName: "notifier-fn", Reason: "NotGzip", RejectedInput: 2 });
     expect(lines[0].endsWith("\n")).to.equal(true);
+  });
+
+  it("reports rejected input: one WARN line per item with its reason, one count in RejectedInput", () => {
+    // Prepare
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
+
+    // Act
+    reportRejectedInput([], logger, metrics);
+    reportRejectedInput(
+      [
+        { source: "logs", reason: "awslogs.data is not gzip", id: "37" },
+        { source: "eventbridge", reason: "detail is not a CloudTrail record" },
+      ],
+      logger,
+      metrics,
+    );
+
+    // Assess
+    expect(logger.lines).to.deep.equal([
+      { level: "warn", message: "input rejected", fields: { source: "logs", reason: "awslogs.data is not gzip", id: "37" } },
+      { level: "warn", message: "input rejected", fields: { source: "eventbridge", reason: "detail is not a CloudTrail record" } },
+    ]);
+    expect(metrics.counts).to.deep.equal([{ name: "RejectedInput", value: 2 }]);
   });
 });

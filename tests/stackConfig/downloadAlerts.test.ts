@@ -53,6 +53,12 @@ describe("stack config downloadAlerts", () => {
     expect(config.downloadAlerts).to.deep.include({ reset: { timeZone: "Europe/Berlin" }, source: "logs", counter: "logs" });
   });
 
+  it("reads source logs through the stack's shared dispatcher: no own filter pattern to fit in 1,024 characters", () => {
+    const watches = Array.from({ length: 16 }, (_, i) => ({ bucket: "confidential-reports", key: `reports/2025/quarterly-${i}.pdf`, threshold: 1 }));
+
+    expect(loadStackConfig(configWith({ watches, source: "logs" })).downloadAlerts).to.deep.include({ watches, source: "logs" });
+  });
+
   const cases: Array<[string, unknown, string, string]> = [
     ["a threshold of 0", { watches: [{ bucket: "confidential-reports", key: "a.pdf", threshold: 0 }] }, `${KEY}.watches[0].threshold`, `${KEY}.watches[0].threshold must be a whole number >= 1, got 0`],
     ["a threshold in quotes", { watches: [{ bucket: "confidential-reports", key: "a.pdf", threshold: "5" }] }, `${KEY}.watches[0].threshold`, `${KEY}.watches[0].threshold must be a whole number >= 1, got "5"`],
@@ -61,6 +67,7 @@ describe("stack config downloadAlerts", () => {
     ["watches that are not a list", { watches: "confidential-reports" }, KEY, `${KEY}.watches must be a non-empty list of { bucket, key | keyPrefix, threshold }, got "confidential-reports"`],
     ["a misspelt watch field", { watches: [{ bucket: "confidential-reports", key: "a.pdf", treshold: 5 }] }, KEY, `${KEY}.watches[0] has unknown field "treshold"; expected bucket, key, keyPrefix, threshold`],
     ["a bad schedule", { watches: [{ bucket: "confidential-reports", key: "a.pdf", threshold: 5 }], reset: { schedule: "every monday" } }, KEY, `${KEY}.reset.schedule must be a 5-field cron expression (minute hour day-of-month month day-of-week) such as "0 1 * * 1", got "every monday"`],
+    ["an unknown source", { watches: [{ bucket: "confidential-reports", key: "a.pdf", threshold: 5 }], source: "dispatcher" }, `${KEY}.source`, `${KEY}.source must be "eventbridge" or "logs", got "dispatcher"`],
     ["an unknown notify mode", { watches: [{ bucket: "confidential-reports", key: "a.pdf", threshold: 5 }], notify: "twice" }, `${KEY}.notify`, `${KEY}.notify must be "every" or "once", got "twice"`],
   ];
   for (const [title, value, key, message] of cases) {

@@ -4,9 +4,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { gzipSync } from "zlib";
 
 import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import { subscriptionPayload } from "./fixtures";
 
 const SAMPLE = fs.readFileSync(path.join(__dirname, "..", "fixtures", "cloudtrail", "s3-get-object.json"), "utf8");
 
@@ -71,15 +71,7 @@ export function asEventBridgeEvent(record: CloudTrailRecord): Record<string, unk
 
 /** A CloudWatch Logs subscription payload (base64 of gzip of JSON) carrying `messages` as log events. */
 export function asSubscriptionEvent(messages: string[], messageType = "DATA_MESSAGE"): { awslogs: { data: string } } {
-  const decoded = {
-    messageType,
-    owner: "123456789012",
-    logGroup: "/aws/cloudtrail/cloudtrail-alerts-dev-trail",
-    logStream: "123456789012_CloudTrail_ap-northeast-1",
-    subscriptionFilters: ["download-alerts-subscription"],
-    logEvents: messages.map((message, i) => ({ id: String(37000000000000000000000000000000000000000000000000000000n + BigInt(i)), timestamp: 1740963723000 + i, message })),
-  };
-  return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(decoded), "utf8")).toString("base64") } };
+  return subscriptionPayload(messages, messageType);
 }
 
 /** Records as a CloudWatch Logs subscription payload. */
