@@ -4,4 +4,6 @@ export * from "./bucketCreationAlarm";
 export * from "./contributions";
 export * from "./policy";
 export * from "./secureCallbackFunction";
+export * from "./trailBackfill";
+export * from "./trailReaderRole";
 export * from "./validation";

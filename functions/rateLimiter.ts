@@ -29,11 +29,12 @@ export const systemClock: Clock = {
         reject(signal.reason as Error);
         return;
       }
+      const state: { timer?: NodeJS.Timeout } = {};
       const onAbort = () => {
-        clearTimeout(timer);
+        clearTimeout(state.timer);
         reject(signal?.reason as Error);
       };
-      const timer = setTimeout(() => {
+      state.timer = setTimeout(() => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       }, Math.max(0, ms));

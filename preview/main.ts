@@ -53,7 +53,11 @@ export function renderTree(evaluation: Evaluation): string {
   ];
   const walk = (parent: string | undefined, depth: number): void => {
     for (const resource of children.get(parent) ?? []) {
-      lines.push(`${"    ".repeat(depth)}+ ${resource.type}  ${resource.name}`);
+      // Resources another provider places in another account or region say where they go.
+      const where = resource.placement;
+      const elsewhere =
+        where !== undefined && (where.account !== evaluation.accountId || where.region !== evaluation.region) ? `  (account ${where.account}, ${where.region})` : "";
+      lines.push(`${"    ".repeat(depth)}+ ${resource.type}  ${resource.name}${elsewhere}`);
       walk(resource.urn, depth + 1);
     }
   };

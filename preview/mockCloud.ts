@@ -22,6 +22,8 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** State the simulated provider returned (inputs plus IDs, ARNs and names). */
   state: Record<string, unknown>;
+  /** Account and region a custom AWS resource lands in (from its provider, or the default provider). */
+  placement?: { account: string; region: string };
 }
 
 /** Where a provider puts resources. */
@@ -242,15 +244,18 @@ export class MockCloud implements pulumi.runtime.Mocks {
     if (type.startsWith("pulumi:providers:aws")) {
       this.placements.set(urn, this.providerPlacement(inputs));
     }
+    const custom = req.getCustom();
+    const where = custom && type.startsWith("aws:") ? this.placementFor(provider, inputs.region) : undefined;
     this.resources.push({
       urn,
       type,
       name: req.getName(),
       parent: req.getParent() || undefined,
       provider,
-      custom: req.getCustom(),
+      custom,
       inputs,
       state,
+      ...(where === undefined ? {} : { placement: { account: where.account, region: where.region } }),
     });
   }
 

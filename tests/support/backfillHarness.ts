@@ -11,11 +11,11 @@ import type { Clock } from "../../functions/rateLimiter";
 import { readerRoleCredentials } from "../../functions/trailBackfill";
 import { LookupEventsFake, type LookupEventsServer } from "./fakeCloudTrail";
 import { FakeSts, type FakeRole } from "./fakeSts";
-import { S3Server } from "./s3Server";
+import { S3RVER_CREDENTIALS, S3Server } from "./s3Server";
 import { VirtualClock } from "./virtualClock";
 
-/** Credentials of the function's own role, as seen by the loopback STS. */
-export const CALLER_CREDENTIALS = { accessKeyId: "AKIAFUNCTIONROLE0000", secretAccessKey: "fake-secret-for-loopback-tests" } as const;
+/** Credentials of the function's own role: s3rver accepts only its built-in pair, and the loopback STS any. */
+export const CALLER_CREDENTIALS = S3RVER_CREDENTIALS;
 
 type Sender = { send(...args: never[]): Promise<unknown> };
 
