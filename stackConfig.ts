@@ -135,10 +135,10 @@ export function readBackfillConfig(read: ConfigReader, allowedAccountIds: string
     if (v === undefined) return undefined;
     return typeof v === "string" && valid(v) ? v : fail(field, expectation, v);
   };
-  const list = (field: string, valid: (v: string) => boolean, expectation: string, required: boolean): string[] => {
+  const list = (field: string, valid: (v: string) => boolean, expectation: string, plural: string, required: boolean): string[] => {
     const v = fields[field];
     if (v === undefined && !required) return [];
-    if (!Array.isArray(v) || v.length === 0) return fail(field, `a non-empty list of ${expectation}s`, v);
+    if (!Array.isArray(v) || v.length === 0) return fail(field, `a non-empty list of ${plural}`, v);
     const seen = new Set<string>();
     return v.map((item: unknown, i) => {
       if (typeof item !== "string" || !valid(item)) fail(`${field}[${i}]`, expectation, item);
@@ -159,8 +159,8 @@ export function readBackfillConfig(read: ConfigReader, allowedAccountIds: string
   if (typeof enabled !== "boolean") {
     return fail("enabled", "true or false", enabled);
   }
-  const accounts = list("accounts", isAccountId, "a 12-digit AWS account ID", enabled);
-  const regions = list("regions", isRegion, "an AWS region such as us-east-1", enabled);
+  const accounts = list("accounts", isAccountId, "a 12-digit AWS account ID", "12-digit AWS account IDs", enabled);
+  const regions = list("regions", isRegion, "an AWS region such as us-east-1", "AWS regions", enabled);
   const deployRoleName = optionalString("deployRoleName", (v) => /^[\w+=,.@-]{1,64}$/.test(v), "an IAM role name such as OrganizationAccountAccessRole") ?? "OrganizationAccountAccessRole";
   const organizationId = optionalString("organizationId", (v) => /^o-[a-z0-9]{10,32}$/.test(v), "an organization ID such as o-a1b2c3d4e5");
   const externalId = optionalString("externalId", (v) => /^[\w+=,.@:/-]{2,1224}$/.test(v), "2-1224 letters, digits and +=,.@:/-_");

@@ -172,9 +172,9 @@ function parseIsoTime(value: unknown): number | undefined {
   return new Date(ms + offsetMs).toISOString().slice(0, 16) === value.slice(0, 16) ? ms : undefined;
 }
 
-function listProblems(field: string, value: unknown, valid: RegExp, expectation: string, problems: string[]): string[] {
+function listProblems(field: string, value: unknown, valid: RegExp, expectation: string, plural: string, problems: string[]): string[] {
   if (!Array.isArray(value) || value.length === 0) {
-    problems.push(`${field} must be a non-empty list of ${expectation}s, got ${shown(value)}`);
+    problems.push(`${field} must be a non-empty list of ${plural}, got ${shown(value)}`);
     return [];
   }
   const seen = new Set<string>();
@@ -205,8 +205,8 @@ export function backfillRequestProblems(input: unknown, now: number, knownAccoun
   if (unknownFields.length > 0) {
     problems.push(`input has unknown fields ${unknownFields.join(", ")}; expected accounts, regions, startTime, endTime`);
   }
-  const accounts = listProblems("accounts", input.accounts, ACCOUNT, "a 12-digit AWS account ID", problems);
-  listProblems("regions", input.regions, REGION, "an AWS region such as us-east-1", problems);
+  const accounts = listProblems("accounts", input.accounts, ACCOUNT, "a 12-digit AWS account ID", "12-digit AWS account IDs", problems);
+  listProblems("regions", input.regions, REGION, "an AWS region such as us-east-1", "AWS regions", problems);
   if (knownAccounts !== undefined) {
     accounts.forEach((account) => {
       if (!knownAccounts.includes(account)) {
@@ -609,7 +609,7 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
         } else if (isRetryable(error) && attempts < 5) {
           attempts += 1;
           stats.retried += 1;
-          logger.warn("LookupEvents failed; retrying", { ...pair, error: error.name, message: error.message, attempt: attempts });
+          logger.warn("LookupEvents failed; retrying", { ...pair, error: error.name, errorMessage: error.message, attempt: attempts });
           await clock.sleep(backoffDelay(attempts, 500, 10_000, random), signal);
         } else {
           throw error;
@@ -887,7 +887,7 @@ export function trailBackfillCallbackFactory(): (event: unknown, context: { getR
     } catch (error) {
       assertIsError(error);
       const pair = isObject(event) && isObject(event.checkpoint) ? { account: event.checkpoint.account, region: event.checkpoint.region } : {};
-      consoleLogger.error("backfill step failed", { action: isObject(event) ? event.action : undefined, ...pair, error: error.name, message: error.message, stack: error.stack });
+      consoleLogger.error("backfill step failed", { action: isObject(event) ? event.action : undefined, ...pair, error: error.name, errorMessage: error.message, stack: error.stack });
       throw error;
     }
   };

@@ -1,7 +1,7 @@
 /**
  * `npm start [-- --stack NAME] [-- --json]`: evaluates a stack offline (no Pulumi CLI, no AWS credentials, no network)
  * and prints what `pulumi up` would create: a tree of resources with a count per type, or a JSON array of
- * `{ urn, type, name, parent, inputs }`. A bad config exits non-zero with one line naming the key and the value.
+ * `{ urn, type, name, parent, placement, inputs }`. A bad config exits non-zero with one line naming the key and the value.
  */
 import { parseArgs } from "util";
 
@@ -98,7 +98,7 @@ async function main(): Promise<number> {
 
   const evaluation = await evaluateStack(findProjectDirectory(process.cwd()), options.stack);
   if (options.json) {
-    const records = evaluation.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: printable(r.inputs) }));
+    const records = evaluation.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, placement: r.placement ?? null, inputs: printable(r.inputs) }));
     process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderTree(evaluation)}\n`);

@@ -27,6 +27,19 @@ type Definition = {
   States: Record<string, Record<string, unknown>>;
 };
 
+/** Runs `body` with the console's info, warn and error lines collected (the handler's structured logs) instead of printed. */
+async function capturingLogs<T>(body: () => Promise<T>): Promise<{ result: T; logs: Array<Record<string, unknown>> }> {
+  const logs: Array<Record<string, unknown>> = [];
+  const original = { info: console.info, warn: console.warn, error: console.error };
+  const collect = (level: string) => (entry: unknown) => logs.push({ level, ...(entry as Record<string, unknown>) });
+  Object.assign(console, { info: collect("info"), warn: collect("warn"), error: collect("error") });
+  try {
+    return { result: await body(), logs };
+  } finally {
+    Object.assign(console, original);
+  }
+}
+
 function environmentOf(fn: RecordedResource): Record<string, string> {
   return (fn.inputs.environment as { variables: Record<string, string> }).variables;
 }
@@ -235,14 +248,16 @@ describe("TrailBackfill", () => {
         const functionArn = fn.state.arn as string;
 
         // Act: each invocation may send requests for 3 seconds, so the pair needs several (checkpoints in between).
-        const execution = await withEnvironment({ ...harness.environment, ...variables }, async () => {
-          const handler = archive.loadHandler<unknown, unknown>();
-          const interpreter = new StateMachineInterpreter(definition, (arn, payload) => {
-            expect(arn).to.equal(functionArn);
-            return handler(payload, { getRemainingTimeInMillis: () => 123_000 });
-          });
-          return interpreter.start({ accounts: ["222222222222", "333333333333"], regions: ["us-east-1"], startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() });
-        });
+        const { result: execution, logs } = await capturingLogs(() =>
+          withEnvironment({ ...harness.environment, ...variables }, async () => {
+            const handler = archive.loadHandler<unknown, unknown>();
+            const interpreter = new StateMachineInterpreter(definition, (arn, payload) => {
+              expect(arn).to.equal(functionArn);
+              return handler(payload, { getRemainingTimeInMillis: () => 123_000 });
+            });
+            return interpreter.start({ accounts: ["222222222222", "333333333333"], regions: ["us-east-1"], startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() });
+          }),
+        );
         const objects = await harness.s3.objects(variables.BACKFILL_BUCKET);
         await harness.stop();
 
@@ -264,26 +279,36 @@ describe("TrailBackfill", () => {
         // Each invocation costs 7 history events (Task 5, Choice 2), plus 4 for the execution and its end.
         expect(pair.historyEvents).to.equal(4 + 7 * pair.invocations);
         expect(harness.sts.calls.filter((c) => c.outcome === "ok").every((c) => c.externalId === "tb-external" && c.sessionName === "cloudtrail-alerts-backfill")).to.equal(true);
+        const failures = logs.filter((l) => l.level === "error");
+        expect(failures.map(({ message, action, account, region, error }) => ({ message, action, account, region, error }))).to.deep.equal([
+          { message: "backfill step failed", action: "fetch", account: "333333333333", region: "us-east-1", error: "ReaderRoleAccessDeniedError" },
+        ]);
+        expect(logs.filter((l) => l.message === "backfill invocation finished" && l.account === "222222222222")).to.have.length(pair.invocations);
       });
 
       it("fails the execution with the input's problems named when the input is invalid", async () => {
         const fn = single(resources, "aws:lambda/function:Function");
         const archive = await materializeArchive(fn.inputs.code);
 
-        const failure = await withEnvironment({ ...environmentOf(fn), AWS_REGION: REGION, AWS_ACCESS_KEY_ID: "AKIAUNUSED", AWS_SECRET_ACCESS_KEY: "unused" }, async () => {
-          const handler = archive.loadHandler<unknown, unknown>();
-          const interpreter = new StateMachineInterpreter(definition, (_arn, payload) => handler(payload, { getRemainingTimeInMillis: () => 900_000 }));
-          return interpreter.start({ accounts: ["999999999999"], regions: ["us-east-1"], startTime: "2020-01-01T00:00:00Z", endTime: "soon" }).then(
-            () => undefined,
-            (error: Error & { error: string; cause: string }) => error,
-          );
-        });
+        const { result: failure, logs } = await capturingLogs(() =>
+          withEnvironment({ ...environmentOf(fn), AWS_REGION: REGION, AWS_ACCESS_KEY_ID: "AKIAUNUSED", AWS_SECRET_ACCESS_KEY: "unused" }, async () => {
+            const handler = archive.loadHandler<unknown, unknown>();
+            const interpreter = new StateMachineInterpreter(definition, (_arn, payload) => handler(payload, { getRemainingTimeInMillis: () => 900_000 }));
+            return interpreter.start({ accounts: ["999999999999"], regions: ["us-east-1"], startTime: "2020-01-01T00:00:00Z", endTime: "soon" }).then(
+              () => undefined,
+              (error: Error & { error: string; cause: string }) => error,
+            );
+          }),
+        );
 
         expect(failure?.error).to.equal("InvalidBackfillInputError");
         expect(JSON.parse(failure!.cause)).to.deep.include({ errorType: "InvalidBackfillInputError" });
         expect((JSON.parse(failure!.cause) as { errorMessage: string }).errorMessage).to.match(
           /^invalid backfill input: accounts: 999999999999 has no reader role; deployed reader roles are in 111111111111, 222222222222, 333333333333; endTime must be an ISO 8601 time/,
         );
+        expect(logs.map(({ level, message, action, error }) => ({ level, message, action, error }))).to.deep.equal([
+          { level: "error", message: "backfill step failed", action: "plan", error: "InvalidBackfillInputError" },
+        ]);
       });
     });
   });

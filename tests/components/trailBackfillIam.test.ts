@@ -36,7 +36,7 @@ async function decide(p: {
   if (response.resultType === "error") {
     throw new Error(`simulation refused: ${JSON.stringify(response.errors)}`);
   }
-  return response.overallResult as Decision;
+  return response.overallResult;
 }
 
 describe("TrailBackfill IAM (simulated)", () => {

@@ -455,7 +455,7 @@ describe("trailBackfill plan", () => {
 
   const cases: Array<[string, unknown, string]> = [
     ["a non-object", "go", 'input must be an object { accounts, regions, startTime, endTime }, got "go"'],
-    ["no accounts", { ...valid, accounts: [] }, "accounts must be a non-empty list of a 12-digit AWS account IDs, got []"],
+    ["no accounts", { ...valid, accounts: [] }, "accounts must be a non-empty list of 12-digit AWS account IDs, got []"],
     ["a short account ID", { ...valid, accounts: ["111111111111", "12345"] }, 'accounts[1] must be a 12-digit AWS account ID, got "12345"'],
     ["a duplicate account", { ...valid, accounts: ["111111111111", "111111111111"] }, 'accounts[1] "111111111111" is listed twice'],
     ["an account without a reader role", { ...valid, accounts: ["333333333333"] }, "accounts: 333333333333 has no reader role; deployed reader roles are in 111111111111, 222222222222"],

@@ -34,12 +34,15 @@ type StateDef = Record<string, unknown>;
 /** Step Functions' limit on the state data passed between states. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/** An error as Step Functions reports it: an error name and a cause. */
 class StatesError extends Error {
-  constructor(
-    readonly error: string,
-    readonly cause: string,
-  ) {
+  readonly error: string;
+  override readonly cause: string;
+
+  constructor(error: string, cause: string) {
     super(`${error}: ${cause}`);
+    this.error = error;
+    this.cause = cause;
   }
 }
 
@@ -76,7 +79,10 @@ function writeResult(input: Json, resultPath: unknown, result: Json): Json {
   if (resultPath === null) {
     return input;
   }
-  const parts = String(resultPath).slice(2).split(".");
+  if (typeof resultPath !== "string" || !resultPath.startsWith("$.")) {
+    throw new StatesError("States.Runtime", `ResultPath ${JSON.stringify(resultPath)} is not simulated`);
+  }
+  const parts = resultPath.slice(2).split(".");
   const copy = JSON.parse(JSON.stringify(input)) as Record<string, Json>;
   let target = copy;
   for (const part of parts.slice(0, -1)) {
