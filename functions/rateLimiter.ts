@@ -48,22 +48,33 @@ export interface RateLimiter {
   acquire(signal?: AbortSignal): Promise<void>;
   /**
    * Grants nothing for `ms` milliseconds from now, to everyone, including callers already waiting (they are
-   * rescheduled after the pause in the order they called). Used when the service answers with a throttling error.
+   * rescheduled after the pause in the order they called).
    */
   pause(ms: number): void;
-  /** The configured rate. */
+  /**
+   * The service refused a request for its rate: pauses for `ms` and lowers the current rate to 70% (not below 10% of
+   * the configured rate), because someone else is using part of the same quota.
+   */
+  throttled(ms: number): void;
+  /** A request went through: the current rate climbs back towards the configured one by 2% of it. */
+  succeeded(): void;
+  /** The configured rate, which grants never exceed. */
   readonly requestsPerSecond: number;
+  /** The rate currently granted (lower than the configured one after throttling). */
+  readonly currentRate: number;
 }
 
 /**
- * Creates a limiter that spaces grants exactly `1000 / requestsPerSecond` ms apart (a token bucket of one token, the
- * strictest reading of a per-second quota). When callers keep it busy, it grants at exactly the configured rate.
+ * Creates a limiter that spaces grants evenly at the current rate (a token bucket of one token, the strictest reading
+ * of a per-second quota): at most `requestsPerSecond`, lowered multiplicatively on throttling and raised additively on
+ * success (AIMD), so that a quota shared with other callers settles near what they leave. When callers keep it busy,
+ * it grants at exactly the current rate.
  */
 export function createRateLimiter(requestsPerSecond: number, clock: Clock = systemClock): RateLimiter {
   if (!(requestsPerSecond > 0) || !Number.isFinite(requestsPerSecond)) {
     throw new Error(`requestsPerSecond must be a positive number, got ${requestsPerSecond}`);
   }
-  const interval = 1000 / requestsPerSecond;
+  let rate = requestsPerSecond;
   // The earliest time the next reservation may be granted; every reservation moves it one interval on.
   let nextSlot = Number.NEGATIVE_INFINITY;
   // Incremented by pause(): reservations made before it are void and taken again.
@@ -71,15 +82,23 @@ export function createRateLimiter(requestsPerSecond: number, clock: Clock = syst
   // The last time a grant was given: a pause never lets the next one come sooner than one interval after it.
   let lastGrant = Number.NEGATIVE_INFINITY;
 
+  const pause = (ms: number) => {
+    epoch += 1;
+    nextSlot = Math.max(clock.now() + Math.max(0, ms), lastGrant + 1000 / rate);
+  };
+
   return {
     requestsPerSecond,
+    get currentRate() {
+      return rate;
+    },
     async acquire(signal) {
       for (;;) {
         signal?.throwIfAborted();
         const reservedIn = epoch;
         const now = clock.now();
         const slot = Math.max(now, nextSlot);
-        nextSlot = slot + interval;
+        nextSlot = slot + 1000 / rate;
         if (slot > now) {
           await clock.sleep(slot - now, signal);
         }
@@ -89,9 +108,13 @@ export function createRateLimiter(requestsPerSecond: number, clock: Clock = syst
         }
       }
     },
-    pause(ms) {
-      epoch += 1;
-      nextSlot = Math.max(clock.now() + Math.max(0, ms), lastGrant + interval);
+    pause,
+    throttled(ms) {
+      rate = Math.max(requestsPerSecond * 0.1, rate * 0.7);
+      pause(ms);
+    },
+    succeeded() {
+      rate = Math.min(requestsPerSecond, rate + requestsPerSecond * 0.02);
     },
   };
 }

@@ -383,8 +383,8 @@ interface Task {
   queryEnd: number;
   finished: boolean;
   owner?: number;
-  /** Events accepted and milliseconds covered so far: the task's density, to estimate what is left. */
-  eventsRead: number;
+  /** Milliseconds of event time the last full page covered: how much one more request is likely to cover. */
+  lastPageSpan?: number;
 }
 
 /** One buffered event: its time and its `CloudTrailEvent` JSON text, as LookupEvents returned it. */
@@ -403,11 +403,13 @@ function isRetryable(error: Error): boolean {
   );
 }
 
-/** Estimated requests left in a task: its undone span at the density read so far (unknown density: infinite). */
+/**
+ * Estimated requests left in a task: its undone span divided by the span its last full page covered (event density
+ * changes a lot over a range, so the latest page says more than the average). Infinite before the first page.
+ */
 function estimatedPages(task: Task): number {
   const span = task.doneFrom - task.start;
-  const read = task.end - task.doneFrom;
-  return read <= 0 ? Number.POSITIVE_INFINITY : ((task.eventsRead / read) * span) / LOOKUP_PAGE_SIZE;
+  return task.lastPageSpan === undefined || task.lastPageSpan <= 0 ? Number.POSITIVE_INFINITY : span / task.lastPageSpan;
 }
 
 /**
@@ -435,7 +437,6 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
     queryStart: start,
     queryEnd: end,
     finished: false,
-    eventsRead: 0,
   }));
   const windows = new Map<number, Map<string, BufferedEvent>>();
   const written = new Set<number>();
@@ -462,7 +463,7 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
       return undefined;
     }
     // The thief reads the older part with a fresh query; the victim keeps its query and stops at the cut.
-    const task: Task = { start: victim.start, doneFrom: cut, end: cut, queryStart: victim.start, queryEnd: cut, finished: false, owner: worker, eventsRead: 0 };
+    const task: Task = { start: victim.start, doneFrom: cut, end: cut, queryStart: victim.start, queryEnd: cut, finished: false, owner: worker };
     victim.start = cut;
     tasks.push(task);
     return task;
@@ -504,9 +505,6 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
         buffer = new Map();
         windows.set(windowStart, buffer);
       }
-      if (!buffer.has(event.EventId)) {
-        task.eventsRead += 1;
-      }
       buffer.set(event.EventId, { time, json: json as string });
     }
     if (lastPage || oldest < task.start) {
@@ -515,6 +513,7 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
     } else if (Number.isFinite(oldest)) {
       // Events at `oldest` itself may continue on the next page.
       task.doneFrom = Math.max(task.start, Math.min(task.doneFrom, oldest + 1));
+      task.lastPageSpan = upper - task.doneFrom;
     }
   };
 
@@ -587,6 +586,7 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
           { abortSignal: signal },
         );
         consecutiveThrottles = 0;
+        limiter.succeeded();
         accept(task, output.Events ?? [], output.NextToken === undefined || output.NextToken === "");
         task.token = task.finished ? undefined : output.NextToken;
         return true;
@@ -596,10 +596,11 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
           throw error;
         }
         if (error.name === "ThrottlingException") {
-          // The quota is shared with every other caller in the account and region: everyone here waits.
+          // The quota is shared with every other caller in the account and region: everyone here waits, then goes on
+          // at a lower rate that climbs back as requests succeed.
           stats.throttled += 1;
           consecutiveThrottles += 1;
-          limiter.pause(backoffDelay(consecutiveThrottles, 1000, 20_000, random));
+          limiter.throttled(backoffDelay(consecutiveThrottles, 1000, 20_000, random));
         } else if (error.name === "InvalidNextTokenException") {
           // The token expired or no longer matches: start the task's query again from where it got to.
           logger.warn("NextToken refused; querying again from the last position read", { ...pair, doneFrom: new Date(task.doneFrom).toISOString() });

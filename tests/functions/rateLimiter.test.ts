@@ -39,7 +39,7 @@ describe("rateLimiter", () => {
 
           expect(granted.length).to.equal(arrivals.length);
           const times = granted.map((g) => g.at).sort((a, b) => a - b);
-          times.forEach((t, i) => i > 0 && expect(t - times[i - 1]).to.be.at.least(1000 / rate - 1e-6));
+          times.forEach((t, i) => i > 0 && expect(t - times[i - 1]).to.be.at.least(1000 / rate - 1e-3));
         },
       ),
     );
@@ -66,6 +66,35 @@ describe("rateLimiter", () => {
 
     // Assess: one every 500 ms from the start, in order, with no idle slot.
     expect(granted).to.deep.equal(arrivals.map((_, caller) => ({ caller, at: caller * 500 })));
+  });
+
+  it("slows down multiplicatively on throttling and climbs back additively, never above the configured rate", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 1, maxLength: 60 }), async (outcomes) => {
+        // Prepare: callers one after another, each reporting whether the service throttled it.
+        const clock = new VirtualClock(T0);
+        const limiter = createRateLimiter(2, clock);
+        const times: number[] = [];
+        const rates: number[] = [];
+
+        // Act
+        await clock.run(async () => {
+          for (const throttled of outcomes) {
+            await limiter.acquire();
+            times.push(clock.now());
+            rates.push(limiter.currentRate);
+            if (throttled) limiter.throttled(0);
+            else limiter.succeeded();
+          }
+        });
+
+        // Assess: each grant is at least one interval of the rate in force after the grant before it.
+        const after = outcomes.map((throttled, i) => (throttled ? Math.max(0.2, rates[i] * 0.7) : Math.min(2, rates[i] + 0.04)));
+        times.forEach((t, i) => i > 0 && expect(t - times[i - 1]).to.be.at.least(1000 / after[i - 1] - 1e-3));
+        rates.forEach((rate, i) => i > 0 && expect(rate).to.be.closeTo(after[i - 1], 1e-9));
+        expect(Math.max(...rates)).to.be.at.most(2);
+      }),
+    );
   });
 
   it("backs off exponentially with jitter, within [d/2, d] and capped", () => {
