@@ -11,9 +11,10 @@
  *
  * Options: `-- --events <per pair>` (default 100000), `-- --quick` (10000 events, no real-time row).
  */
+import { fork } from "child_process";
+import { parseArgs } from "util";
 import * as v8 from "v8";
 import * as vm from "vm";
-import { parseArgs } from "util";
 
 import { systemClock } from "../functions/rateLimiter";
 import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
@@ -37,8 +38,11 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
-/** Live memory is sampled (after a full garbage collection) every this many milliseconds of simulated time. */
-const MEMORY_SAMPLE_MS = 60_000;
+/**
+ * Live memory (heap and buffers right after a full garbage collection) is sampled every this many milliseconds of
+ * simulated time: the fake and the counting store make garbage in the same process, which resident memory would count.
+ */
+const MEMORY_SAMPLE_MS = 30_000;
 
 interface Row {
   approach: string;
@@ -64,7 +68,9 @@ function sustainedRate(sentAt: number[]): number {
   return sentAt.length < 2 ? 0 : ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]);
 }
 
-function memory(): number {
+/** Live memory: heap and buffers after a full garbage collection. */
+function liveMemory(): number {
+  gc();
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }
@@ -77,8 +83,7 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
   for (const pair of pairs) {
     fake.setEvents(pair.account, pair.region, generatedStore({ ...pair, start: RANGE_START, end: RANGE_END, count: eventsPerPair, seed: 1000 + pair.pairTag }));
   }
-  gc();
-  const baseline = memory();
+  const baseline = liveMemory();
   let peak = baseline;
   let nextSample = clock.now() + MEMORY_SAMPLE_MS;
   const durations: number[] = new Array<number>(pairs.length).fill(0);
@@ -125,8 +130,7 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
   }, (now) => {
     if (now >= nextSample) {
       nextSample = now + MEMORY_SAMPLE_MS;
-      gc();
-      peak = Math.max(peak, memory());
+      peak = Math.max(peak, liveMemory());
     }
   });
 
@@ -161,13 +165,9 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
   const end = Math.floor(Date.now() / 300_000) * 300_000 - 3_600_000;
   const start = end - 6 * 3_600_000;
   harness.lookup.setEvents(account, region, generatedStore({ account, region, pairTag: 1, start, end, count: events, seed: 77 }));
-  gc();
-  const baseline = memory();
+  const baseline = liveMemory();
   let peak = baseline;
-  const sampler = setInterval(() => {
-    gc();
-    peak = Math.max(peak, memory());
-  }, 1000);
+  const sampler = setInterval(() => (peak = Math.max(peak, liveMemory())), 1000);
   const began = Date.now();
   const output = (await backfillPair(decodePairInput({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }), {
     cloudTrail: harness.cloudTrailClient(role, region),
@@ -178,6 +178,7 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
   })) as PairDone;
   const seconds = (Date.now() - began) / 1000;
   clearInterval(sampler);
+  const peakMb = (peak - baseline) / 1024 / 1024;
   const counts = new Uint8Array(events);
   for (const object of await harness.s3.objects("bench-real")) {
     for (const record of logFileRecords(object.bytes)) {
@@ -199,7 +200,7 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
     throttled: harness.lookup.received.filter((r) => r.outcome === "throttled").length,
     lost: counts.filter((n) => n === 0).length,
     duplicated: counts.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
-    peakMb: (peak - baseline) / 1024 / 1024,
+    peakMb,
     longestSeconds: seconds,
     invocations: String(output.invocations),
   };
@@ -216,8 +217,30 @@ function table(rows: Row[]): string {
   return [header, rule, ...lines].join("\n");
 }
 
+/** One scenario, as a child process is asked to run it. */
+type Scenario = { kind: "simulate"; approach: "function" | "article"; pairs: number; latencyMs: number; events: number; otherToolRate: number } | { kind: "real"; latencyMs: number; events: number };
+
+function runScenario(scenario: Scenario): Promise<Row> {
+  return scenario.kind === "real" ? realTime(scenario.latencyMs, scenario.events) : simulate(scenario.approach, scenario.pairs, scenario.latencyMs, scenario.events, scenario.otherToolRate);
+}
+
+/** Runs a scenario in a fresh process, so that its peak memory is its own. */
+function inChildProcess(scenario: Scenario): Promise<Row> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, ["--scenario", JSON.stringify(scenario)], { execArgv: ["-r", "ts-node/register/transpile-only"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.once("message", (row) => resolve(row as Row));
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`scenario ${JSON.stringify(scenario)} exited with ${code}`))));
+  });
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { events: { type: "string" }, quick: { type: "boolean", default: false } }, strict: true });
+  const { values } = parseArgs({ options: { events: { type: "string" }, quick: { type: "boolean", default: false }, scenario: { type: "string" } }, strict: true });
+  if (values.scenario !== undefined) {
+    const row = await runScenario(JSON.parse(values.scenario) as Scenario);
+    await new Promise<void>((resolve) => process.send?.(row, () => resolve()));
+    return;
+  }
   const eventsPerPair = Number(values.events ?? (values.quick ? 10_000 : 100_000));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`TrailBackfill benchmark: ${eventsPerPair.toLocaleString("en-US")} events per pair over 24 hours (30% in three 5-minute bursts, 2% exactly on window boundaries).`);
@@ -225,30 +248,35 @@ async function main(): Promise<void> {
   out("Virtual clock: the handler, limiter and fake wait on simulated time; events, requests and objects are real and counted.");
   out(`Node ${process.version}, ${new Date().toISOString()}`);
   out("");
-  const rows: Row[] = [];
-  const started = Date.now();
+  const scenarios: Scenario[] = [];
   for (const latencyMs of [50, 1000]) {
     for (const pairs of [1, 8]) {
       for (const approach of ["function", "article"] as const) {
-        rows.push(await simulate(approach, pairs, latencyMs, eventsPerPair));
-        process.stderr.write(`  ${approach} ${pairs} pair(s) ${latencyMs} ms done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+        scenarios.push({ kind: "simulate", approach, pairs, latencyMs, events: eventsPerPair, otherToolRate: 0 });
       }
     }
   }
   for (const approach of ["function", "article"] as const) {
-    rows.push(await simulate(approach, 1, 1000, eventsPerPair, 0.5));
+    scenarios.push({ kind: "simulate", approach, pairs: 1, latencyMs: 1000, events: eventsPerPair, otherToolRate: 0.5 });
   }
   if (!values.quick) {
-    rows.push(await realTime(1000, 3_000));
+    scenarios.push({ kind: "real", latencyMs: 1000, events: 3_000 });
+  }
+  const rows: Row[] = [];
+  const started = Date.now();
+  for (const scenario of scenarios) {
+    rows.push(await inChildProcess(scenario));
+    process.stderr.write(`  ${JSON.stringify(scenario)} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
   out(table(rows));
   out("");
   out("req/s per pair: LookupEvents requests a pair sent per second, from its first request to its last (throttled ones included); events/s:");
-  out("distinct events written per second of the whole run. lost / duplicated: events of the fake's data missing from, or repeated across, the objects finally");
-  out("in the bucket. peak memory: live JS heap plus buffers above the baseline, sampled after a full garbage collection every 60 s of");
-  out("simulated time (every second on the real clock). longest pair: time from a pair's start to its last file. invocations: Lambda");
-  out("invocations of the longest pair (the function stops 2 minutes before Lambda's 15; the article's loop runs in one invocation, so one");
-  out("longer than 15 minutes would be killed). With another tool using 0.5 req/s of the quota, 1.5 req/s is left for the backfill.");
+  out("distinct events written per second of the whole run. lost / duplicated: events of the fake's data missing from, or repeated across,");
+  out("the objects finally in the bucket. peak memory: the most live memory (JS heap and buffers right after a full garbage collection,");
+  out("sampled every 30 s of simulated time, every second on the real clock) above the baseline; each scenario runs in its own process.");
+  out("longest pair: time from a pair's start to its last file.");
+  out("invocations: Lambda invocations of the longest pair (the function stops 2 minutes before Lambda's 15; the article's loop runs in one");
+  out("invocation, so one longer than 15 minutes would be killed). With another tool using 0.5 req/s of the quota, 1.5 req/s is left.");
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 

@@ -22,7 +22,7 @@ export class CountingS3 {
 
   client(): Pick<S3Client, "send"> {
     return {
-      send: (async (command: PutObjectCommand) => {
+      send: async (command: PutObjectCommand) => {
         const body = command.input.Body as Buffer;
         const parsed = JSON.parse(gunzipSync(body).toString("utf8")) as { Records?: Array<{ eventID: string }> } | Array<{ eventID: string }>;
         const records = Array.isArray(parsed) ? parsed : (parsed.Records ?? []);
@@ -37,7 +37,7 @@ export class CountingS3 {
         this.puts += 1;
         await this.clock.sleep(this.latencyMs);
         return { $metadata: {} };
-      }) as unknown as Pick<S3Client, "send">["send"],
+      },
     };
   }
 
