@@ -70,7 +70,7 @@ interface TrailBackfillCommonArgs {
   /**
    * Memory of the function; its CPU share (for gzip) grows with it. A pair holds about 21 MB in the benchmark. See
    * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
-   * @default 1024
+   * @default 512 (the function mostly waits on LookupEvents; Lambda bills memory for all of that time)
    */
   memorySizeInMb?: number;
 }
@@ -157,7 +157,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
       concurrentRequestsPerPair = DEFAULT_CONCURRENT_REQUESTS,
       readerExternalId,
       functionLogRetentionInDays = 30,
-      memorySizeInMb = 1024,
+      memorySizeInMb = 512,
     } = args;
     const stateMachineName = args.stateMachineName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
     this.keyPrefix = normalizeKeyPrefix(args.prefix);

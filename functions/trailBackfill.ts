@@ -393,6 +393,13 @@ interface BufferedEvent {
   json: string;
 }
 
+/** A promise and the function that resolves it. */
+function waiting(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 function isRetryable(error: Error): boolean {
   const details = error as { $fault?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   return (
@@ -453,20 +460,29 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
       unowned.owner = worker;
       return unowned;
     }
-    const victim = open.sort((a, b) => estimatedPages(b) - estimatedPages(a))[0];
-    if (victim === undefined || estimatedPages(victim) < 2) {
-      return undefined;
+    for (const victim of open.sort((a, b) => estimatedPages(b) - estimatedPages(a))) {
+      if (estimatedPages(victim) < 3) {
+        return undefined;
+      }
+      // Inside a window only when the victim's last page says the part holds several pages.
+      const cut = splitPoint(victim.start, victim.doneFrom, MIN_SPLIT_MS, Number.isFinite(estimatedPages(victim)));
+      if (cut !== undefined) {
+        // The thief reads the older part with a fresh query; the victim keeps its query and stops at the cut.
+        const task: Task = { start: victim.start, doneFrom: cut, end: cut, queryStart: victim.start, queryEnd: cut, finished: false, owner: worker };
+        victim.start = cut;
+        tasks.push(task);
+        return task;
+      }
     }
-    // Inside a window only when the victim's density says the part holds several pages.
-    const cut = splitPoint(victim.start, victim.doneFrom, MIN_SPLIT_MS, Number.isFinite(estimatedPages(victim)));
-    if (cut === undefined) {
-      return undefined;
-    }
-    // The thief reads the older part with a fresh query; the victim keeps its query and stops at the cut.
-    const task: Task = { start: victim.start, doneFrom: cut, end: cut, queryStart: victim.start, queryEnd: cut, finished: false, owner: worker };
-    victim.start = cut;
-    tasks.push(task);
-    return task;
+    return undefined;
+  };
+
+  // Chains with nothing to take wait for the next page read anywhere (it may reveal a part worth splitting).
+  let wake = waiting();
+  const notify = () => {
+    const current = wake;
+    wake = waiting();
+    current.resolve();
   };
 
   const accept = (task: Task, events: TrailEvent[], lastPage: boolean) => {
@@ -626,12 +642,18 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
     }
     for (;;) {
       if (task === undefined || task.finished) {
-        task = steal(id);
-        if (task === undefined) {
+        if (signal.aborted || clock.now() >= deps.stopAt || !tasks.some((t) => !t.finished)) {
           return;
         }
+        task = steal(id);
+        if (task === undefined) {
+          await wake.promise;
+          continue;
+        }
       }
-      if (!(await readPage(task))) {
+      const read = await readPage(task);
+      notify();
+      if (!read) {
         return;
       }
       await writeCompleteWindows();
@@ -640,10 +662,12 @@ export async function backfillPair(input: PairCheckpoint, deps: PairBackfillDeps
 
   const outcomes = await Promise.allSettled(
     Array.from({ length: concurrency }, (_, id) =>
-      worker(id).catch((error: unknown) => {
-        internal.abort(error);
-        throw error;
-      }),
+      worker(id)
+        .catch((error: unknown) => {
+          internal.abort(error);
+          throw error;
+        })
+        .finally(notify),
     ),
   );
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");

@@ -115,7 +115,7 @@ describe("TrailBackfill", () => {
     it("runs the function for up to 15 minutes with its settings in the environment", async () => {
       const fn = single(resources, "aws:lambda/function:Function");
 
-      expect(fn.inputs).to.deep.include({ timeout: 900, memorySize: 1024, runtime: "nodejs22.x" });
+      expect(fn.inputs).to.deep.include({ timeout: 900, memorySize: 512, runtime: "nodejs22.x" });
       expect(environmentOf(fn)).to.deep.equal({
         BACKFILL_BUCKET: single(resources, "aws:s3/bucket:Bucket").state.bucket,
         BACKFILL_KEY_PREFIX: "",
