@@ -2,15 +2,19 @@
  * The cloudtrail-alerts stack: reads the stack config once, composes the components, exports what operators need.
  * `pulumi up` deploys it; `npm start` evaluates it offline and prints what would be created.
  */
+import * as aws from "@pulumi/aws";
+
 import {
   AlertTopic,
   AuditTrail,
   BucketCreationAlarm,
   DownloadThresholdAlert,
   LogSubscriptionDispatcher,
+  TrailBackfill,
+  TrailReaderRole,
   UserActivityNotifier,
 } from "./components";
-import { loadStackConfig } from "./stackConfig";
+import { loadStackConfig, partitionOf } from "./stackConfig";
 
 const config = loadStackConfig();
 
@@ -69,6 +73,45 @@ for (const notifier of config.userActivityNotifiers) {
   });
 }
 
+// Organisation-wide CloudTrail backfill: the state machine and function, and a reader role in every account, each
+// created through a provider that assumes the deploy role there. StackSets cannot reach the management account; this
+// loop can, and the stack's own account gets its role through the default provider, assuming nothing.
+let backfill: TrailBackfill | undefined;
+if (config.backfill !== undefined) {
+  const { accounts, stackAccountId, deployRoleName, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix } = config.backfill;
+  const trailBackfill = new TrailBackfill("backfill", {
+    alertTopic,
+    maxConcurrency,
+    requestsPerSecond,
+    functionLogRetentionInDays: config.functionLogRetentionInDays,
+    ...(externalId === undefined ? {} : { readerExternalId: externalId }),
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(existingBucketName === undefined ? {} : { existingBucketName }),
+  });
+  for (const accountId of accounts) {
+    const provider =
+      accountId === stackAccountId
+        ? undefined
+        : new aws.Provider(`backfill-${accountId}`, {
+            region: config.region as aws.Region,
+            // The provider refuses to act if the assumed role is not in the account it is meant for.
+            allowedAccountIds: [accountId],
+            assumeRoles: [{ roleArn: `arn:${partitionOf(config.region)}:iam::${accountId}:role/${deployRoleName}`, sessionName: "cloudtrail-alerts-deploy" }],
+          });
+    const reader = new TrailReaderRole(
+      `backfill-reader-${accountId}`,
+      {
+        trustedRoleArn: trailBackfill.functionRoleArn,
+        ...(externalId === undefined ? {} : { externalId }),
+        ...(organizationId === undefined ? {} : { organizationId }),
+      },
+      provider === undefined ? {} : { provider },
+    );
+    trailBackfill.addReaderRole(accountId, reader.roleArn);
+  }
+  backfill = trailBackfill;
+}
+
 /** Topic every alert is published to; subscribe more endpoints to it as needed. */
 export const alertTopicArn = alertTopic.topicArn;
 /** CloudWatch Logs group the trail delivers to (created or adopted). */
@@ -77,3 +120,9 @@ export const trailLogGroupName = trail.logGroupName;
 export const trailArn = trail.trailArn;
 /** The bucket holding the created trail's log files. */
 export const trailBucketName = trail.bucketName;
+/** The backfill state machine; `npm run backfill` starts executions of it. Undefined when the backfill is disabled. */
+export const backfillStateMachineArn = backfill?.stateMachineArn;
+/** Bucket the backfilled CloudTrail log files go to. */
+export const backfillBucketName = backfill?.bucketName;
+/** Reader role ARN per account. */
+export const backfillReaderRoleArns = backfill?.readerRoleArns;

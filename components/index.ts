@@ -7,4 +7,6 @@ export * from "./logSubscriptionDispatcher";
 export * from "./policy";
 export * from "./secureCallbackFunction";
 export * from "./userActivityNotifier";
+export * from "./trailBackfill";
+export * from "./trailReaderRole";
 export * from "./validation";

@@ -1,7 +1,7 @@
 /**
  * `npm start [-- --stack NAME] [-- --json]`: evaluates a stack offline (no Pulumi CLI, no AWS credentials, no network)
  * and prints what `pulumi up` would create: a tree of resources with a count per type, or a JSON array of
- * `{ urn, type, name, parent, inputs }`. A bad config exits non-zero with one line naming the key and the value.
+ * `{ urn, type, name, parent, placement, inputs }`. A bad config exits non-zero with one line naming the key and the value.
  */
 import { parseArgs } from "util";
 
@@ -54,7 +54,11 @@ export function renderTree(evaluation: Evaluation): string {
   ];
   const walk = (parent: string | undefined, depth: number): void => {
     for (const resource of children.get(parent) ?? []) {
-      lines.push(`${"    ".repeat(depth)}+ ${resource.type}  ${resource.name}`);
+      // Resources another provider places in another account or region say where they go.
+      const where = resource.placement;
+      const elsewhere =
+        where !== undefined && (where.account !== evaluation.accountId || where.region !== evaluation.region) ? `  (account ${where.account}, ${where.region})` : "";
+      lines.push(`${"    ".repeat(depth)}+ ${resource.type}  ${resource.name}${elsewhere}`);
       walk(resource.urn, depth + 1);
     }
   };

@@ -26,6 +26,8 @@ export interface RecordedResource {
   propertyDependencies: Record<string, string[]>;
   /** URNs of every resource this one depends on (`dependsOn` and property dependencies). */
   dependencies: string[];
+  /** Account and region a custom AWS resource lands in (from its provider, or the default provider). */
+  placement?: { account: string; region: string };
 }
 
 /** Where a provider puts resources. */
@@ -258,17 +260,20 @@ export class MockCloud implements pulumi.runtime.Mocks {
     req.getPropertydependenciesMap().forEach((dependencies, property) => {
       propertyDependencies[property] = dependencies.getUrnsList();
     });
+    const custom = req.getCustom();
+    const where = custom && type.startsWith("aws:") ? this.placementFor(provider, inputs.region) : undefined;
     this.resources.push({
       urn,
       type,
       name: req.getName(),
       parent: req.getParent() || undefined,
       provider,
-      custom: req.getCustom(),
+      custom,
       inputs,
       state,
       propertyDependencies,
       dependencies: req.getDependenciesList(),
+      ...(where === undefined ? {} : { placement: { account: where.account, region: where.region } }),
     });
   }
 

@@ -1,0 +1,521 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+  DEFAULT_CONCURRENT_REQUESTS,
+  DEFAULT_REQUESTS_PER_SECOND,
+  NON_RETRYABLE_ERRORS,
+  normalizeKeyPrefix,
+  trailBackfillCallbackFactory,
+} from "../functions/trailBackfill";
+import { AlertTopic } from "./alertTopic";
+import { Contributions } from "./contributions";
+import { awsEnvironment, denyInsecureTransport, policyDocument, PolicyStatement } from "./policy";
+import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { ArgChecker, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
+
+/** The Distributed Map's label: it names the Map Run and appears in its child executions' ARNs. */
+export const BACKFILL_MAP_LABEL = "Pairs";
+/** Seconds one invocation of the function may run (Lambda's maximum). */
+export const BACKFILL_FUNCTION_TIMEOUT_SECONDS = 900;
+
+/** Arguments shared by the create and adopt forms. */
+interface TrailBackfillCommonArgs {
+  /** Topic for the function's alarms and for executions that fail or end with failed pairs. */
+  alertTopic: AlertTopic;
+  /**
+   * Key prefix before `AWSLogs/` (the trail's `S3KeyPrefix` when filling a trail bucket), without leading or trailing
+   * slashes. See https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html
+   * @default - none: files go to `AWSLogs/...`
+   */
+  prefix?: string;
+  /**
+   * Account-region pairs backfilled at once (the Distributed Map's `MaxConcurrency`, at most 10,000). Each pair has
+   * its own LookupEvents quota, so this only bounds Lambda concurrency and cost. See
+   * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+   * @default 40
+   */
+  maxConcurrency?: number;
+  /**
+   * LookupEvents requests per second per pair. AWS allows 2 per account and region, shared with every other caller
+   * there; lower it to leave room for other tools. See
+   * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
+   * @default 2
+   */
+  requestsPerSecond?: number;
+  /**
+   * Requests of one pair in flight at once, each paging its own sub-range under the pair's shared rate limit. A
+   * sequential page chain reaches at most 1 / latency requests per second; 4 keep 2 requests/s busy up to 2 s per call.
+   * @default 4
+   */
+  concurrentRequestsPerPair?: number;
+  /**
+   * External ID the function presents when assuming reader roles; give the same value to `TrailReaderRole`.
+   * It is not a secret (it travels in the function's environment).
+   * @default - none
+   */
+  readerExternalId?: pulumi.Input<string>;
+  /**
+   * Name of the state machine. The role's policy refers to the state machine (and its Map Run's executions) by ARN
+   * before it exists, so the name is fixed rather than generated.
+   * @default - `${project}-${stack}-${name}`
+   */
+  stateMachineName?: string;
+  /**
+   * Days the function's own log group keeps its logs. See
+   * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+   * @default 30
+   */
+  functionLogRetentionInDays?: number;
+  /**
+   * Memory of the function; its CPU share (for gzip) grows with it. A pair holds about 21 MB in the benchmark. See
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+   * @default 512 (the function mostly waits on LookupEvents; Lambda bills memory for all of that time)
+   */
+  memorySizeInMb?: number;
+}
+
+/** Creates the destination bucket. */
+export interface TrailBackfillCreateArgs extends TrailBackfillCommonArgs {
+  existingBucketName?: never;
+  existingBucketOwner?: never;
+  existingBucketKmsKeyArn?: never;
+  /**
+   * KMS key ARN for the bucket's default encryption (SSE-KMS); the function is allowed `kms:GenerateDataKey` on it
+   * through S3 only.
+   * @default - SSE-S3 (AES-256)
+   */
+  bucketKmsKeyArn?: pulumi.Input<string>;
+}
+
+/** Writes into an existing bucket, for example the trail bucket whose gap is being filled. Nothing is created for it. */
+export interface TrailBackfillAdoptArgs extends TrailBackfillCommonArgs {
+  /** Name of the existing bucket. Its policy must let the function's role put objects when it is in another account. */
+  existingBucketName: pulumi.Input<string>;
+  /**
+   * Account that owns the bucket: every write sends it as `x-amz-expected-bucket-owner`, so S3 refuses the write if
+   * the bucket ever belongs to someone else. See https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+   * @default - the stack's account
+   */
+  existingBucketOwner?: pulumi.Input<string>;
+  /**
+   * ARN of the customer managed key the bucket encrypts with, so that the function may use it (through S3 only).
+   * @default - none: right for SSE-S3 and the AWS managed key
+   */
+  existingBucketKmsKeyArn?: pulumi.Input<string>;
+  bucketKmsKeyArn?: never;
+}
+
+/** Create the destination bucket, or adopt one by name: never both. */
+export type TrailBackfillArgs = TrailBackfillCreateArgs | TrailBackfillAdoptArgs;
+
+/** What the state machine definition is built from. */
+export interface BackfillDefinitionParams {
+  functionArn: string;
+  /** Account ID -> reader role ARN, passed to the plan step. */
+  readerRoleArns: Record<string, string>;
+  maxConcurrency: number;
+}
+
+/**
+ * Re-fetches up to 90 days of CloudTrail management events of many accounts and regions into S3, as native CloudTrail
+ * log files (one per account, region and 5 minutes of event time, named so that a rerun overwrites instead of
+ * duplicating).
+ *
+ * A Step Functions state machine validates the input and lists the account-region pairs, a Distributed Map runs one
+ * child execution per pair, and each child invokes the function repeatedly, every invocation stopping well before
+ * Lambda's 15 minutes with a checkpoint the next one resumes from. The function assumes each account's
+ * {@link TrailReaderRole} (register them with {@link TrailBackfill.addReaderRole}) and pages `LookupEvents` at the
+ * pair's quota. Failed pairs do not stop the others; the execution output lists pairs done and failed.
+ */
+export class TrailBackfill extends pulumi.ComponentResource {
+  /** Name of the bucket the log files go to (created or adopted). */
+  readonly bucketName: pulumi.Output<string>;
+  /** The key prefix before `AWSLogs/`, normalized (empty for none). */
+  readonly keyPrefix: string;
+  /** The created bucket; undefined when a bucket was adopted. */
+  readonly bucket?: aws.s3.Bucket;
+  readonly function: SecureCallbackFunction;
+  /** ARN of the function's role: what every reader role must trust. */
+  readonly functionRoleArn: pulumi.Output<string>;
+  readonly stateMachine: aws.sfn.StateMachine;
+  readonly stateMachineArn: pulumi.Output<string>;
+  readonly stateMachineRole: aws.iam.Role;
+  /** Account ID -> reader role ARN, of every role registered with {@link addReaderRole}. */
+  readonly readerRoleArns: pulumi.Output<Record<string, string>>;
+
+  private readonly readers: Contributions<{ accountId: string; roleArn: string }>;
+  private readonly readerAccounts = new Set<string>();
+
+  constructor(name: string, args: TrailBackfillArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("cloudtrail-alerts:index:TrailBackfill", name, {}, opts);
+    TrailBackfill.validateArgs(name, args);
+    const {
+      alertTopic,
+      maxConcurrency = 40,
+      requestsPerSecond = DEFAULT_REQUESTS_PER_SECOND,
+      concurrentRequestsPerPair = DEFAULT_CONCURRENT_REQUESTS,
+      readerExternalId,
+      functionLogRetentionInDays = 30,
+      memorySizeInMb = 512,
+    } = args;
+    const stateMachineName = args.stateMachineName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
+    this.keyPrefix = normalizeKeyPrefix(args.prefix);
+    const env = awsEnvironment(this);
+    const child = { parent: this };
+
+    this.readers = new Contributions(`TrailBackfill "${name}" reader roles`);
+    this.readerRoleArns = this.readers.all.apply((readers) => Object.fromEntries(readers.map((r) => [r.accountId, r.roleArn])));
+
+    let bucketArn: pulumi.Output<string>;
+    let bucketOwner: pulumi.Output<string>;
+    let bucketKeyArn: pulumi.Input<string> | undefined;
+    if (args.existingBucketName !== undefined) {
+      this.bucketName = pulumi.output(args.existingBucketName);
+      // Bucket ARNs hold neither region nor account; an adopted bucket may be in another account, where no data
+      // source of this stack's provider could look it up.
+      bucketArn = pulumi.interpolate`arn:${env.partition}:s3:::${this.bucketName}`;
+      bucketOwner = pulumi.output(args.existingBucketOwner ?? env.accountId);
+      bucketKeyArn = args.existingBucketKmsKeyArn;
+    } else {
+      this.bucket = this.createBucket(name, args.bucketKmsKeyArn);
+      this.bucketName = this.bucket.bucket;
+      bucketArn = this.bucket.arn;
+      bucketOwner = env.accountId;
+      bucketKeyArn = args.bucketKmsKeyArn;
+    }
+
+    const statements = pulumi.all([this.readerRoleArns, bucketArn, bucketKeyArn]).apply(([readers, arn, keyArn]) =>
+      TrailBackfill.functionStatements({ readerRoleArns: Object.values(readers), bucketArn: arn, keyPrefix: this.keyPrefix, bucketKmsKeyArn: keyArn }),
+    );
+    this.readerRoleArns.apply((readers) => {
+      if (Object.keys(readers).length === 0) {
+        void pulumi.log.warn(`TrailBackfill "${name}" has no reader roles: it cannot read any account. Register each account's TrailReaderRole with addReaderRole().`, this);
+      }
+    });
+
+    this.function = new SecureCallbackFunction(
+      `${name}-function`,
+      {
+        description: "Re-fetches CloudTrail events with LookupEvents for one account-region pair and writes native CloudTrail log files to S3",
+        callbackFactory: trailBackfillCallbackFactory,
+        statements,
+        alertTopic,
+        environment: {
+          BACKFILL_BUCKET: this.bucketName,
+          BACKFILL_KEY_PREFIX: this.keyPrefix,
+          BACKFILL_BUCKET_OWNER: bucketOwner,
+          REQUESTS_PER_SECOND: String(requestsPerSecond),
+          CONCURRENT_REQUESTS_PER_PAIR: String(concurrentRequestsPerPair),
+          ...(readerExternalId === undefined ? {} : { READER_EXTERNAL_ID: readerExternalId }),
+        },
+        timeoutInSeconds: BACKFILL_FUNCTION_TIMEOUT_SECONDS,
+        memorySizeInMb,
+        logRetentionInDays: functionLogRetentionInDays,
+      },
+      child,
+    );
+    this.functionRoleArn = this.function.roleArn;
+
+    // The state machine's ARN is needed by its role's trust and policy before it exists (it waits for both), so it is
+    // composed from its fixed name, as the trail's ARN is in AuditTrail.
+    const stateMachineArn = pulumi.interpolate`arn:${env.partition}:states:${env.region}:${env.accountId}:stateMachine:${stateMachineName}`;
+    const mapRunExecutions = pulumi.interpolate`arn:${env.partition}:states:${env.region}:${env.accountId}:execution:${stateMachineName}/${BACKFILL_MAP_LABEL}:*`;
+    this.stateMachineRole = new aws.iam.Role(
+      `${name}-state-machine-role`,
+      {
+        description: `Execution role of the ${stateMachineName} backfill state machine`,
+        assumeRolePolicy: policyDocument([
+          {
+            Effect: "Allow",
+            Principal: { Service: "states.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            // Only this state machine may use the role (confused-deputy protection).
+            Condition: { StringEquals: { "aws:SourceAccount": env.accountId }, ArnLike: { "aws:SourceArn": stateMachineArn } },
+          },
+        ]),
+      },
+      child,
+    );
+    const stateMachinePolicy = new aws.iam.RolePolicy(
+      `${name}-state-machine-policy`,
+      {
+        role: this.stateMachineRole.id,
+        policy: policyDocument(TrailBackfill.stateMachineStatements({ functionArn: this.function.functionArn, stateMachineArn, mapRunExecutions })),
+      },
+      child,
+    );
+
+    this.stateMachine = new aws.sfn.StateMachine(
+      name,
+      {
+        name: stateMachineName,
+        type: "STANDARD",
+        roleArn: this.stateMachineRole.arn,
+        definition: pulumi
+          .all([this.function.functionArn, this.readerRoleArns])
+          .apply(([functionArn, readerRoleArns]) => JSON.stringify(TrailBackfill.definition({ functionArn, readerRoleArns, maxConcurrency }), null, 2)),
+      },
+      // Its first execution must find the role's permissions in place.
+      { parent: this, dependsOn: [stateMachinePolicy] },
+    );
+    this.stateMachineArn = this.stateMachine.arn;
+
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-executions-failed`,
+      {
+        alarmDescription: pulumi.interpolate`A backfill execution of state machine ${stateMachineName} failed (bad input, or a step that kept failing). Its history in the Step Functions console shows the error.`,
+        namespace: "AWS/States",
+        metricName: "ExecutionsFailed",
+        dimensions: { StateMachineArn: this.stateMachine.arn },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [alertTopic.topicArn],
+      },
+      child,
+    );
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-failed-pairs`,
+      {
+        alarmDescription: pulumi.interpolate`A backfill of state machine ${stateMachineName} finished with account-region pairs that could not be backfilled. The execution output lists them under "failed"; the function's log group ${this.function.logGroup.name} has the details.`,
+        namespace: "CloudTrailAlerts",
+        metricName: "BackfillFailedPairs",
+        dimensions: { FunctionName: this.function.functionName },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [alertTopic.topicArn],
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      keyPrefix: this.keyPrefix,
+      bucket: this.bucket,
+      function: this.function,
+      functionRoleArn: this.functionRoleArn,
+      stateMachine: this.stateMachine,
+      stateMachineArn: this.stateMachineArn,
+      stateMachineRole: this.stateMachineRole,
+      readerRoleArns: this.readerRoleArns,
+    });
+  }
+
+  /**
+   * Registers one account's reader role: the function may assume it, and the account may be backfilled. Call it while
+   * constructing resources, once per account.
+   */
+  addReaderRole(accountId: string, roleArn: pulumi.Input<string>): void {
+    if (!isAccountId(accountId)) {
+      throw new Error(`TrailBackfill.addReaderRole: accountId must be a 12-digit AWS account ID, got ${JSON.stringify(accountId)}`);
+    }
+    if (this.readerAccounts.has(accountId)) {
+      throw new Error(`TrailBackfill.addReaderRole: account ${accountId} already has a reader role`);
+    }
+    this.readerAccounts.add(accountId);
+    this.readers.add(pulumi.output(roleArn).apply((arn) => ({ accountId, roleArn: arn })));
+  }
+
+  private createBucket(name: string, kmsKeyArn: pulumi.Input<string> | undefined): aws.s3.Bucket {
+    const child = { parent: this };
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, {}, child);
+    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+      `${name}-bucket-public-access`,
+      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      child,
+    );
+    // ACLs disabled: the bucket owner owns every object, so no ACL can grant access to anyone else.
+    new aws.s3.BucketOwnershipControls(`${name}-bucket-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-bucket-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: kmsKeyArn === undefined ? { sseAlgorithm: "AES256" } : { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn },
+            bucketKeyEnabled: kmsKeyArn !== undefined,
+          },
+        ],
+      },
+      child,
+    );
+    // Versioning keeps an overwritten or deleted log file recoverable; a rerun writes identical bytes over the same keys.
+    new aws.s3.BucketVersioning(`${name}-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+    new aws.s3.BucketPolicy(
+      `${name}-bucket-policy`,
+      { bucket: bucket.id, policy: policyDocument([denyInsecureTransport("s3", [bucket.arn, pulumi.interpolate`${bucket.arn}/*`])]) },
+      // S3 rejects a bucket policy while the public access block is being written; order them.
+      { parent: this, dependsOn: [publicAccessBlock] },
+    );
+    return bucket;
+  }
+
+  /** The function's statements: assume the reader roles, put objects under `[prefix/]AWSLogs/`, use the bucket's key. */
+  static functionStatements(p: { readerRoleArns: string[]; bucketArn: string; keyPrefix: string; bucketKmsKeyArn?: string }): PolicyStatement[] {
+    return [
+      ...(p.readerRoleArns.length === 0 ? [] : [{ Sid: "AssumeReaderRoles", Effect: "Allow" as const, Action: "sts:AssumeRole", Resource: [...p.readerRoleArns].sort() }]),
+      { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: `${p.bucketArn}/${p.keyPrefix === "" ? "" : `${p.keyPrefix}/`}AWSLogs/*` },
+      ...(p.bucketKmsKeyArn === undefined
+        ? []
+        : [
+            {
+              Sid: "EncryptLogFiles",
+              Effect: "Allow" as const,
+              Action: "kms:GenerateDataKey",
+              Resource: p.bucketKmsKeyArn,
+              // Only for S3 writing on the function's behalf, not for direct use of the key.
+              Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+            },
+          ]),
+    ];
+  }
+
+  /** The state machine's statements: invoke its function, start its own Map Run's children and manage them. */
+  static stateMachineStatements(p: { functionArn: pulumi.Input<string>; stateMachineArn: pulumi.Input<string>; mapRunExecutions: pulumi.Input<string> }): PolicyStatement[] {
+    return [
+      { Sid: "InvokeBackfillFunction", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: p.functionArn },
+      // A Distributed Map starts each child execution on the state machine itself.
+      { Sid: "StartPairExecutions", Effect: "Allow", Action: "states:StartExecution", Resource: p.stateMachineArn },
+      {
+        Sid: "ManageOwnMapRuns",
+        Effect: "Allow",
+        Action: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
+        Resource: p.mapRunExecutions,
+      },
+    ];
+  }
+
+  /**
+   * The state machine definition (Amazon States Language). History per pair: each invocation adds 7 events (Task
+   * entered, scheduled, started, succeeded, exited; Choice entered, exited) to the pair's own child execution, whose
+   * limit is 25,000; an invocation reads up to ~1,560 pages (13 minutes at 2 requests/s), so a child stays below the
+   * limit for any pair with fewer than ~250 million events in range (see docs/trailBackfill.md).
+   */
+  static definition(p: BackfillDefinitionParams): Record<string, unknown> {
+    const invoke = "arn:aws:states:::lambda:invoke";
+    const lambdaServiceRetry = {
+      ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+      IntervalSeconds: 2,
+      MaxAttempts: 6,
+      BackoffRate: 2,
+      MaxDelaySeconds: 60,
+      JitterStrategy: "FULL",
+    };
+    return {
+      Comment: "cloudtrail-alerts TrailBackfill: re-fetches CloudTrail events with LookupEvents for each account-region pair into native log files in S3",
+      StartAt: "Plan",
+      States: {
+        Plan: {
+          Type: "Task",
+          Comment: "Validates { accounts, regions, startTime, endTime } and lists the account-region pairs",
+          Resource: invoke,
+          Parameters: { FunctionName: p.functionArn, Payload: { action: "plan", "input.$": "$", readerRoleArns: p.readerRoleArns } },
+          OutputPath: "$.Payload",
+          Retry: [lambdaServiceRetry],
+          Next: "BackfillPairs",
+        },
+        BackfillPairs: {
+          Type: "Map",
+          Label: BACKFILL_MAP_LABEL,
+          ItemsPath: "$.items",
+          ItemSelector: {
+            "account.$": "$$.Map.Item.Value.account",
+            "region.$": "$$.Map.Item.Value.region",
+            "roleArn.$": "$$.Map.Item.Value.roleArn",
+            "startTime.$": "$.startTime",
+            "endTime.$": "$.endTime",
+          },
+          MaxConcurrency: p.maxConcurrency,
+          // Children catch their own failures; should one fail anyway, the other pairs still run.
+          ToleratedFailurePercentage: 100,
+          ItemProcessor: {
+            // One child execution per pair, each with its own 25,000-event history.
+            ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+            StartAt: "Fetch",
+            States: {
+              Fetch: {
+                Type: "Task",
+                Comment: "Backfills the pair until shortly before Lambda's deadline; returns a checkpoint or the pair's totals",
+                Resource: invoke,
+                Parameters: { FunctionName: p.functionArn, Payload: { action: "fetch", "checkpoint.$": "$" } },
+                OutputPath: "$.Payload",
+                TimeoutSeconds: BACKFILL_FUNCTION_TIMEOUT_SECONDS + 60,
+                Retry: [
+                  { ErrorEquals: [...NON_RETRYABLE_ERRORS], MaxAttempts: 0 },
+                  lambdaServiceRetry,
+                  { ErrorEquals: ["States.ALL"], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 3, MaxDelaySeconds: 300, JitterStrategy: "FULL" },
+                ],
+                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "PairFailed" }],
+                Next: "PairDone?",
+              },
+              "PairDone?": {
+                Type: "Choice",
+                Choices: [{ Variable: "$.done", BooleanEquals: true, Next: "PairDone" }],
+                Default: "Fetch",
+              },
+              PairDone: { Type: "Succeed" },
+              PairFailed: {
+                Type: "Pass",
+                Parameters: { "account.$": "$.account", "region.$": "$.region", status: "FAILED", "error.$": "$.failure.Error" },
+                End: true,
+              },
+            },
+          },
+          // The pairs' results replace the items: the state stays small (Step Functions allows 256 KiB).
+          ResultPath: "$.items",
+          Next: "Summarize",
+        },
+        Summarize: {
+          Type: "Task",
+          Comment: "Lists the pairs done and failed, with totals",
+          Resource: invoke,
+          Parameters: {
+            FunctionName: p.functionArn,
+            Payload: { action: "summarize", plan: { "requested.$": "$.requested", "startTime.$": "$.startTime", "endTime.$": "$.endTime" }, "results.$": "$.items" },
+          },
+          OutputPath: "$.Payload",
+          Retry: [lambdaServiceRetry],
+          End: true,
+        },
+      },
+    };
+  }
+
+  /** Checks the arguments; throws one error naming every bad argument and the value received. */
+  static validateArgs(name: string, args: TrailBackfillArgs): void {
+    const checker = new ArgChecker(`TrailBackfill "${name}"`);
+    const given = args as unknown as Record<string, unknown>;
+    if (args.existingBucketName !== undefined) {
+      if (given.bucketKmsKeyArn !== undefined) {
+        checker.fail("existingBucketName adopts a bucket and cannot be combined with bucketKmsKeyArn; use existingBucketKmsKeyArn");
+      }
+      checker
+        .check("existingBucketName", args.existingBucketName, (v: string) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), "an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')")
+        .check("existingBucketOwner", args.existingBucketOwner, isAccountId, "a 12-digit AWS account ID");
+    } else if (given.existingBucketOwner !== undefined || given.existingBucketKmsKeyArn !== undefined) {
+      checker.fail("existingBucketOwner and existingBucketKmsKeyArn apply only together with existingBucketName");
+    }
+    try {
+      normalizeKeyPrefix(args.prefix);
+    } catch (error) {
+      checker.fail((error as Error).message);
+    }
+    checker
+      .check("maxConcurrency", args.maxConcurrency, wholeNumberIn(1, 10000), "a whole number from 1 to 10000")
+      .check("requestsPerSecond", args.requestsPerSecond, (v: number) => typeof v === "number" && v > 0 && v <= 2, "more than 0 and at most 2 (LookupEvents allows 2 requests per second per account and region)")
+      .check("concurrentRequestsPerPair", args.concurrentRequestsPerPair, wholeNumberIn(1, 16), "a whole number from 1 to 16")
+      .check("readerExternalId", args.readerExternalId, (v: string) => /^[\w+=,.@:/-]{2,1224}$/.test(v), "2-1224 letters, digits and +=,.@:/-_")
+      .check("stateMachineName", args.stateMachineName, (v: string) => /^[A-Za-z0-9_-]{1,80}$/.test(v), "1-80 letters, digits, '-' and '_'")
+      .check("functionLogRetentionInDays", args.functionLogRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods")
+      .check("memorySizeInMb", args.memorySizeInMb, wholeNumberIn(256, 10240), "a whole number from 256 to 10240")
+      .done();
+  }
+}

@@ -1,0 +1,580 @@
+import { expect } from "chai";
+import * as fc from "fast-check";
+
+import type { Logger } from "../../functions/runtime";
+import {
+  backfillPair,
+  backfillRequestProblems,
+  decodePairInput,
+  handleBackfillEvent,
+  logFileKey,
+  LOOKBACK_MS,
+  type PairBackfillDeps,
+  type PairCheckpoint,
+  type PairDone,
+  planBackfill,
+  summarizeBackfill,
+} from "../../functions/trailBackfill";
+import { WINDOW_MS } from "../../functions/timeIntervals";
+import { BackfillHarness } from "../support/backfillHarness";
+import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../support/fakeCloudTrail";
+import { logFileRecords } from "../support/s3Server";
+import { TimerClock as VirtualClock } from "../support/timerClock";
+
+const NOW = Date.parse("2024-06-01T00:00:00Z");
+const ACCOUNT = "222222222222";
+const REGION = "us-east-1";
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/backfill-reader`;
+const EXTERNAL_ID = "tb-external-id";
+const BUCKET = "tb-backfill-bucket";
+const START = Date.parse("2024-05-20T10:00:00Z");
+const END = Date.parse("2024-05-20T12:00:00Z");
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The events of the pair: 400 spread over the range and around it, 120 in one second (so that a second continues
+ * across pages), and events exactly on window boundaries, at the range start (in) and at the range end (out).
+ */
+function scenarioEvents(): FakeEvent[] {
+  const random = seededRandom(42);
+  const events: FakeEvent[] = [];
+  const add = (time: number) => events.push(fakeEvent({ id: `evt-${String(events.length).padStart(5, "0")}`, time, account: ACCOUNT, region: REGION }));
+  for (let i = 0; i < 400; i++) {
+    add(START - 600_000 + Math.floor(random() * 8400) * 1000);
+  }
+  for (let i = 0; i < 120; i++) {
+    add(Date.parse("2024-05-20T11:17:42Z"));
+  }
+  for (const boundary of ["10:00:00", "10:05:00", "10:05:00", "10:10:00", "11:55:00", "12:00:00"]) {
+    add(Date.parse(`2024-05-20T${boundary}Z`));
+  }
+  return events;
+}
+
+const inRange = (events: FakeEvent[], start = START, end = END) => events.filter((e) => e.time >= start && e.time < end);
+
+interface Stored {
+  keys: string[];
+  bytes: Map<string, Buffer>;
+  /** Event ID -> the keys of the files holding it. */
+  filesOf: Map<string, string[]>;
+}
+
+async function stored(harness: BackfillHarness, prefix: string): Promise<Stored> {
+  const objects = await harness.s3.objects(BUCKET, prefix);
+  const filesOf = new Map<string, string[]>();
+  for (const object of objects) {
+    for (const record of logFileRecords(object.bytes)) {
+      const id = record.eventID as string;
+      filesOf.set(id, [...(filesOf.get(id) ?? []), object.key]);
+    }
+  }
+  return { keys: objects.map((o) => o.key), bytes: new Map(objects.map((o) => [o.key, o.bytes])), filesOf };
+}
+
+describe("trailBackfill handler", () => {
+  let clock: VirtualClock;
+  let harness: BackfillHarness;
+  let events: FakeEvent[];
+
+  before(async () => {
+    clock = new VirtualClock(NOW);
+    harness = await BackfillHarness.start({ clock, roles: [{ arn: ROLE, externalId: EXTERNAL_ID }], buckets: [BUCKET] });
+    events = scenarioEvents();
+    harness.lookup.setEvents(ACCOUNT, REGION, events);
+  });
+
+  after(async () => {
+    await harness.stop();
+  });
+
+  beforeEach(() => {
+    harness.lookup.received.length = 0;
+    harness.lookup.onRequest = undefined;
+    harness.lookup.resetQuota();
+  });
+
+  function item(start = START, end = END) {
+    return { account: ACCOUNT, region: REGION, roleArn: ROLE, startTime: iso(start), endTime: iso(end) };
+  }
+
+  function deps(prefix: string, overrides: Partial<PairBackfillDeps> = {}): PairBackfillDeps {
+    return {
+      cloudTrail: harness.cloudTrailClient(ROLE, REGION, EXTERNAL_ID),
+      s3: harness.s3Client(),
+      bucket: BUCKET,
+      prefix,
+      clock,
+      stopAt: clock.now() + 15 * 60_000,
+      logger: silent,
+      random: seededRandom(7),
+      ...overrides,
+    };
+  }
+
+  /** Runs invocations like the state machine does (each input is the previous output as JSON) until the pair is done. */
+  async function untilDone(input: unknown, makeDeps: () => PairBackfillDeps): Promise<{ result: PairDone; checkpoints: PairCheckpoint[] }> {
+    const checkpoints: PairCheckpoint[] = [];
+    let payload: unknown = input;
+    for (let i = 0; i < 100; i++) {
+      const output = await clock.run(() => backfillPair(decodePairInput(payload), makeDeps()));
+      payload = JSON.parse(JSON.stringify(output)) as unknown;
+      if (output.done) {
+        return { result: output, checkpoints };
+      }
+      checkpoints.push(output);
+    }
+    throw new Error("the pair did not finish in 100 invocations");
+  }
+
+  describe("one invocation over the whole range", () => {
+    let result: PairDone;
+    let files: Stored;
+    let requests: ReceivedRequest[];
+
+    before(async () => {
+      harness.lookup.received.length = 0;
+      ({ result } = await untilDone(item(), () => deps("clean")));
+      files = await stored(harness, "clean/");
+      requests = [...harness.lookup.received];
+    });
+
+    it("writes every event in range exactly once, and nothing outside it", () => {
+      const expected = inRange(events).map((e) => e.id).sort();
+
+      expect([...files.filesOf.keys()].sort()).to.deep.equal(expected);
+      expect([...files.filesOf.values()].filter((keys) => keys.length !== 1)).to.deep.equal([]);
+      expect(result).to.deep.include({ account: ACCOUNT, region: REGION, status: "DONE", done: true, events: expected.length, rejected: 0 });
+    });
+
+    it("writes one native CloudTrail file per 5-minute window with events, under CloudTrail's key layout", () => {
+      const windows = [...new Set(inRange(events).map((e) => Math.floor(e.time / WINDOW_MS) * WINDOW_MS))].sort((a, b) => a - b);
+
+      expect(files.keys).to.deep.equal(windows.map((w) => logFileKey({ prefix: "clean", accountId: ACCOUNT, region: REGION, windowStart: new Date(w) })).sort());
+      expect(result.files).to.equal(windows.length);
+      for (const key of files.keys) {
+        expect(key).to.match(/^clean\/AWSLogs\/222222222222\/CloudTrail\/us-east-1\/2024\/05\/20\/222222222222_CloudTrail_us-east-1_20240520T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$/);
+      }
+    });
+
+    it("puts each event in the file of its window, as the CloudTrailEvent object LookupEvents returned, oldest first", () => {
+      const byId = new Map(events.map((e) => [e.id, e]));
+      for (const [key, bytes] of files.bytes) {
+        const records = logFileRecords(bytes);
+        const window = Math.floor(byId.get(records[0].eventID as string)!.time / WINDOW_MS) * WINDOW_MS;
+
+        expect(key).to.equal(logFileKey({ prefix: "clean", accountId: ACCOUNT, region: REGION, windowStart: new Date(window) }));
+        for (const record of records) {
+          const original = byId.get(record.eventID as string)!;
+          expect(Math.floor(original.time / WINDOW_MS) * WINDOW_MS).to.equal(window);
+          expect(record).to.deep.equal(JSON.parse(original.json));
+        }
+        const times = records.map((r) => Date.parse(r.eventTime as string));
+        expect(times).to.deep.equal([...times].sort((a, b) => a - b));
+      }
+    });
+
+    it("puts events exactly on a window boundary in the later window's file only", () => {
+      const atBoundary = events.filter((e) => e.time === Date.parse("2024-05-20T10:05:00Z"));
+      const expectedKey = logFileKey({ prefix: "clean", accountId: ACCOUNT, region: REGION, windowStart: new Date("2024-05-20T10:05:00Z") });
+
+      expect(atBoundary).to.have.length(2);
+      for (const event of atBoundary) {
+        expect(files.filesOf.get(event.id)).to.deep.equal([expectedKey]);
+      }
+      expect(files.filesOf.has(events.find((e) => e.time === START)!.id)).to.equal(true);
+      expect(files.filesOf.has(events.find((e) => e.time === END)!.id)).to.equal(false);
+    });
+
+    it("asks for 50 events a page within the range and stays at 2 requests per second", () => {
+      expect(requests.every((r) => r.outcome === "ok" && r.returned <= 50 && r.startTime! >= START && r.endTime! <= END)).to.equal(true);
+      requests.forEach((r, i) => i > 0 && expect(r.at - requests[i - 1].at).to.be.at.least(500));
+      expect(result.requests).to.equal(requests.length);
+    });
+  });
+
+  it("writes byte-identical objects under the same keys when the same range runs again", async () => {
+    // Prepare
+    await untilDone(item(), () => deps("rerun"));
+    const first = await stored(harness, "rerun/");
+
+    // Act
+    await untilDone(item(), () => deps("rerun"));
+    const second = await stored(harness, "rerun/");
+
+    // Assess
+    expect(second.keys).to.deep.equal(first.keys);
+    for (const key of first.keys) {
+      expect(second.bytes.get(key)!.equals(first.bytes.get(key)!), key).to.equal(true);
+    }
+  });
+
+  it("resumes from checkpoints when invocations stop at their deadline, with the same files as one run", async () => {
+    // Prepare
+    await untilDone(item(), () => deps("whole"));
+    const whole = await stored(harness, "whole/");
+
+    // Act: each invocation may send requests for 4 seconds only.
+    const { result, checkpoints } = await untilDone(item(), () => deps("resumed", { stopAt: clock.now() + 2000 }));
+    const resumed = await stored(harness, "resumed/");
+
+    // Assess
+    expect(checkpoints.length).to.be.at.least(2);
+    for (const checkpoint of checkpoints) {
+      expect(checkpoint.remaining.length).to.be.greaterThan(0);
+      for (const [start, end] of checkpoint.remaining) {
+        expect(Date.parse(start) % WINDOW_MS).to.equal(0);
+        expect(Date.parse(end) % WINDOW_MS).to.equal(0);
+      }
+    }
+    expect(result.invocations).to.equal(checkpoints.length + 1);
+    expect(resumed.keys.map((k) => k.replace("resumed/", ""))).to.deep.equal(whole.keys.map((k) => k.replace("whole/", "")));
+    for (const key of whole.keys) {
+      expect(resumed.bytes.get(key.replace("whole/", "resumed/"))!.equals(whole.bytes.get(key)!)).to.equal(true);
+    }
+    expect([...resumed.filesOf.values()].every((keys) => keys.length === 1)).to.equal(true);
+  });
+
+  it("loses and duplicates nothing when a run is killed mid-page and retried from the last checkpoint", async () => {
+    // Prepare: a first invocation that stops early leaves a checkpoint.
+    const checkpoint = JSON.parse(JSON.stringify(await clock.run(() => backfillPair(decodePairInput(item()), deps("killed", { stopAt: clock.now() + 3000 }))))) as unknown;
+    const abort = new AbortController();
+    let requests = 0;
+    harness.lookup.onRequest = () => {
+      requests += 1;
+      if (requests === 5) {
+        abort.abort(new Error("Lambda killed the invocation"));
+      }
+    };
+
+    // Act: the second invocation dies while a LookupEvents request is on the wire; Step Functions retries it with the
+    // same checkpoint.
+    const killed = await clock.run(() => backfillPair(decodePairInput(checkpoint), deps("killed", { signal: abort.signal }))).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    harness.lookup.onRequest = undefined;
+    const { result } = await untilDone(checkpoint, () => deps("killed"));
+    const files = await stored(harness, "killed/");
+
+    // Assess
+    expect(killed?.name).to.equal("AbortError");
+    expect([...files.filesOf.keys()].sort()).to.deep.equal(inRange(events).map((e) => e.id).sort());
+    expect([...files.filesOf.values()].every((keys) => keys.length === 1)).to.equal(true);
+    expect(result.events).to.equal(inRange(events).length);
+  });
+
+  it("backs off for everyone when another caller uses the quota, then writes every event once", async () => {
+    // Prepare: another tool takes the whole quota for a while, twice.
+    let requests = 0;
+    harness.lookup.onRequest = () => {
+      requests += 1;
+      if (requests === 3 || requests === 8) {
+        harness.lookup.consume(ACCOUNT, REGION, 4);
+      }
+    };
+
+    // Act
+    const { result } = await untilDone(item(), () => deps("throttled"));
+    const files = await stored(harness, "throttled/");
+
+    // Assess
+    const received = harness.lookup.requestsOf(ACCOUNT, REGION);
+    const throttled = received.map((r, i) => ({ r, i })).filter(({ r }) => r.outcome === "throttled");
+    expect(throttled.length).to.be.greaterThan(0);
+    expect(result.throttled).to.equal(throttled.length);
+    for (const { r, i } of throttled) {
+      // The next request of any chain waits for the backoff (at least half of 1 s).
+      expect(received[i + 1].at - r.at).to.be.at.least(500);
+    }
+    expect([...files.filesOf.keys()].sort()).to.deep.equal(inRange(events).map((e) => e.id).sort());
+    expect([...files.filesOf.values()].every((keys) => keys.length === 1)).to.equal(true);
+  });
+
+  it("queries again from where it got to when a NextToken is refused", async () => {
+    // Prepare
+    let requests = 0;
+    harness.lookup.onRequest = () => {
+      requests += 1;
+      if (requests === 6) {
+        harness.lookup.expireTokens();
+      }
+    };
+
+    // Act
+    const { result } = await untilDone(item(), () => deps("token"));
+    const files = await stored(harness, "token/");
+
+    // Assess
+    expect(harness.lookup.received.some((r) => r.error === "InvalidNextTokenException")).to.equal(true);
+    expect([...files.filesOf.keys()].sort()).to.deep.equal(inRange(events).map((e) => e.id).sort());
+    expect([...files.filesOf.values()].every((keys) => keys.length === 1)).to.equal(true);
+    expect(result.events).to.equal(inRange(events).length);
+  });
+
+  it("retries transient service errors and counts them", async () => {
+    // Prepare
+    harness.lookup.failNext(ACCOUNT, REGION, 2, "InternalFailure", 500);
+
+    // Act
+    const { result } = await untilDone(item(), () => deps("transient"));
+
+    // Assess
+    expect(harness.lookup.received.filter((r) => r.error === "InternalFailure")).to.have.length(2);
+    expect(result.events).to.equal(inRange(events).length);
+  });
+
+  it("fails the pair, naming the account and region, when LookupEvents is denied", async () => {
+    harness.lookup.failNext(ACCOUNT, REGION, 1, "AccessDeniedException", 400);
+
+    const error = await clock.run(() => backfillPair(decodePairInput(item()), deps("denied"))).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+
+    expect(error?.name).to.equal("LookupEventsAccessDeniedError");
+    expect(error?.message).to.match(/^LookupEvents in 222222222222 us-east-1 was refused with AccessDeniedException: injected failure\./);
+  });
+
+  it("refuses to start when the reader role cannot be assumed", async () => {
+    const error = await clock
+      .run(() => backfillPair(decodePairInput(item()), deps("norole", { cloudTrail: harness.cloudTrailClient(ROLE, REGION, "wrong-external-id") })))
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+
+    expect(error?.name).to.equal("ReaderRoleAccessDeniedError");
+    expect(error?.message).to.contain(`cannot assume ${ROLE}`);
+    expect(harness.sts.calls.at(-1)).to.deep.equal({ roleArn: ROLE, sessionName: "cloudtrail-alerts-backfill", externalId: "wrong-external-id", durationSeconds: 3600, outcome: "denied" });
+  });
+
+  it("gives the pair up after three invocations in a row that could write nothing", async () => {
+    // Prepare: another tool keeps the whole quota busy.
+    harness.lookup.consume(ACCOUNT, REGION, 1000);
+    harness.lookup.onRequest = () => harness.lookup.consume(ACCOUNT, REGION, 1000);
+    let payload: unknown = item();
+
+    // Act
+    const outputs: unknown[] = [];
+    let failure: Error | undefined;
+    for (let i = 0; i < 3 && failure === undefined; i++) {
+      await clock.run(() => backfillPair(decodePairInput(payload), deps("stalled", { stopAt: clock.now() + 20_000 }))).then(
+        (output) => {
+          outputs.push(output);
+          payload = JSON.parse(JSON.stringify(output)) as unknown;
+        },
+        (e: Error) => (failure = e),
+      );
+    }
+
+    // Assess
+    expect(outputs.map((o) => (o as PairCheckpoint).stalled)).to.deep.equal([1, 2]);
+    expect(failure?.name).to.equal("NoProgressError");
+    expect(failure?.message).to.match(/^222222222222 us-east-1: 3 invocations in a row wrote nothing \(\d+ throttled requests so far\)/);
+  });
+
+  it("never asks for events older than 90 days", async () => {
+    // Prepare: a clock at which the first 20 minutes of the range have aged out of LookupEvents (the fake refuses a
+    // StartTime older than 90 days).
+    const late = new VirtualClock(START + LOOKBACK_MS + 20 * 60_000);
+    const fake = new LookupEventsFake({ clock: late });
+    fake.setEvents(ACCOUNT, REGION, events);
+
+    // Act
+    const output = (await late.run(() =>
+      backfillPair(decodePairInput(item()), { ...deps("aged"), clock: late, stopAt: late.now() + 600_000, cloudTrail: fake.client(ACCOUNT, REGION), s3: harness.s3Client(late) }),
+    )) as PairDone;
+    const files = await stored(harness, "aged/");
+
+    // Assess
+    const available = late.now() - LOOKBACK_MS;
+    expect(fake.received.every((r) => r.outcome === "ok" && r.startTime! >= available)).to.equal(true);
+    expect([...files.filesOf.keys()].sort()).to.deep.equal(inRange(events, available + 60_000).map((e) => e.id).sort());
+    expect(output.status).to.equal("DONE");
+  });
+
+  it("skips and counts events LookupEvents returns without a usable CloudTrailEvent", async () => {
+    // Prepare
+    const fake = new LookupEventsFake({ clock });
+    const good = fakeEvent({ id: "good-1", time: START + 1000, account: ACCOUNT, region: REGION });
+    fake.setEvents(ACCOUNT, REGION, [good, { ...good, id: "bad-1", json: "{not json" }, { ...good, id: "bad-2", json: '"a string"' }]);
+
+    // Act
+    const output = (await clock.run(() => backfillPair(decodePairInput(item()), { ...deps("rejected"), cloudTrail: fake.client(ACCOUNT, REGION) }))) as PairDone;
+    const files = await stored(harness, "rejected/");
+
+    // Assess
+    expect(output).to.deep.include({ events: 1, files: 1, rejected: 2 });
+    expect([...files.filesOf.keys()]).to.deep.equal(["good-1"]);
+  });
+
+  it("keeps a pair at 95% or more of 2 requests/s when each call takes a second, with concurrent sub-ranges", async () => {
+    // Prepare: 20,000 bursty events over 3 hours, LookupEvents answering in 1 s.
+    const fake = new LookupEventsFake({ clock, latencyMs: 1000 });
+    const start = START;
+    const end = START + 3 * 3600_000;
+    fake.setEvents(ACCOUNT, REGION, generatedStore({ account: ACCOUNT, region: REGION, pairTag: 9, start, end, count: 20_000, seed: 3 }));
+    const began = clock.now();
+
+    // Act
+    const output = (await clock.run(() =>
+      backfillPair(decodePairInput(item(start, end)), { ...deps("latency"), cloudTrail: fake.client(ACCOUNT, REGION), stopAt: clock.now() + 3_600_000 }),
+    )) as PairDone;
+    const elapsed = (clock.now() - began) / 1000;
+
+    // Assess
+    expect(output.events).to.equal(20_000);
+    expect(output.throttled).to.equal(0);
+    expect(output.requests / elapsed).to.be.at.least(1.9);
+  });
+});
+
+describe("trailBackfill plan", () => {
+  const roles = { "111111111111": "arn:aws:iam::111111111111:role/r1", "222222222222": "arn:aws:iam::222222222222:role/r2" };
+  const valid = { accounts: ["111111111111", "222222222222"], regions: ["us-east-1", "ap-northeast-1"], startTime: "2024-05-20T10:02:00Z", endTime: "2024-05-20T11:58:30+00:00" };
+
+  it("widens the range to whole 5-minute windows and lists one item per account-region pair", () => {
+    const plan = planBackfill(valid, { now: NOW, readerRoleArns: roles });
+
+    expect(plan).to.deep.equal({
+      requested: { startTime: "2024-05-20T10:02:00Z", endTime: "2024-05-20T11:58:30+00:00" },
+      startTime: "2024-05-20T10:00:00.000Z",
+      endTime: "2024-05-20T12:00:00.000Z",
+      windowsPerPair: 24,
+      items: [
+        { account: "111111111111", region: "us-east-1", roleArn: roles["111111111111"] },
+        { account: "111111111111", region: "ap-northeast-1", roleArn: roles["111111111111"] },
+        { account: "222222222222", region: "us-east-1", roleArn: roles["222222222222"] },
+        { account: "222222222222", region: "ap-northeast-1", roleArn: roles["222222222222"] },
+      ],
+    });
+  });
+
+  const cases: Array<[string, unknown, string]> = [
+    ["a non-object", "go", 'input must be an object { accounts, regions, startTime, endTime }, got "go"'],
+    ["no accounts", { ...valid, accounts: [] }, "accounts must be a non-empty list of 12-digit AWS account IDs, got []"],
+    ["a short account ID", { ...valid, accounts: ["111111111111", "12345"] }, 'accounts[1] must be a 12-digit AWS account ID, got "12345"'],
+    ["a duplicate account", { ...valid, accounts: ["111111111111", "111111111111"] }, 'accounts[1] "111111111111" is listed twice'],
+    ["an account without a reader role", { ...valid, accounts: ["333333333333"] }, "accounts: 333333333333 has no reader role; deployed reader roles are in 111111111111, 222222222222"],
+    ["a bad region", { ...valid, regions: ["tokyo"] }, 'regions[0] must be an AWS region such as us-east-1, got "tokyo"'],
+    ["a time without zone", { ...valid, startTime: "2024-05-20T10:00:00" }, 'startTime must be an ISO 8601 time with a time zone, such as 2024-05-01T00:00:00Z, got "2024-05-20T10:00:00"'],
+    ["an impossible date", { ...valid, endTime: "2024-02-30T00:00:00Z" }, 'endTime must be an ISO 8601 time with a time zone, such as 2024-05-01T00:00:00Z, got "2024-02-30T00:00:00Z"'],
+    ["start after end", { ...valid, startTime: "2024-05-21T00:00:00Z" }, "startTime must be before endTime, got 2024-05-21T00:00:00Z and 2024-05-20T11:58:30+00:00"],
+    ["a start beyond 90 days", { ...valid, startTime: "2024-03-01T00:00:00Z" }, "startTime must be within the last 90 days (LookupEvents holds no older events): not before 2024-03-03T00:00:00.000Z, got 2024-03-01T00:00:00Z"],
+    ["an end in the future", { ...valid, endTime: "2024-06-02T00:00:00Z" }, "endTime must not be in the future (now is 2024-06-01T00:00:00.000Z), got 2024-06-02T00:00:00Z"],
+    ["an unknown field", { ...valid, account: "1" }, "input has unknown fields account; expected accounts, regions, startTime, endTime"],
+  ];
+  for (const [title, input, message] of cases) {
+    it(`refuses ${title}, naming the field and value`, () => {
+      expect(backfillRequestProblems(input, NOW, Object.keys(roles))).to.deep.equal([message]);
+      expect(() => planBackfill(input, { now: NOW, readerRoleArns: roles })).to.throw(`invalid backfill input: ${message}`);
+    });
+  }
+
+  it("reports every problem at once", () => {
+    expect(backfillRequestProblems({ accounts: ["1"], regions: [], startTime: "x", endTime: "y" }, NOW)).to.have.length(4);
+  });
+
+  it("dispatches plan, fetch and summarize from the state machine's payloads", async () => {
+    const plan = (await handleBackfillEvent({ action: "plan", input: valid, readerRoleArns: roles }, { cloudTrailFor: () => Promise.reject(new Error("unused")), s3: { send: () => Promise.reject(new Error("unused")) }, bucket: "b", remainingTimeInMillis: 0, clock: { now: () => NOW, sleep: () => Promise.resolve() } })) as { items: unknown[] };
+
+    expect(plan.items).to.have.length(4);
+    await handleBackfillEvent({ action: "dance" }, { cloudTrailFor: () => Promise.reject(new Error("unused")), s3: { send: () => Promise.reject(new Error("unused")) }, bucket: "b", remainingTimeInMillis: 0 }).then(
+      () => expect.fail("expected an error"),
+      (error: Error) => expect(error.message).to.equal('unknown action "dance"; expected plan, fetch or summarize'),
+    );
+  });
+
+  it("summarizes pairs done and failed with totals", () => {
+    const summary = summarizeBackfill({ requested: { startTime: "a", endTime: "b" }, startTime: "s", endTime: "e", items: [] }, [
+      { account: "111111111111", region: "us-east-1", status: "DONE", done: true, invocations: 2, requests: 30, throttled: 1, events: 1200, files: 40, rejected: 0 },
+      { account: "222222222222", region: "us-east-1", status: "FAILED", error: "ReaderRoleAccessDeniedError" },
+      { Error: "States.Runtime" },
+    ]);
+
+    expect(summary).to.deep.equal({
+      requested: { startTime: "a", endTime: "b" },
+      startTime: "s",
+      endTime: "e",
+      pairs: 3,
+      totals: { events: 1200, files: 40, requests: 30, throttled: 1 },
+      done: [{ account: "111111111111", region: "us-east-1", invocations: 2, requests: 30, throttled: 1, events: 1200, files: 40, rejected: 0 }],
+      failed: [
+        { account: "222222222222", region: "us-east-1", error: "ReaderRoleAccessDeniedError" },
+        { account: "unknown", region: "unknown", error: "States.Runtime" },
+      ],
+    });
+  });
+
+  describe("decodePairInput", () => {
+    const pair = { account: ACCOUNT, region: REGION, roleArn: ROLE, startTime: "2024-05-20T10:00:00.000Z", endTime: "2024-05-20T12:00:00.000Z" };
+
+    it("starts a pair item with the whole range remaining", () => {
+      expect(decodePairInput(pair)).to.deep.equal({
+        ...pair,
+        done: false,
+        remaining: [["2024-05-20T10:00:00.000Z", "2024-05-20T12:00:00.000Z"]],
+        stalled: 0,
+        stats: { invocations: 0, requests: 0, throttled: 0, retried: 0, events: 0, files: 0, rejected: 0 },
+      });
+    });
+
+    const bad: Array<[string, unknown, string]> = [
+      ["a role in another account", { ...pair, roleArn: "arn:aws:iam::333333333333:role/r" }, `roleArn must be an IAM role ARN in account ${ACCOUNT}, got "arn:aws:iam::333333333333:role/r"`],
+      ["an unaligned range", { ...pair, startTime: "2024-05-20T10:01:00.000Z" }, "startTime and endTime must be ISO times on 5-minute boundaries"],
+      ["remaining outside the range", { ...pair, remaining: [["2024-05-20T09:00:00.000Z", "2024-05-20T10:00:00.000Z"]] }, "which is not a window-aligned part of"],
+    ];
+    for (const [title, input, message] of bad) {
+      it(`refuses ${title}`, () => {
+        expect(() => decodePairInput(input)).to.throw(message);
+      });
+    }
+  });
+});
+
+describe("logFileKey", () => {
+  const windowStart = fc.integer({ min: 0, max: 400_000 }).map((n) => new Date(Date.parse("2020-01-01T00:00:00Z") + n * WINDOW_MS));
+  const account = fc.stringMatching(/^\d{12}$/);
+  const region = fc.constantFrom("us-east-1", "ap-northeast-1", "eu-central-2", "us-gov-west-1", "ap-southeast-7");
+
+  it("follows CloudTrail's layout, with date parts and time stamp of the window", () => {
+    fc.assert(
+      fc.property(account, region, windowStart, fc.constantFrom(undefined, "", "backfill", "/team/logs/"), (accountId, r, start, prefix) => {
+        const key = logFileKey({ prefix, accountId, region: r, windowStart: start });
+        const i = start.toISOString();
+        const lead = prefix === undefined || prefix === "" ? "" : `${prefix.replace(/^\/|\/$/g, "")}/`;
+
+        expect(key).to.equal(
+          `${lead}AWSLogs/${accountId}/CloudTrail/${r}/${i.slice(0, 4)}/${i.slice(5, 7)}/${i.slice(8, 10)}/` +
+            `${accountId}_CloudTrail_${r}_${i.slice(0, 4)}${i.slice(5, 7)}${i.slice(8, 10)}T${i.slice(11, 13)}${i.slice(14, 16)}Z_${key.slice(-24, -8)}.json.gz`,
+        );
+        expect(key.slice(-24, -8)).to.match(/^[A-Za-z0-9]{16}$/);
+      }),
+    );
+  });
+
+  it("gives the same window of the same pair the same key, and different windows or pairs different keys", () => {
+    fc.assert(
+      fc.property(account, region, windowStart, windowStart, (accountId, r, a, b) => {
+        const keyA = logFileKey({ accountId, region: r, windowStart: a });
+
+        expect(logFileKey({ accountId, region: r, windowStart: new Date(a.getTime()) })).to.equal(keyA);
+        expect(logFileKey({ accountId, region: r, windowStart: b }) === keyA).to.equal(a.getTime() === b.getTime());
+      }),
+    );
+    const one = logFileKey({ accountId: "111111111111", region: "us-east-1", windowStart: new Date("2024-05-20T10:00:00Z") });
+    expect(one.slice(-24, -8)).not.to.equal(logFileKey({ accountId: "111111111111", region: "us-west-2", windowStart: new Date("2024-05-20T10:00:00Z") }).slice(-24, -8));
+  });
+
+  it("refuses a window that is not on a 5-minute boundary, and bad account, region or prefix", () => {
+    expect(() => logFileKey({ accountId: "111111111111", region: "us-east-1", windowStart: new Date("2024-05-20T10:01:00Z") })).to.throw(
+      "windowStart must be a time on a 5-minute boundary between 1970 and 9999, got 2024-05-20T10:01:00.000Z",
+    );
+    expect(() => logFileKey({ accountId: "1111", region: "us-east-1", windowStart: new Date(0) })).to.throw('accountId must be a 12-digit AWS account ID, got "1111"');
+    expect(() => logFileKey({ accountId: "111111111111", region: "Tokyo", windowStart: new Date(0) })).to.throw('region must be an AWS region such as us-east-1, got "Tokyo"');
+    expect(() => logFileKey({ prefix: "a/../b", accountId: "111111111111", region: "us-east-1", windowStart: new Date(0) })).to.throw("prefix must be S3 key segments");
+  });
+});
