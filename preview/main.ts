@@ -1,7 +1,8 @@
 /**
  * `npm start [-- --stack NAME] [-- --json]`: evaluates a stack offline (no Pulumi CLI, no AWS credentials, no network)
  * and prints what `pulumi up` would create: a tree of resources with a count per type, or a JSON array of
- * `{ urn, type, name, parent, placement, inputs }`. A bad config exits non-zero with one line naming the key and the value.
+ * `{ urn, type, name, parent, inputs }`. A bad config exits non-zero with one line naming the key and the value.
+ * Resources placed in another account or region than the stack's say so in the tree.
  */
 import { parseArgs } from "util";
 

@@ -81,6 +81,12 @@ describe("offline preview (npm start)", function () {
     expect(lines).to.include("    + cloudtrail-alerts:index:BucketCreationAlarm  bucket-creation");
     expect(lines).to.include("        + aws:cloudwatch/logMetricFilter:LogMetricFilter  bucket-creation-filter");
     expect(lines).to.include("        + aws:cloudwatch/metricAlarm:MetricAlarm  bucket-creation-alarm");
+    expect(lines).to.include("    + cloudtrail-alerts:index:DownloadThresholdAlert  download-alerts");
+    expect(lines).to.include("    + cloudtrail-alerts:index:UserActivityNotifier  activity-hogehoge");
+    expect(lines).to.include("    + cloudtrail-alerts:index:UserActivityNotifier  activity-ssm-sessions");
+    expect(lines).to.include("    + cloudtrail-alerts:index:TrailBackfill  backfill");
+    expect(lines).to.include("        + aws:sfn/stateMachine:StateMachine  backfill");
+    expect(lines).to.include("        + aws:s3/bucket:Bucket  backfill-bucket");
   });
 
   it("counts the resources per type, and the counts match the tree", () => {
@@ -91,7 +97,35 @@ describe("offline preview (npm start)", function () {
 
     expect(total).to.equal(treeLines.length);
     expect(counts.reduce((sum, [count]) => sum + Number(count), 0)).to.equal(total);
-    expect(Object.fromEntries(counts.map(([count, type]) => [type, Number(count)]))).to.include({ "aws:cloudtrail/trail:Trail": 1, "aws:sns/topic:Topic": 1, "pulumi:pulumi:Stack": 1 });
+    // Topics: the alert topic and the trail dispatcher's; roles: five functions, the trail's delivery role, the
+    // EventBridge forwarder, the state machine and four reader roles.
+    expect(Object.fromEntries(counts.map(([count, type]) => [type, Number(count)]))).to.include({
+      "aws:cloudtrail/trail:Trail": 1,
+      "aws:sns/topic:Topic": 2,
+      "aws:iam/role:Role": 12,
+      "aws:lambda/function:Function": 5,
+      "aws:sfn/stateMachine:StateMachine": 1,
+      "pulumi:providers:aws": 3,
+      "pulumi:pulumi:Stack": 1,
+    });
+  });
+
+  it("places each member account's reader role in that account, through a provider assuming the deploy role there", () => {
+    const lines = tree.stdout.split("\n");
+    expect(lines).to.include("        + aws:iam/role:Role  backfill-reader-111111111111");
+    for (const account of ["222222222222", "333333333333", "444444444444"]) {
+      expect(lines).to.include(`    + pulumi:providers:aws  backfill-${account}`);
+      expect(lines).to.include(`        + aws:iam/role:Role  backfill-reader-${account}  (account ${account}, ap-northeast-1)`);
+    }
+    const providers = (JSON.parse(json.stdout) as Array<{ type: string; name: string; inputs: Record<string, string> }>).filter((r) => r.type === "pulumi:providers:aws");
+    expect(providers.map((p) => [p.name, JSON.parse(p.inputs.assumeRoles!), JSON.parse(p.inputs.allowedAccountIds!), p.inputs.region])).to.deep.equal(
+      ["222222222222", "333333333333", "444444444444"].map((account) => [
+        `backfill-${account}`,
+        [{ roleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`, sessionName: "cloudtrail-alerts-deploy" }],
+        [account],
+        "ap-northeast-1",
+      ]),
+    );
   });
 
   it("prints --json as an array of { urn, type, name, parent, inputs }", () => {

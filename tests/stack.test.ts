@@ -26,33 +26,38 @@ describe("dev stack", function () {
     resources = [stack, ...cloud.descendantsOf(stack.urn)];
   });
 
-  it("creates the trail, its bucket and log group, the topic with its subscription, and the bucket-creation filter and alarm", () => {
-    const count = (type: string) => resources.filter((r) => r.type === type).length;
-    expect({
-      components: resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type} ${r.name}`).sort(),
-      trails: count("aws:cloudtrail/trail:Trail"),
-      buckets: count("aws:s3/bucket:Bucket"),
-      logGroups: count("aws:cloudwatch/logGroup:LogGroup"),
-      topics: count("aws:sns/topic:Topic"),
-      subscriptions: count("aws:sns/topicSubscription:TopicSubscription"),
-      metricFilters: count("aws:cloudwatch/logMetricFilter:LogMetricFilter"),
-      alarms: count("aws:cloudwatch/metricAlarm:MetricAlarm"),
-    }).to.deep.equal({
-      components: ["cloudtrail-alerts:index:AlertTopic alerts", "cloudtrail-alerts:index:AuditTrail trail", "cloudtrail-alerts:index:BucketCreationAlarm bucket-creation"],
-      trails: 1,
-      buckets: 1,
-      logGroups: 1,
-      topics: 1,
-      subscriptions: 1,
-      metricFilters: 1,
-      alarms: 1,
-    });
+  it("creates every system of the dev stack: trail, topic, bucket-creation alarm, download alert, notifiers, backfill", () => {
+    expect(resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
+      "cloudtrail-alerts:index:AlertTopic alerts",
+      "cloudtrail-alerts:index:AuditTrail trail",
+      "cloudtrail-alerts:index:BucketCreationAlarm bucket-creation",
+      "cloudtrail-alerts:index:DownloadThresholdAlert download-alerts",
+      "cloudtrail-alerts:index:LogSubscriptionDispatcher trail-subscription",
+      "cloudtrail-alerts:index:TrailBackfill backfill",
+      "cloudtrail-alerts:index:TrailReaderRole backfill-reader-111111111111",
+      "cloudtrail-alerts:index:TrailReaderRole backfill-reader-222222222222",
+      "cloudtrail-alerts:index:TrailReaderRole backfill-reader-333333333333",
+      "cloudtrail-alerts:index:TrailReaderRole backfill-reader-444444444444",
+      "cloudtrail-alerts:index:UserActivityNotifier activity-hogehoge",
+      "cloudtrail-alerts:index:UserActivityNotifier activity-ssm-sessions",
+      "cloudtrail-alerts:lambda:SecureCallbackFunction activity-hogehoge-handler",
+      "cloudtrail-alerts:lambda:SecureCallbackFunction activity-ssm-sessions-handler",
+      "cloudtrail-alerts:lambda:SecureCallbackFunction backfill-function",
+      "cloudtrail-alerts:lambda:SecureCallbackFunction download-alerts-handler",
+      "cloudtrail-alerts:lambda:SecureCallbackFunction trail-subscription-handler",
+    ]);
   });
 
-  it("exports the topic ARN and the trail's log group", () => {
+  it("keeps the trail's log group to one subscription filter, shared by every log-driven consumer", () => {
+    expect(resources.filter((r) => r.type === "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter").map((r) => r.name)).to.deep.equal(["trail-subscription-filter"]);
+  });
+
+  it("exports the topic ARN, the trail's log group and the backfill state machine", () => {
+    const arnOf = (type: string, name: string) => resources.find((r) => r.type === type && r.name === name)!.state.arn;
     expect(outputs).to.deep.include({
-      alertTopicArn: resources.find((r) => r.type === "aws:sns/topic:Topic")!.state.arn,
+      alertTopicArn: arnOf("aws:sns/topic:Topic", "alerts"),
       trailLogGroupName: "/aws/cloudtrail/cloudtrail-alerts-dev-trail",
+      backfillStateMachineArn: arnOf("aws:sfn/stateMachine:StateMachine", "backfill"),
     });
   });
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 
-import { loadStackFiles } from "../preview/stackFiles";
-import { loadStackConfig, type RawConfig, StackConfigError } from "../stackConfig";
-import { PROJECT_DIRECTORY } from "./support/engine";
+import { loadStackFiles } from "../../preview/stackFiles";
+import { loadStackConfig, type RawConfig, StackConfigError } from "../../stackConfig";
+import { PROJECT_DIRECTORY } from "../support/engine";
 
 const KEY = "cloudtrail-alerts:userActivityNotifiers";
 
