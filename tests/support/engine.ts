@@ -11,6 +11,7 @@ import { installOfflineEngine } from "../../preview/evaluate";
 import { MockCloud, RecordedResource } from "../../preview/mockCloud";
 import { callLedger } from "./callLedger";
 import { valueOf } from "./outputs";
+import { writeVerifyReport } from "./verifyReport";
 
 export const PROJECT_DIRECTORY = path.resolve(__dirname, "..", "..");
 
@@ -25,6 +26,9 @@ const registrationFailures: unknown[] = [];
 process.on("unhandledRejection", (reason) => registrationFailures.push(reason));
 
 export const mochaHooks = {
+  afterAll(): void {
+    writeVerifyReport();
+  },
   async beforeAll(): Promise<void> {
     if (engine === undefined) {
       // Credentials and endpoints of real accounts must never be used by a test.
