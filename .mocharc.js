@@ -7,7 +7,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
 module.exports = {
   require: ["ts-node/register", "tests/support/engine.ts"],
-  spec: ["tests/**/*.test.ts"],
+  // The proofs in tests/verify read what every other test recorded (the call ledger), so they run last.
+  spec: ["tests/!(verify)/**/*.test.ts", "tests/*.test.ts", "tests/verify/**/*.test.ts"],
   extension: ["ts"],
   reporter: "tests/support/summaryReporter.js",
   forbidOnly: true,

@@ -162,6 +162,8 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
         architectures: ["arm64"],
         memorySize: memorySizeInMb,
         timeout: timeoutInSeconds,
+        // Names the code the function runs, for operators and for the least-privilege proof (npm run verify).
+        ...(callbackFactory.name ? { tags: { "cloudtrail-alerts:callback": callbackFactory.name } } : {}),
         environment: {
           variables: { ...environment, ...(publishesAlerts ? { ALERT_TOPIC_ARN: alertTopic.topicArn } : {}) },
         },

@@ -4,6 +4,7 @@
  * handler is `require`d from there. The only modules it can reach besides its own files are Node's and AWS SDK v3,
  * which the Lambda Node.js runtime provides.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,8 +23,20 @@ export interface MaterializedArchive {
   unzippedBytes: number;
   /** Size of the archive zipped with deflate, as uploaded. */
   zippedBytes: number;
+  /** SHA-256 of the serialized `__index.js`: equal for functions that ship the same code. */
+  codeDigest: string;
   /** Loads `__index.js` and returns its exported `handler`. */
   loadHandler<E = unknown, R = unknown>(): (event: E, context?: unknown) => Promise<R>;
+}
+
+/** Runs one invocation of a loaded handler; tests install one to attribute the AWS calls it makes. */
+export type InvocationHook = <R>(codeDigest: string, invoke: () => Promise<R>) => Promise<R>;
+
+let invocationHook: InvocationHook | undefined;
+
+/** Wraps every invocation of handlers loaded from archives from now on (undefined removes the hook). */
+export function setInvocationHook(hook: InvocationHook | undefined): void {
+  invocationHook = hook;
 }
 
 async function addAsset(archivePath: string, asset: unknown, taskDirectory: string): Promise<void> {
@@ -69,15 +82,17 @@ export async function materializeArchive(archive: unknown): Promise<Materialized
 
   const names = listFiles(taskDirectory).sort();
   const files = names.map((name) => ({ path: name, bytes: fs.statSync(path.join(taskDirectory, name)).size }));
+  const codeDigest = createHash("sha256").update(fs.readFileSync(path.join(taskDirectory, "__index.js"))).digest("hex");
   const zipped = zipSync(Object.fromEntries(names.map((name) => [name, fs.readFileSync(path.join(taskDirectory, name))])), { level: 6 });
   return {
     taskDirectory,
     files,
     unzippedBytes: files.reduce((sum, file) => sum + file.bytes, 0),
     zippedBytes: zipped.length,
+    codeDigest,
     loadHandler<E, R>() {
       const loaded = require(path.join(taskDirectory, "__index.js")) as { handler: (event: E, context?: unknown) => Promise<R> };
-      return loaded.handler;
+      return (event: E, context?: unknown) => (invocationHook ? invocationHook(codeDigest, () => loaded.handler(event, context)) : loaded.handler(event, context));
     },
   };
 }

@@ -2,16 +2,13 @@
  * The dev stack as `pulumi up` would create it (index.ts with Pulumi.dev.yaml on the offline engine), checked as a
  * whole: what it creates, and the guarantees every resource must keep.
  */
-import * as path from "path";
-
 import { expect } from "chai";
-import * as pulumi from "@pulumi/pulumi";
 
 import { guarantees } from "../policy/guarantees";
 import { materializeArchive } from "../preview/lambdaArchive";
 import { RecordedResource } from "../preview/mockCloud";
 import { checkPolicies } from "../preview/policyCheck";
-import { offlineEngine, PROJECT_DIRECTORY, settle } from "./support/engine";
+import { devStack } from "./support/devStack";
 
 describe("dev stack", function () {
   this.timeout(60_000);
@@ -19,11 +16,7 @@ describe("dev stack", function () {
   let outputs: Record<string, unknown>;
 
   before(async () => {
-    outputs = (await pulumi.runtime.runInPulumiStack(() => Promise.resolve(require(path.join(PROJECT_DIRECTORY, "index.ts")) as Record<string, unknown>))) ?? {};
-    await settle();
-    const { cloud } = offlineEngine();
-    const stack = cloud.resources.find((r) => r.type === "pulumi:pulumi:Stack")!;
-    resources = [stack, ...cloud.descendantsOf(stack.urn)];
+    ({ resources, outputs } = await devStack());
   });
 
   it("creates every system of the dev stack: trail, topic, bucket-creation alarm, download alert, notifiers, backfill", () => {

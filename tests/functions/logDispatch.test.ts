@@ -8,6 +8,7 @@ import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } 
 import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads } from "../../functions/logDispatch";
 import { fixture, record, subscriptionPayload } from "../support/fixtures";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
+import { callLedger } from "../support/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);
@@ -40,6 +41,8 @@ describe("logDispatch", () => {
     logger = recordingLogger();
     metrics = recordingMetrics();
   });
+  // The stub replaces send, so its calls are handed to the call ledger before each reset.
+  afterEach(() => callLedger.recordMockedCalls(snsMock));
   after(() => snsMock.restore());
 
   const handler = () => logDispatchHandler({ topicArn: TOPIC_ARN, routes }, { sns: new SNSClient({ region: "ap-northeast-1" }), logger, metrics });

@@ -15,6 +15,7 @@ import {
 } from "../../functions/userActivity";
 import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../support/fixtures";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
+import { callLedger } from "../support/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);
@@ -265,6 +266,8 @@ describe("userActivity", () => {
       logger = recordingLogger();
       metrics = recordingMetrics();
     });
+    // The stub replaces send, so its calls are handed to the call ledger before each reset.
+    afterEach(() => callLedger.recordMockedCalls(snsMock));
     after(() => snsMock.restore());
 
     const handler = (overrides: Partial<UserActivitySettings> = {}) =>

@@ -140,5 +140,10 @@ export class CallLedger {
   }
 }
 
+/** The ledger scope of calls made by a handler loaded from an archive whose `__index.js` has this digest. */
+export function archiveScope(codeDigest: string): string {
+  return `archive:${codeDigest}`;
+}
+
 /** The ledger of the test run (installed by the root hook). */
 export const callLedger = new CallLedger();

@@ -9,7 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { installOfflineEngine } from "../../preview/evaluate";
 import { MockCloud, RecordedResource } from "../../preview/mockCloud";
-import { callLedger } from "./callLedger";
+import { setInvocationHook } from "../../preview/lambdaArchive";
+import { archiveScope, callLedger } from "./callLedger";
 import { valueOf } from "./outputs";
 import { writeVerifyReport } from "./verifyReport";
 
@@ -37,6 +38,8 @@ export const mochaHooks = {
       }
       engine = await installOfflineEngine(PROJECT_DIRECTORY, "dev", false);
       callLedger.install();
+      // Calls made by handlers loaded from archives are attributed to the code they ship.
+      setInvocationHook((codeDigest, invoke) => callLedger.attribute(archiveScope(codeDigest), invoke));
     }
   },
 };
