@@ -9,6 +9,7 @@ import { AlertTopic, AuditTrail, SecureCallbackFunction } from "../../components
 import { guarantees, wildcardJustification, wildcardProblems } from "../../policy/guarantees";
 import { checkPolicies, Violation } from "../../preview/policyCheck";
 import { resourcesOf } from "../support/engine";
+import { verifyReport } from "../support/verifyReport";
 import { relayCallbackFactory } from "../support/relayCallback";
 
 /** A component holding hand-made resources, so the test can collect exactly them. */
@@ -20,11 +21,24 @@ class Weakened extends pulumi.ComponentResource {
   }
 }
 
+/** Violations the pack reports on what `component` created; each counts as a weakened resource caught. */
 async function violationsOf(component: pulumi.Resource): Promise<Array<Omit<Violation, "urn" | "type">>> {
-  return (await checkPolicies(guarantees, await resourcesOf(component))).map(({ policy, name, message }) => ({ policy, name, message }));
+  const violations = await checkPolicies(guarantees, await resourcesOf(component));
+  for (const violation of violations) {
+    caughtWeakened.set(violation.policy, (caughtWeakened.get(violation.policy) ?? 0) + 1);
+  }
+  return violations.map(({ policy, name, message }) => ({ policy, name, message }));
 }
 
+const caughtWeakened = new Map<string, number>();
+
 describe("policy pack", () => {
+  after(() => {
+    for (const [policy, caught] of caughtWeakened) {
+      verifyReport.policyPack.push({ policy, devStackViolations: 0, caughtWeakened: caught });
+    }
+  });
+
   it("passes the project's own topic, trail and function", async () => {
     // Prepare
     const topic = new AlertTopic("pp-ok-topic", {});
