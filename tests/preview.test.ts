@@ -118,7 +118,7 @@ describe("offline preview (npm start)", function () {
       expect(lines).to.include(`        + aws:iam/role:Role  backfill-reader-${account}  (account ${account}, ap-northeast-1)`);
     }
     const providers = (JSON.parse(json.stdout) as Array<{ type: string; name: string; inputs: Record<string, string> }>).filter((r) => r.type === "pulumi:providers:aws");
-    expect(providers.map((p) => [p.name, JSON.parse(p.inputs.assumeRoles!), JSON.parse(p.inputs.allowedAccountIds!), p.inputs.region])).to.deep.equal(
+    expect(providers.map((p): unknown[] => [p.name, JSON.parse(p.inputs.assumeRoles) as unknown, JSON.parse(p.inputs.allowedAccountIds) as unknown, p.inputs.region])).to.deep.equal(
       ["222222222222", "333333333333", "444444444444"].map((account) => [
         `backfill-${account}`,
         [{ roleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`, sessionName: "cloudtrail-alerts-deploy" }],
