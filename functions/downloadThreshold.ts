@@ -270,8 +270,10 @@ export interface WatchedDownload {
 /**
  * The watched download `record` is, or why it does not count: another service or event name, a failed request
  * (`errorCode` set) or an object nobody watches. Bucket and key are compared exactly as CloudTrail reports them.
+ * `malformed` marks a successful S3 GetObject without a bucket name and key: no real data event looks like that, so
+ * the handler reports it as rejected input rather than quietly ignoring it.
  */
-export function watchedDownload(record: CloudTrailRecord, watches: readonly WatchedObject[]): WatchedDownload | { ignored: string } {
+export function watchedDownload(record: CloudTrailRecord, watches: readonly WatchedObject[]): WatchedDownload | { ignored: string; malformed?: true } {
   if (record.eventSource !== "s3.amazonaws.com" || record.eventName !== "GetObject") {
     return { ignored: `${record.eventSource} ${record.eventName} is not an S3 GetObject` };
   }
@@ -281,7 +283,7 @@ export function watchedDownload(record: CloudTrailRecord, watches: readonly Watc
   const bucket = record.requestParameters?.bucketName;
   const key = record.requestParameters?.key;
   if (typeof bucket !== "string" || typeof key !== "string") {
-    return { ignored: "requestParameters has no bucketName and key" };
+    return { ignored: "the S3 GetObject record has no requestParameters.bucketName and requestParameters.key", malformed: true };
   }
   const watch = watchFor(watches, bucket, key);
   if (watch === undefined) {
@@ -612,6 +614,19 @@ const TEXT = {
   },
 } as const;
 
+// Characters a key may hold that a reader cannot see or that change the layout: control characters, line and
+// paragraph separators, bidirectional marks, overrides and isolates, zero-width characters and the byte order mark.
+const INVISIBLE_IN_KEYS = /[\p{Cc}\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+
+/**
+ * An object key as alerts show it: every character as S3 reports it (Japanese, emoji, combining marks, `+`, `%20`,
+ * quotes, backslashes stay as they are), except invisible and layout characters, which are written as `\u{XXXX}` so
+ * that a key can neither forge lines of the alert nor look like another key.
+ */
+export function visibleKey(key: string): string {
+  return key.replace(INVISIBLE_IN_KEYS, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`);
+}
+
 /** What an alert reports. */
 export interface DownloadAlertFacts {
   download: WatchedDownload;
@@ -632,7 +647,8 @@ export function downloadAlert(facts: DownloadAlertFacts): Alert {
   const { download, count, window, notify, language, timeZone } = facts;
   const { bucket, key, threshold, record } = download;
   const t = TEXT[language];
-  const object = `s3://${bucket}/${key}`;
+  // The key exactly, but with characters that could forge lines or hide text written as escapes (see visibleKey).
+  const object = `s3://${bucket}/${visibleKey(key)}`;
   const printableKey = /^[\x20-\x7e]*$/.test(key);
   const subject = `S3 object downloaded ${count} times (threshold ${threshold}): ${printableKey ? object : `s3://${bucket} (key in message)`}`;
   const end = formatLocalTime(window.end, timeZone);
@@ -725,13 +741,27 @@ export function downloadThresholdHandler(
     for (const record of payload.records) {
       const download = watchedDownload(record, settings.watches);
       if ("ignored" in download) {
-        result.ignored += 1;
-        logger.info("event ignored", { eventID: record.eventID, eventName: record.eventName, reason: download.ignored });
+        if (download.malformed) {
+          result.rejected += 1;
+          reportRejectedInput([{ source: payload.source, reason: download.ignored, id: record.eventID }], logger, metrics);
+        } else {
+          result.ignored += 1;
+          logger.info("event ignored", { eventID: record.eventID, eventName: record.eventName, reason: download.ignored });
+        }
         continue;
       }
       const object = `s3://${download.bucket}/${download.key}`;
+      let window: CountingWindow;
       try {
-        const window = windowAt(new Date(record.eventTime));
+        window = windowAt(new Date(record.eventTime));
+      } catch (error) {
+        assertIsError(error);
+        // An event time the schedule has no window for (year 0 or 9999) never will have one: retrying cannot help.
+        result.rejected += 1;
+        reportRejectedInput([{ source: payload.source, reason: error.message, id: record.eventID }], logger, metrics);
+        continue;
+      }
+      try {
         const outcome = await counter.count(download, window, deadline);
         if (!outcome.counted) {
           result.notCounted += 1;
