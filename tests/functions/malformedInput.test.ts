@@ -74,10 +74,10 @@ function recordsIn(payload: unknown): Array<Record<string, unknown>> {
   if (typeof p?.awslogs?.data === "string") {
     try {
       const message = JSON.parse(gunzipSync(Buffer.from(p.awslogs.data, "base64")).toString("utf8")) as { logEvents?: Array<{ message?: unknown }> };
-      return (message.logEvents ?? []).flatMap((e) => {
+      return (message.logEvents ?? []).flatMap((e): Array<Record<string, unknown>> => {
         try {
           const record = typeof e?.message === "string" ? (JSON.parse(e.message) as unknown) : undefined;
-          return typeof record === "object" && record !== null && !Array.isArray(record) ? [record] : [];
+          return typeof record === "object" && record !== null && !Array.isArray(record) ? [record as Record<string, unknown>] : [];
         } catch {
           return [];
         }
