@@ -8,7 +8,7 @@
 import { gunzipSync } from "zlib";
 
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { PublishCommand, type PublishCommandInput } from "@aws-sdk/client-sns";
+import { PublishCommand } from "@aws-sdk/client-sns";
 import { S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 
