@@ -12,6 +12,7 @@ import {
   downloadThresholdSettingsFromEnv,
   eventAttribute,
   SETTINGS_ENVIRONMENT,
+  visibleKey,
   type DownloadThresholdSettings,
   type WatchedObject,
 } from "../../functions/downloadThreshold";
@@ -448,6 +449,13 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       windowEnd: { S: "2025-03-09T16:00:00.000Z" },
       [DOWNLOAD_COUNTS_TABLE.timeToLiveAttribute]: { N: String(WINDOW_END / 1000 + 14 * 24 * 3600) },
     });
+  });
+});
+
+describe("visibleKey", () => {
+  it("keeps every visible character as S3 reports it and writes invisible or layout characters as escapes", () => {
+    expect(visibleKey('報告/📈 e\u0301 "a+b%20" \\ *.pdf')).to.equal('報告/📈 e\u0301 "a+b%20" \\ *.pdf');
+    expect(visibleKey("a\nb\u0000c\u2028d\u200be\u202ef\ufeff")).to.equal("a\\u{000A}b\\u{0000}c\\u{2028}d\\u{200B}e\\u{202E}f\\u{FEFF}");
   });
 });
 
