@@ -430,8 +430,8 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       statements.push({
         Sid: "CountDownloads",
         Effect: "Allow",
-        // UpdateItem counts; PutItem and DeleteItem keep and take back an alert whose publishing failed.
-        Action: ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        // UpdateItem only: it counts, reads back a redelivered event's position and settles alerts after a failure.
+        Action: "dynamodb:UpdateItem",
         Resource: this.table.arn,
       });
       if (tableKmsKeyArn !== undefined) {

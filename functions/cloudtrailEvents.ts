@@ -83,14 +83,45 @@ export const CLOUDTRAIL_DETAIL_TYPES: readonly string[] = [
 // CloudTrail writes eventTime as UTC with second precision (e.g. 2023-04-25T09:47:10Z).
 const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+// A UTF-16 surrogate without its other half: JSON can write one (`"\ud800"`) but it is not Unicode text.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** True when `text` is a real calendar time written as CloudTrail writes it (not 2025-02-30, not 24:00:00). */
+function isCalendarTime(text: string): boolean {
+  const ms = Date.parse(text);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19);
+}
+
+/** The path of the first string (value or field name) in `value` that holds a lone surrogate, if any. */
+function loneSurrogatePath(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") {
+    return LONE_SURROGATE.test(value) ? path : undefined;
+  }
+  if (typeof value !== "object" || value === null) {
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+    if (LONE_SURROGATE.test(key)) {
+      return itemPath;
+    }
+    const found = loneSurrogatePath(item, itemPath);
+    if (found !== undefined) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Checks that `value` is a usable CloudTrail record; returns the reason when it is not.
  * Optional fields (`userName`, `sourceIPAddress`, `requestParameters`, ...) may be missing or null.
+ * Text must be Unicode: a lone surrogate could never be published (SNS's API carries UTF-8 only), so a record holding
+ * one would fail every retry.
  */
 export function cloudTrailRecordProblem(value: unknown): string | undefined {
   if (!isObject(value)) {
@@ -101,7 +132,7 @@ export function cloudTrailRecordProblem(value: unknown): string | undefined {
       return `record has no ${field}`;
     }
   }
-  if (typeof value.eventTime !== "string" || !EVENT_TIME.test(value.eventTime) || Number.isNaN(Date.parse(value.eventTime))) {
+  if (typeof value.eventTime !== "string" || !EVENT_TIME.test(value.eventTime) || !isCalendarTime(value.eventTime)) {
     return `eventTime ${JSON.stringify(value.eventTime)} is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z`;
   }
   if (!isObject(value.userIdentity) || typeof value.userIdentity.type !== "string") {
@@ -114,6 +145,10 @@ export function cloudTrailRecordProblem(value: unknown): string | undefined {
   }
   if (value.resources !== undefined && !Array.isArray(value.resources)) {
     return "resources is not a list";
+  }
+  const broken = loneSurrogatePath(value, "$");
+  if (broken !== undefined) {
+    return `${broken} holds a lone UTF-16 surrogate, which is not Unicode text`;
   }
   return undefined;
 }

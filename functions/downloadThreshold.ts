@@ -13,7 +13,7 @@
 import { createHash } from "crypto";
 
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Cron } from "croner";
 
@@ -65,8 +65,9 @@ export const COUNTER_RETENTION_AFTER_WINDOW_SECONDS = 14 * 24 * 3600;
 
 /**
  * The counter table's key schema. The component deploys the table from it and tests create theirs from it.
- * Items: `object` is `bucket/key`; `entry` is `window#<start, ISO 8601 UTC>` for a counter and
- * `pending#<start>#<eventID>` for an alert whose publishing failed.
+ * Items: `object` is `bucket/key`; `entry` is `window#<start, ISO 8601 UTC>`. Each counted event is one attribute of the
+ * item (see {@link eventAttribute}) whose number says its position and whether its alert is settled (see
+ * {@link POSITIONS_PER_TAG}).
  */
 export const DOWNLOAD_COUNTS_TABLE = {
   hashKey: { name: "object", type: "S" },
@@ -270,8 +271,10 @@ export interface WatchedDownload {
 /**
  * The watched download `record` is, or why it does not count: another service or event name, a failed request
  * (`errorCode` set) or an object nobody watches. Bucket and key are compared exactly as CloudTrail reports them.
+ * `malformed` marks a successful S3 GetObject without a bucket name and key: no real data event looks like that, so
+ * the handler reports it as rejected input rather than quietly ignoring it.
  */
-export function watchedDownload(record: CloudTrailRecord, watches: readonly WatchedObject[]): WatchedDownload | { ignored: string } {
+export function watchedDownload(record: CloudTrailRecord, watches: readonly WatchedObject[]): WatchedDownload | { ignored: string; malformed?: true } {
   if (record.eventSource !== "s3.amazonaws.com" || record.eventName !== "GetObject") {
     return { ignored: `${record.eventSource} ${record.eventName} is not an S3 GetObject` };
   }
@@ -281,7 +284,7 @@ export function watchedDownload(record: CloudTrailRecord, watches: readonly Watc
   const bucket = record.requestParameters?.bucketName;
   const key = record.requestParameters?.key;
   if (typeof bucket !== "string" || typeof key !== "string") {
-    return { ignored: "requestParameters has no bucketName and key" };
+    return { ignored: "the S3 GetObject record has no requestParameters.bucketName and requestParameters.key", malformed: true };
   }
   const watch = watchFor(watches, bucket, key);
   if (watch === undefined) {
@@ -352,17 +355,26 @@ export function objectFilterPattern(bucket: string, key: string): string {
 export type CountResult =
   /** Counted now; `count` is its position among the window's downloads of the object (1 for the first). */
   | { counted: true; count: number; counterFull?: boolean }
-  /** Not counted: the event was counted before (a redelivery) or the window's counter is full. */
-  | { counted: false; reason: string };
+  /**
+   * Not counted: the event was counted before (a redelivery) or the window's counter is full. `unsettled` is set when
+   * the earlier count's alert may not have gone out: it was kept after a failed publish, or this is Lambda's retry of
+   * the very invocation that counted it (killed, timed out or failed before it could settle it).
+   */
+  | { counted: false; reason: string; unsettled?: { count: number; counterFull?: boolean } };
 
 /** Counts downloads per object and window. */
 export interface DownloadCounter {
-  /** Counts `download` in `window`; `deadline` (on the handler's clock) bounds waiting for throttling. */
-  count(download: WatchedDownload, window: CountingWindow, deadline: number): Promise<CountResult>;
-  /** Keeps an alert whose publishing failed, so that the retried event sends it. Absent: the retry recounts. */
-  keepPendingAlert?(download: WatchedDownload, window: CountingWindow, alert: Alert): Promise<void>;
-  /** Removes and returns the alert kept for a redelivered event, if any. */
-  takePendingAlert?(download: WatchedDownload, window: CountingWindow): Promise<Alert | undefined>;
+  /**
+   * Counts `download` in `window`; `deadline` (on the handler's clock) bounds waiting for throttling. `attempt`
+   * identifies the invocation (see {@link attemptTag}); a retry of the same invocation has the same one.
+   */
+  count(download: WatchedDownload, window: CountingWindow, deadline: number, attempt: number): Promise<CountResult>;
+  /**
+   * Records what became of the alert of the download counted at `count`: `sent`, or `pending` (publishing failed: the
+   * next delivery of the event, whichever invocation gets it, sends it). Absent: nothing is recorded, and a retried
+   * event is not alerted again.
+   */
+  settle?(download: WatchedDownload, window: CountingWindow, count: number, state: "sent" | "pending"): Promise<void>;
 }
 
 /** Time as the handler sees it; tests and benchmarks pass a virtual clock. */
@@ -387,30 +399,100 @@ export function eventAttribute(eventID: string): string {
 }
 
 /**
+ * An event attribute's number is `position + tag * POSITIONS_PER_TAG`: the event's position among the window's
+ * downloads (below 16,384, above {@link MAX_COUNTED_DOWNLOADS}) and a tag saying whether its alert is settled:
+ * 0 settled (sent, or none due), 1 pending (publishing failed; the next delivery sends it), 2 or more: counted by the
+ * invocation with that {@link attemptTag} and not settled yet. A successful invocation leaves its tag: only a retry of
+ * that same invocation (Lambda retries with the same request ID) treats the tag as its own and sends the alert, which
+ * covers an invocation killed between counting and publishing.
+ */
+export const POSITIONS_PER_TAG = 16_384;
+const SETTLED_TAG = 0;
+const PENDING_TAG = 1;
+const ATTEMPT_TAGS = 2 ** 24 - 2;
+
+/**
+ * The tag of an invocation, from Lambda's request ID (the same for Lambda's retries of one asynchronous invocation):
+ * 2 to 2^24 - 1. Without a request ID, 0: such an invocation's unsettled alerts cannot be told from settled ones.
+ */
+export function attemptTag(requestId: string | undefined): number {
+  if (requestId === undefined || requestId === "") {
+    return SETTLED_TAG;
+  }
+  return 2 + (createHash("sha256").update(requestId, "utf8").digest().readUIntBE(0, 4) % ATTEMPT_TAGS);
+}
+
+/**
  * The recommended counter: a DynamoDB item per (object, window) holding the count and one small attribute per
- * counted event. Each download is ONE conditional UpdateItem: it adds the event's attribute and increments the count
- * only if the attribute is absent (and the counter is not full), and returns the new count. DynamoDB applies updates
- * of one item one at a time, so concurrent downloads get distinct counts and a redelivered event changes nothing.
+ * counted event. Each download is ONE conditional UpdateItem: it adds the event's attribute (its position, tagged with
+ * the invocation) and increments the count only if the attribute is absent (and the counter is not full), and returns
+ * the new count. DynamoDB applies updates of one item one at a time, so concurrent downloads get distinct counts and a
+ * redelivered event changes nothing. A redelivered event costs a second UpdateItem that reads its attribute only if its
+ * alert is pending or was left unsettled by this same invocation (a retry); settling costs one more, only after a
+ * failure.
  */
 export function dynamoDbDownloadCounter(
   dynamodb: Pick<DynamoDBClient, "send">,
   tableName: string,
   maxCountedDownloads = MAX_COUNTED_DOWNLOADS,
 ): DownloadCounter {
+  if (!Number.isInteger(maxCountedDownloads) || maxCountedDownloads < 1 || maxCountedDownloads >= POSITIONS_PER_TAG) {
+    throw namedError("InvalidSettingsError", `maxCountedDownloads must be a whole number from 1 to ${POSITIONS_PER_TAG - 1}, got ${maxCountedDownloads}`);
+  }
   const { hashKey, rangeKey, timeToLiveAttribute } = DOWNLOAD_COUNTS_TABLE;
   const expiresAt = (window: CountingWindow) => ({ N: String(Math.ceil(window.end.getTime() / 1000) + COUNTER_RETENTION_AFTER_WINDOW_SECONDS) });
-  const pendingKey = (download: WatchedDownload, window: CountingWindow) => ({
+  const key = (download: WatchedDownload, window: CountingWindow) => ({
     [hashKey.name]: { S: objectId(download) },
-    [rangeKey.name]: { S: `pending#${window.start.toISOString()}#${download.record.eventID}` },
+    [rangeKey.name]: { S: `window#${window.start.toISOString()}` },
   });
+  const tagRange = (tag: number) => [{ N: String(tag * POSITIONS_PER_TAG) }, { N: String(tag * POSITIONS_PER_TAG + POSITIONS_PER_TAG - 1) }] as const;
+  const conditionFailed = (error: unknown) => {
+    assertIsError(error);
+    if (error.name === "ConditionalCheckFailedException") {
+      return true;
+    }
+    throw error;
+  };
+
+  /** The position of a counted event whose alert is pending or unsettled by `attempt`, if it is one. */
+  const unsettled = async (download: WatchedDownload, window: CountingWindow, attempt: number): Promise<number | undefined> => {
+    const [pendingLow, pendingHigh] = tagRange(PENDING_TAG);
+    const [mineLow, mineHigh] = tagRange(attempt);
+    try {
+      // Writes nothing new (adds 0); returns the attribute only when the condition holds.
+      const result = await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key(download, window),
+          UpdateExpression: "SET #event = #event + :zero",
+          ConditionExpression: attempt === SETTLED_TAG ? "#event BETWEEN :pendingLow AND :pendingHigh" : "#event BETWEEN :pendingLow AND :pendingHigh OR #event BETWEEN :mineLow AND :mineHigh",
+          ExpressionAttributeNames: { "#event": eventAttribute(download.record.eventID) },
+          ExpressionAttributeValues: {
+            ":zero": { N: "0" },
+            ":pendingLow": pendingLow,
+            ":pendingHigh": pendingHigh,
+            ...(attempt === SETTLED_TAG ? {} : { ":mineLow": mineLow, ":mineHigh": mineHigh }),
+          },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+      const value = Number(result.Attributes?.[eventAttribute(download.record.eventID)]?.N);
+      return Number.isSafeInteger(value) ? value % POSITIONS_PER_TAG : undefined;
+    } catch (error) {
+      conditionFailed(error);
+      return undefined;
+    }
+  };
+
   return {
-    async count(download, window) {
+    async count(download, window, _deadline, attempt) {
       try {
         const result = await dynamodb.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: { [hashKey.name]: { S: objectId(download) }, [rangeKey.name]: { S: `window#${window.start.toISOString()}` } },
-            UpdateExpression: "SET #downloads = if_not_exists(#downloads, :zero) + :one, #event = :eventTime, #windowEnd = :windowEnd, #expiresAt = :expiresAt",
+            Key: key(download, window),
+            UpdateExpression:
+              "SET #downloads = if_not_exists(#downloads, :zero) + :one, #event = if_not_exists(#downloads, :zero) + :tagged, #windowEnd = :windowEnd, #expiresAt = :expiresAt",
             ConditionExpression: "attribute_not_exists(#event) AND (attribute_not_exists(#downloads) OR #downloads < :max)",
             ExpressionAttributeNames: {
               "#downloads": "downloads",
@@ -421,8 +503,8 @@ export function dynamoDbDownloadCounter(
             ExpressionAttributeValues: {
               ":zero": { N: "0" },
               ":one": { N: "1" },
+              ":tagged": { N: String(1 + attempt * POSITIONS_PER_TAG) },
               ":max": { N: String(maxCountedDownloads) },
-              ":eventTime": { N: String(Math.floor(Date.parse(download.record.eventTime) / 1000)) },
               ":windowEnd": { S: window.end.toISOString() },
               ":expiresAt": expiresAt(window),
             },
@@ -435,26 +517,25 @@ export function dynamoDbDownloadCounter(
         }
         return { counted: true, count, ...(count === maxCountedDownloads ? { counterFull: true } : {}) };
       } catch (error) {
-        assertIsError(error);
-        if (error.name === "ConditionalCheckFailedException") {
-          return { counted: false, reason: `event already counted (a redelivery), or ${maxCountedDownloads} downloads already counted in this window` };
-        }
-        throw error;
+        conditionFailed(error);
       }
+      const reason = `event already counted (a redelivery), or ${maxCountedDownloads} downloads already counted in this window`;
+      const position = await unsettled(download, window, attempt);
+      return position === undefined
+        ? { counted: false, reason }
+        : { counted: false, reason, unsettled: { count: position, ...(position === maxCountedDownloads ? { counterFull: true } : {}) } };
     },
-    async keepPendingAlert(download, window, alert) {
+    async settle(download, window, count, state) {
       await dynamodb.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: tableName,
-          Item: { ...pendingKey(download, window), subject: { S: alert.subject }, message: { S: alert.message }, [timeToLiveAttribute]: expiresAt(window) },
+          Key: key(download, window),
+          UpdateExpression: "SET #event = :value",
+          ConditionExpression: "attribute_exists(#event)",
+          ExpressionAttributeNames: { "#event": eventAttribute(download.record.eventID) },
+          ExpressionAttributeValues: { ":value": { N: String(count + (state === "sent" ? SETTLED_TAG : PENDING_TAG) * POSITIONS_PER_TAG) } },
         }),
       );
-    },
-    async takePendingAlert(download, window) {
-      const result = await dynamodb.send(new DeleteItemCommand({ TableName: tableName, Key: pendingKey(download, window), ReturnValues: "ALL_OLD" }));
-      const subject = result.Attributes?.subject?.S;
-      const message = result.Attributes?.message?.S;
-      return subject !== undefined && message !== undefined ? { subject, message } : undefined;
     },
   };
 }
@@ -612,6 +693,19 @@ const TEXT = {
   },
 } as const;
 
+// Characters a key may hold that a reader cannot see or that change the layout: control characters, line and
+// paragraph separators, bidirectional marks, overrides and isolates, zero-width characters and the byte order mark.
+const INVISIBLE_IN_KEYS = /[\p{Cc}\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+
+/**
+ * An object key as alerts show it: every character as S3 reports it (Japanese, emoji, combining marks, `+`, `%20`,
+ * quotes, backslashes stay as they are), except invisible and layout characters, which are written as `\u{XXXX}` so
+ * that a key can neither forge lines of the alert nor look like another key.
+ */
+export function visibleKey(key: string): string {
+  return key.replace(INVISIBLE_IN_KEYS, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`);
+}
+
 /** What an alert reports. */
 export interface DownloadAlertFacts {
   download: WatchedDownload;
@@ -632,7 +726,8 @@ export function downloadAlert(facts: DownloadAlertFacts): Alert {
   const { download, count, window, notify, language, timeZone } = facts;
   const { bucket, key, threshold, record } = download;
   const t = TEXT[language];
-  const object = `s3://${bucket}/${key}`;
+  // The key exactly, but with characters that could forge lines or hide text written as escapes (see visibleKey).
+  const object = `s3://${bucket}/${visibleKey(key)}`;
   const printableKey = /^[\x20-\x7e]*$/.test(key);
   const subject = `S3 object downloaded ${count} times (threshold ${threshold}): ${printableKey ? object : `s3://${bucket} (key in message)`}`;
   const end = formatLocalTime(window.end, timeZone);
@@ -692,14 +787,22 @@ export interface DownloadThresholdDependencies {
 /** The part of Lambda's context the handler reads. */
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
+  /** Lambda's request ID: the same for Lambda's retries of one asynchronous invocation. */
+  awsRequestId?: string;
 }
 
 /**
  * Builds the handler. Per record: decode (both CloudWatch Logs and EventBridge shapes), keep only successful
  * `GetObject` events on watched objects, compute the counting window from the event time, count once, alert when the
  * count passes the threshold (`every`) or is the first past it (`once`). Undecodable input is logged and counted in
- * the `RejectedInput` metric and never retried. A record that fails (counting or publishing) does not stop the others;
- * the invocation then fails so that Lambda retries it, and the counter makes the retry skip what was done.
+ * the `RejectedInput` metric and never retried.
+ *
+ * The batch is counted first, then its alerts are published, so that an invocation killed while counting has sent
+ * nothing. A record that fails (counting or publishing) does not stop the others; the invocation then settles what it
+ * did (alerts sent; alerts whose publishing failed kept as pending) and fails so that Lambda retries it: the retry
+ * skips what was counted and sends only what did not go out. An invocation killed before it could settle (between
+ * counting and the end of publishing) is retried by Lambda with the same request ID, which finds its own unsettled
+ * counts and sends their alerts: none is lost; an alert SNS had already accepted is then sent a second time.
  */
 export function downloadThresholdHandler(
   deps: DownloadThresholdDependencies,
@@ -713,6 +816,7 @@ export function downloadThresholdHandler(
   return async (event, context) => {
     // Stop waiting out throttling 5 s before Lambda would stop the function.
     const deadline = clock.now() + (context ? Math.max(0, context.getRemainingTimeInMillis() - 5000) : timeBudgetMs);
+    const attempt = attemptTag(context?.awsRequestId);
     const payload = decodeCloudTrailPayload(event);
     const result: DownloadThresholdResult = { control: payload.control, rejected: payload.rejected.length, ignored: 0, counted: 0, notCounted: 0, alerted: 0 };
     if (payload.control) {
@@ -722,47 +826,98 @@ export function downloadThresholdHandler(
     reportRejectedInput(payload.rejected, logger, metrics);
 
     const failures: string[] = [];
+    const fail = (record: CloudTrailRecord, object: string, error: Error) => {
+      failures.push(`${record.eventID}: ${error.name}: ${error.message}`);
+      logger.error("download not processed; the invocation will fail so that Lambda retries it", { eventID: record.eventID, object, error: error.name, reason: error.message });
+    };
+    // Alerts to publish once the batch is counted, with the count that settles each.
+    const due: Array<{ alert: Alert; download: WatchedDownload; window: CountingWindow; count: number; object: string; resent: boolean; sent?: boolean }> = [];
     for (const record of payload.records) {
       const download = watchedDownload(record, settings.watches);
       if ("ignored" in download) {
-        result.ignored += 1;
-        logger.info("event ignored", { eventID: record.eventID, eventName: record.eventName, reason: download.ignored });
+        if (download.malformed) {
+          result.rejected += 1;
+          reportRejectedInput([{ source: payload.source, reason: download.ignored, id: record.eventID }], logger, metrics);
+        } else {
+          result.ignored += 1;
+          logger.info("event ignored", { eventID: record.eventID, eventName: record.eventName, reason: download.ignored });
+        }
         continue;
       }
       const object = `s3://${download.bucket}/${download.key}`;
+      let window: CountingWindow;
       try {
-        const window = windowAt(new Date(record.eventTime));
-        const outcome = await counter.count(download, window, deadline);
-        if (!outcome.counted) {
+        window = windowAt(new Date(record.eventTime));
+      } catch (error) {
+        assertIsError(error);
+        // An event time the schedule has no window for (year 0 or 9999) never will have one: retrying cannot help.
+        result.rejected += 1;
+        reportRejectedInput([{ source: payload.source, reason: error.message, id: record.eventID }], logger, metrics);
+        continue;
+      }
+      try {
+        const outcome = await counter.count(download, window, deadline, attempt);
+        const counted = outcome.counted ? outcome : outcome.unsettled;
+        if (outcome.counted) {
+          result.counted += 1;
+        } else {
           result.notCounted += 1;
-          const pending = await counter.takePendingAlert?.(download, window);
-          logger.info(pending ? "resending the alert a failed attempt kept" : "download not counted", { eventID: record.eventID, object, reason: outcome.reason });
-          if (pending) {
-            await publishOrKeep(pending, download, window);
-            result.alerted += 1;
-          }
+          logger.info(outcome.unsettled ? "download counted before; its alert may not have gone out" : "download not counted", { eventID: record.eventID, object, reason: outcome.reason });
+        }
+        if (counted === undefined) {
           continue;
         }
-        result.counted += 1;
-        const alerting = settings.notify === "every" ? outcome.count > download.threshold : outcome.count === download.threshold + 1;
-        logger.info("download counted", { eventID: record.eventID, object, count: outcome.count, threshold: download.threshold, windowStart: window.start.toISOString(), alerting });
+        const alerting = settings.notify === "every" ? counted.count > download.threshold : counted.count === download.threshold + 1;
+        if (outcome.counted) {
+          logger.info("download counted", { eventID: record.eventID, object, count: counted.count, threshold: download.threshold, windowStart: window.start.toISOString(), alerting });
+        }
         if (alerting) {
           const alert = downloadAlert({
             download,
-            count: outcome.count,
+            count: counted.count,
             window,
             notify: settings.notify,
             language: settings.language,
             timeZone: settings.timeZone,
-            ...(outcome.counterFull ? { counterFull: outcome.count } : {}),
+            ...(counted.counterFull ? { counterFull: counted.count } : {}),
           });
-          await publishOrKeep(alert, download, window);
-          result.alerted += 1;
+          due.push({ alert, download, window, count: counted.count, object, resent: !outcome.counted });
         }
       } catch (error) {
         assertIsError(error);
-        failures.push(`${record.eventID}: ${error.name}: ${error.message}`);
-        logger.error("download not processed; the invocation will fail so that Lambda retries it", { eventID: record.eventID, object, error: error.name, reason: error.message });
+        fail(record, object, error);
+      }
+    }
+
+    for (const item of due) {
+      try {
+        await publishAlert(sns, settings.topicArn, item.alert);
+        result.alerted += 1;
+        item.sent = true;
+      } catch (error) {
+        assertIsError(error);
+        item.sent = false;
+        fail(item.download.record, item.object, error);
+      }
+    }
+    // Settle what a retry must know: after a failure, each alert sent by this invocation (or else its retry would
+    // send it again) and each alert not sent (pending, for whichever invocation gets the event next); alerts resent
+    // from an earlier attempt, always.
+    for (const item of due) {
+      const settle = item.sent === false || item.resent || (failures.length > 0 && attempt !== SETTLED_TAG);
+      if (!settle || counter.settle === undefined) {
+        continue;
+      }
+      try {
+        await counter.settle(item.download, item.window, item.count, item.sent ? "sent" : "pending");
+      } catch (error) {
+        assertIsError(error);
+        // Not settled: a retry may send this alert again (sent) or the alert reaches only the logs (pending).
+        logger.error(item.sent ? "alert sent but not settled; a retry may send it again" : "alert could not be published nor kept for a retry", {
+          subject: item.alert.subject,
+          ...(item.sent ? {} : { message: item.alert.message }),
+          error: error.message,
+        });
       }
     }
     if (result.alerted > 0) {
@@ -774,25 +929,6 @@ export function downloadThresholdHandler(
     }
     return result;
   };
-
-  /** Publishes `alert`; on failure keeps it for the retry (when the counter can) and rethrows. */
-  async function publishOrKeep(alert: Alert, download: WatchedDownload, window: CountingWindow): Promise<void> {
-    try {
-      await publishAlert(sns, settings.topicArn, alert);
-    } catch (error) {
-      assertIsError(error);
-      if (counter.keepPendingAlert) {
-        try {
-          await counter.keepPendingAlert(download, window, alert);
-        } catch (keepError) {
-          assertIsError(keepError);
-          // Neither published nor kept: the content must at least reach the logs.
-          logger.error("alert could not be published nor kept for a retry", { subject: alert.subject, message: alert.message, error: keepError.message });
-        }
-      }
-      throw error;
-    }
-  }
 }
 
 function buildCounter(deps: DownloadThresholdDependencies, settings: DownloadThresholdSettings, clock: Clock): DownloadCounter {

@@ -28,6 +28,12 @@ export const CONSUMER_ATTRIBUTE = "consumer";
  */
 export const MAX_FORWARDED_MESSAGE_BYTES = 256 * 1024 - 2048;
 
+/**
+ * Largest record JSON forwarded when a log event alone does not fit: base64 adds a third and gzip may not shrink
+ * incompressible text, so three quarters of the message limit, less room for the envelope.
+ */
+export const MAX_FORWARDED_RECORD_BYTES = Math.floor((MAX_FORWARDED_MESSAGE_BYTES * 3) / 4) - 4096;
+
 /** One consumer: its routing key and the record patterns (alternatives) it wants. */
 export interface DispatchRoute {
   key: string;
@@ -92,6 +98,65 @@ export function packPayloads(
   const first = packPayloads(envelope, logEvents.slice(0, half), maxBytes);
   const second = packPayloads(envelope, logEvents.slice(half), maxBytes);
   return { payloads: [...first.payloads, ...second.payloads], tooLarge: [...first.tooLarge, ...second.tooLarge] };
+}
+
+/** Text values longer than this may be cut to make an oversized record fit; shorter ones (names, keys, IDs) never are. */
+export const MIN_CUT_TEXT_LENGTH = 1024;
+
+/** Fields replaced by a note, largest first, when cutting long text alone does not make a record fit. */
+const DROPPABLE_FIELDS = ["responseElements", "additionalEventData", "serviceEventDetails", "requestParameters"];
+
+/**
+ * A copy of `record` whose JSON takes at most `maxBytes` of UTF-8: the longest text values (over
+ * {@link MIN_CUT_TEXT_LENGTH} characters) are cut first, each ending with a note of how much was cut; then, if needed,
+ * the largest of responseElements, additionalEventData, serviceEventDetails and requestParameters is replaced by a
+ * note. Identifying fields (event ID, time, source, name, identity, bucket and key) are short and stay whole.
+ * Undefined when the record cannot be made to fit.
+ */
+export function shrinkRecord(record: Record<string, unknown>, maxBytes: number): Record<string, unknown> | undefined {
+  const copy = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+  const size = () => Buffer.byteLength(JSON.stringify(copy), "utf8");
+  let bytes = size();
+  const longest = (): { holder: Record<string, unknown> | unknown[]; key: string | number; length: number } | undefined => {
+    let best: { holder: Record<string, unknown> | unknown[]; key: string | number; length: number } | undefined;
+    const walk = (holder: Record<string, unknown> | unknown[]) => {
+      for (const [key, value] of Object.entries(holder)) {
+        if (typeof value === "string" && value.length > MIN_CUT_TEXT_LENGTH + 100 && (best === undefined || value.length > best.length)) {
+          best = { holder, key: Array.isArray(holder) ? Number(key) : key, length: value.length };
+        } else if (typeof value === "object" && value !== null) {
+          walk(value as Record<string, unknown> | unknown[]);
+        }
+      }
+    };
+    walk(copy);
+    return best;
+  };
+  while (bytes > maxBytes) {
+    const target = longest();
+    if (target === undefined) {
+      break;
+    }
+    const text = (target.holder as Record<string | number, string>)[target.key];
+    // Cut at least as many characters as there are bytes over the limit (each is at least one byte), never below
+    // MIN_CUT_TEXT_LENGTH, and never between the two halves of a surrogate pair.
+    let keep = Math.max(MIN_CUT_TEXT_LENGTH, text.length - (bytes - maxBytes) - 64);
+    if (/[\ud800-\udbff]/.test(text.charAt(keep - 1))) {
+      keep -= 1;
+    }
+    const kept = text.slice(0, keep);
+    (target.holder as Record<string | number, string>)[target.key] = `${kept} ...[cut ${text.length - kept.length} characters to forward]`;
+    bytes = size();
+  }
+  for (const field of [...DROPPABLE_FIELDS].sort((a, b) => Buffer.byteLength(JSON.stringify(copy[b]) ?? "") - Buffer.byteLength(JSON.stringify(copy[a]) ?? ""))) {
+    if (bytes <= maxBytes) {
+      break;
+    }
+    if (copy[field] !== undefined && copy[field] !== null) {
+      copy[field] = { cutToForward: `${Buffer.byteLength(JSON.stringify(copy[field]), "utf8")} bytes left out` };
+      bytes = size();
+    }
+  }
+  return bytes <= maxBytes ? copy : undefined;
 }
 
 function isLogEvent(value: unknown): value is LogEvent {
@@ -160,7 +225,16 @@ export function logDispatchHandler(settings: LogDispatchSettings, deps: LogDispa
       result.forwarded[key] = logEvents.length;
       const { payloads, tooLarge } = packPayloads({ ...envelope, logEvents: [] }, logEvents);
       for (const big of tooLarge) {
-        reject(`log event is too large to forward to ${key} in one SNS message`, big.id);
+        // Forward a copy with its longest values cut (the consumer still gets who, what, when and on which object),
+        // rather than leave the consumer without the event.
+        const shrunk = shrinkRecord(JSON.parse(big.message) as Record<string, unknown>, MAX_FORWARDED_RECORD_BYTES);
+        const packed = shrunk === undefined ? undefined : packPayloads({ ...envelope, logEvents: [] }, [{ ...big, message: JSON.stringify(shrunk) }]);
+        if (packed === undefined || packed.payloads.length !== 1) {
+          reject(`log event is too large to forward to ${key} in one SNS message`, big.id);
+          continue;
+        }
+        logger.warn("log event cut to fit an SNS message", { id: big.id, consumer: key, bytes: Buffer.byteLength(big.message, "utf8") });
+        payloads.push(packed.payloads[0]);
       }
       for (const payload of payloads) {
         publishes.push(

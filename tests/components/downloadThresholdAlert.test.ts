@@ -151,7 +151,7 @@ describe("DownloadThresholdAlert", () => {
         { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: single(resources, "aws:sqs/queue:Queue").state.arn },
         { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
         { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
-        { Sid: "CountDownloads", Effect: "Allow", Action: ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: table.state.arn },
+        { Sid: "CountDownloads", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table.state.arn },
       ]);
     });
 
@@ -179,8 +179,8 @@ describe("DownloadThresholdAlert", () => {
 
       expect(decisions).to.deep.equal([
         "dynamodb:UpdateItem own table: Allowed",
-        "dynamodb:PutItem own table: Allowed",
-        "dynamodb:DeleteItem own table: Allowed",
+        "dynamodb:PutItem own table: ImplicitlyDenied",
+        "dynamodb:DeleteItem own table: ImplicitlyDenied",
         `sns:Publish ${topicArn}: Allowed`,
         `dynamodb:UpdateItem ${otherTable}: ImplicitlyDenied`,
         "dynamodb:GetItem own table: ImplicitlyDenied",

@@ -96,6 +96,12 @@ describe("cloudtrailEvents", () => {
       ["an eventTime in another format", { ...getObject, eventTime: "2025/03/03 01:02:03" }, 'eventTime "2025/03/03 01:02:03" is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z'],
       ["requestParameters that are a string", { ...getObject, requestParameters: "x" }, "requestParameters is neither an object nor null"],
       ["an array", [getObject], "record is an array, not an object"],
+      ["an eventTime on 30 February", { ...getObject, eventTime: "2025-02-30T10:00:00Z" }, 'eventTime "2025-02-30T10:00:00Z" is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z'],
+      ["an eventTime at hour 24", { ...getObject, eventTime: "2025-03-03T24:00:00Z" }, 'eventTime "2025-03-03T24:00:00Z" is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z'],
+      ["an eventTime with fractional seconds", { ...getObject, eventTime: "2025-03-03T01:02:03.123456Z" }, undefined],
+      ["a key with emoji (surrogate pairs)", { ...getObject, requestParameters: { bucketName: "b", key: "📈/𠮷.pdf" } }, undefined],
+      ["a lone surrogate in a nested value", { ...getObject, requestParameters: { bucketName: "b", key: "a\ud800" } }, "$.requestParameters.key holds a lone UTF-16 surrogate, which is not Unicode text"],
+      ["a lone low surrogate in a field name", { ...getObject, additionalEventData: { "x\udc00": 1 } }, "$.additionalEventData.x\udc00 holds a lone UTF-16 surrogate, which is not Unicode text"],
     ];
     for (const [title, record, problem] of cases) {
       it(`${problem === undefined ? "accepts" : "rejects"} ${title}`, () => {

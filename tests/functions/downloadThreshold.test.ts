@@ -1,6 +1,7 @@
 import { gzipSync } from "zlib";
 
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { type PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 
 import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
@@ -11,11 +12,13 @@ import {
   downloadThresholdSettingsFromEnv,
   eventAttribute,
   SETTINGS_ENVIRONMENT,
+  visibleKey,
   type DownloadThresholdSettings,
   type WatchedObject,
 } from "../../functions/downloadThreshold";
 import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
 import { FakeSns } from "../support/fakeSns";
+import { KillSwitch } from "../support/faultProxy";
 import { LocalDynamoDb } from "../support/localDynamoDb";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
 
@@ -339,6 +342,62 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
     expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)"]);
   });
 
+  /** A handler in a fresh execution environment whose clients go through `kill` (if given). */
+  function environment(kill?: KillSwitch, snsClient: Pick<SNSClient, "send"> = sns.client()) {
+    const settings: DownloadThresholdSettings = {
+      watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }],
+      reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
+      notify: "every",
+      counter: { kind: "dynamodb", tableName },
+      topicArn: TOPIC_ARN,
+      language: "en",
+      timeZone: "Asia/Tokyo",
+    };
+    const dynamodb = db.client();
+    return downloadThresholdHandler({ sns: kill ? kill.wrap(snsClient) : snsClient, dynamodb: kill ? kill.wrap(dynamodb) : dynamodb, logger: recordingLogger(), metrics: recordingMetrics() }, settings);
+  }
+  const lambda = (requestId: string) => ({ getRemainingTimeInMillis: () => 60_000, awsRequestId: requestId });
+
+  it("sends the alert of a download an invocation counted before Lambda killed it, once, when Lambda retries that invocation", async () => {
+    // Prepare: the object was downloaded once; the next download's invocation dies after its UpdateItem was applied
+    // (the count crossed the threshold) and before its Publish reached SNS.
+    await environment()(asEventBridgeEvent(download(1)), lambda("req-1"));
+    const kill = new KillSwitch({ request: 2, applied: false });
+    await environment(kill)(asEventBridgeEvent(download(2)), lambda("req-2")).catch(() => undefined);
+
+    // Act: Lambda's retry (same request ID, fresh environment), then a duplicate delivery of the event (new request ID).
+    const retried = await environment()(asEventBridgeEvent(download(2)), lambda("req-2"));
+    const duplicate = await environment()(asEventBridgeEvent(download(2)), lambda("req-3"));
+
+    // Assess
+    expect(kill.killedDuring).to.equal("Publish");
+    expect(retried).to.deep.include({ counted: 0, notCounted: 1, alerted: 1 });
+    expect(duplicate).to.deep.include({ counted: 0, notCounted: 1, alerted: 0 });
+    expect(eventIdsAlerted()).to.deep.equal(["00000000-0000-4000-8000-000000000002"]);
+    expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)"]);
+  });
+
+  it("after a publish fails in a batch, settles the alert that went out so that Lambda's retry sends only the other", async () => {
+    // Prepare: SNS refuses the alert of download 3 once (after the SDK's own retries).
+    await environment()(asEventBridgeEvent(download(1)), lambda("req-1"));
+    const plain = sns.client();
+    let refuse = 1;
+    const flaky = {
+      send: (command: PublishCommand) =>
+        command.input.Message?.includes("000000000003") && refuse-- > 0 ? Promise.reject(Object.assign(new Error("injected"), { name: "InternalError" })) : plain.send(command),
+    } as unknown as Pick<SNSClient, "send">;
+    const batch = recordsAsSubscriptionEvent([download(2), download(3)]);
+
+    // Act
+    const failed = await environment(undefined, flaky)(batch, lambda("req-batch")).then(() => undefined, (error: Error) => error);
+    const retried = await environment()(batch, lambda("req-batch"));
+
+    // Assess
+    expect(failed?.name).to.equal("DownloadProcessingError");
+    expect(retried).to.deep.include({ counted: 0, notCounted: 2, alerted: 1 });
+    expect(eventIdsAlerted()).to.deep.equal(["00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"]);
+  });
+
   it("keeps an alert SNS refused and sends it exactly once when Lambda retries the event", async () => {
     const { handler } = setup({ watches: [{ bucket: BUCKET, key: KEY, threshold: 1 }] });
     await handler(asEventBridgeEvent(download(1)));
@@ -373,7 +432,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
     );
   });
 
-  it("records one small attribute per event and a TTL after the window on the counter item", async () => {
+  it("records one small attribute per event (its position) and a TTL after the window on the counter item", async () => {
     const { handler } = setup();
 
     await handler(asEventBridgeEvent(download(1, 3600)));
@@ -385,10 +444,18 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       object: { S: `${BUCKET}/${KEY}` },
       entry: { S: "window#2025-03-02T16:00:00.000Z" },
       downloads: { N: "1" },
-      [eventAttribute("00000000-0000-4000-8000-000000000001")]: { N: String((WINDOW_START + 3600_000) / 1000) },
+      // Its position (1), tagged 0: called without a Lambda request ID, nothing is left unsettled.
+      [eventAttribute("00000000-0000-4000-8000-000000000001")]: { N: "1" },
       windowEnd: { S: "2025-03-09T16:00:00.000Z" },
       [DOWNLOAD_COUNTS_TABLE.timeToLiveAttribute]: { N: String(WINDOW_END / 1000 + 14 * 24 * 3600) },
     });
+  });
+});
+
+describe("visibleKey", () => {
+  it("keeps every visible character as S3 reports it and writes invisible or layout characters as escapes", () => {
+    expect(visibleKey('報告/📈 e\u0301 "a+b%20" \\ *.pdf')).to.equal('報告/📈 e\u0301 "a+b%20" \\ *.pdf');
+    expect(visibleKey("a\nb\u0000c\u2028d\u200be\u202ef\ufeff")).to.equal("a\\u{000A}b\\u{0000}c\\u{2028}d\\u{200B}e\\u{202E}f\\u{FEFF}");
   });
 });
 

@@ -5,7 +5,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 
 import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../functions/cloudtrailEvents";
-import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads } from "../../functions/logDispatch";
+import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../functions/logDispatch";
 import { fixture, record, subscriptionPayload } from "../support/fixtures";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
 import { callLedger } from "../support/callLedger";
@@ -125,6 +125,21 @@ describe("logDispatch", () => {
     const ids = messages.flatMap((m) => decodeCloudTrailPayload(asSnsDelivery(m.Message ?? "")).records.map((r) => r.eventID));
     expect(ids).to.deep.equal(noisy.map((r) => r.eventID));
     expect(result.forwarded["activity-ssm"]).to.equal(300);
+  });
+
+  it("cuts the longest values of a record too large for SNS, keeping identifying fields whole", () => {
+    // Prepare
+    const big = { ...ssm, requestParameters: { target: "i-0123456789abcdef0", document: "文".repeat(300_000) }, userAgent: "x".repeat(2000) };
+
+    // Act
+    const shrunk = shrinkRecord(big, 100_000);
+
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(shrunk), "utf8")).to.be.at.most(100_000);
+    expect(shrunk).to.deep.include({ eventID: ssm.eventID, eventTime: ssm.eventTime, userIdentity: ssm.userIdentity, userAgent: "x".repeat(2000) });
+    expect((shrunk?.requestParameters as { target: string; document: string }).target).to.equal("i-0123456789abcdef0");
+    expect((shrunk?.requestParameters as { document: string }).document).to.match(/^文{1024,} \.\.\.\[cut \d+ characters to forward\]$/);
+    expect(shrinkRecord({ ...ssm, many: Array.from({ length: 50_000 }, (_, i) => i) }, 1000)).to.equal(undefined);
   });
 
   it("reports a single log event too large to forward instead of failing the batch", () => {

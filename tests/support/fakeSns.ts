@@ -82,6 +82,11 @@ export class FakeSns {
     }
   }
 
+  /** Forgets the failures `failNext` queued that no request has met yet; returns how many there were. */
+  clearFailures(): number {
+    return this.injected.splice(0).length;
+  }
+
   async stop(): Promise<void> {
     await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
   }
