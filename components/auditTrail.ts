@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { Contributions } from "./contributions";
-import { awsEnvironment, denyInsecureTransport, policyDocument, serviceTrustPolicy } from "./policy";
+import { createLockedBucket } from "./lockedBucket";
+import { awsEnvironment, policyDocument, serviceTrustPolicy } from "./policy";
 import { ArgChecker, isLogRetention, isNonEmptyString } from "./validation";
 
 /** One condition of an advanced event selector, as in CloudTrail's `AdvancedFieldSelector`. */
@@ -170,63 +171,27 @@ export class AuditTrail extends pulumi.ComponentResource {
     const trailArn = pulumi.interpolate`arn:${env.partition}:cloudtrail:${env.region}:${env.accountId}:trail/${trailName}`;
     const child = { parent: this };
 
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, {}, child);
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-      `${name}-bucket-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      child,
-    );
-    // ACLs disabled: the bucket owner owns every object, so no ACL can grant access to anyone else.
-    new aws.s3.BucketOwnershipControls(
-      `${name}-bucket-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-bucket-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault:
-              bucketKmsKeyArn === undefined
-                ? { sseAlgorithm: "AES256" }
-                : { sseAlgorithm: "aws:kms", kmsMasterKeyId: bucketKmsKeyArn },
-            bucketKeyEnabled: bucketKmsKeyArn !== undefined,
-          },
-        ],
-      },
-      child,
-    );
-    // Versioning keeps overwritten or deleted log files recoverable (log file validation detects the change).
-    new aws.s3.BucketVersioning(`${name}-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-    const bucketPolicy = new aws.s3.BucketPolicy(
-      `${name}-bucket-policy`,
-      {
-        bucket: bucket.id,
-        policy: policyDocument([
-          {
-            Sid: "AWSCloudTrailAclCheck",
-            Effect: "Allow",
-            Principal: { Service: "cloudtrail.amazonaws.com" },
-            Action: "s3:GetBucketAcl",
-            Resource: bucket.arn,
-            Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-          },
-          {
-            Sid: "AWSCloudTrailWrite",
-            Effect: "Allow",
-            Principal: { Service: "cloudtrail.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/${env.accountId}/*`,
-            Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
-          },
-          denyInsecureTransport("s3", [bucket.arn, pulumi.interpolate`${bucket.arn}/*`]),
-        ]),
-      },
-      // S3 rejects a bucket policy while the public access block is being written; order them.
-      { parent: this, dependsOn: [publicAccessBlock] },
-    );
+    const { bucket, policy: bucketPolicy } = createLockedBucket(name, this, {
+      ...(bucketKmsKeyArn === undefined ? {} : { kmsKeyArn: bucketKmsKeyArn }),
+      grants: (bucketArn) => [
+        {
+          Sid: "AWSCloudTrailAclCheck",
+          Effect: "Allow",
+          Principal: { Service: "cloudtrail.amazonaws.com" },
+          Action: "s3:GetBucketAcl",
+          Resource: bucketArn,
+          Condition: { StringEquals: { "aws:SourceArn": trailArn } },
+        },
+        {
+          Sid: "AWSCloudTrailWrite",
+          Effect: "Allow",
+          Principal: { Service: "cloudtrail.amazonaws.com" },
+          Action: "s3:PutObject",
+          Resource: pulumi.interpolate`${bucketArn}/AWSLogs/${env.accountId}/*`,
+          Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
+        },
+      ],
+    });
 
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,

@@ -10,7 +10,8 @@ import {
 } from "../functions/trailBackfill";
 import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";
-import { awsEnvironment, denyInsecureTransport, policyDocument, PolicyStatement } from "./policy";
+import { createLockedBucket } from "./lockedBucket";
+import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 
@@ -178,9 +179,10 @@ export class TrailBackfill extends pulumi.ComponentResource {
       bucketOwner = pulumi.output(args.existingBucketOwner ?? env.accountId);
       bucketKeyArn = args.existingBucketKmsKeyArn;
     } else {
-      this.bucket = this.createBucket(name, args.bucketKmsKeyArn);
-      this.bucketName = this.bucket.bucket;
-      bucketArn = this.bucket.arn;
+      const { bucket } = createLockedBucket(name, this, args.bucketKmsKeyArn === undefined ? {} : { kmsKeyArn: args.bucketKmsKeyArn });
+      this.bucket = bucket;
+      this.bucketName = bucket.bucket;
+      bucketArn = bucket.arn;
       bucketOwner = env.accountId;
       bucketKeyArn = args.bucketKmsKeyArn;
     }
@@ -322,40 +324,6 @@ export class TrailBackfill extends pulumi.ComponentResource {
     }
     this.readerAccounts.add(accountId);
     this.readers.add(pulumi.output(roleArn).apply((arn) => ({ accountId, roleArn: arn })));
-  }
-
-  private createBucket(name: string, kmsKeyArn: pulumi.Input<string> | undefined): aws.s3.Bucket {
-    const child = { parent: this };
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, {}, child);
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-      `${name}-bucket-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      child,
-    );
-    // ACLs disabled: the bucket owner owns every object, so no ACL can grant access to anyone else.
-    new aws.s3.BucketOwnershipControls(`${name}-bucket-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-bucket-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: kmsKeyArn === undefined ? { sseAlgorithm: "AES256" } : { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn },
-            bucketKeyEnabled: kmsKeyArn !== undefined,
-          },
-        ],
-      },
-      child,
-    );
-    // Versioning keeps an overwritten or deleted log file recoverable; a rerun writes identical bytes over the same keys.
-    new aws.s3.BucketVersioning(`${name}-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-    new aws.s3.BucketPolicy(
-      `${name}-bucket-policy`,
-      { bucket: bucket.id, policy: policyDocument([denyInsecureTransport("s3", [bucket.arn, pulumi.interpolate`${bucket.arn}/*`])]) },
-      // S3 rejects a bucket policy while the public access block is being written; order them.
-      { parent: this, dependsOn: [publicAccessBlock] },
-    );
-    return bucket;
   }
 
   /** The function's statements: assume the reader roles, put objects under `[prefix/]AWSLogs/`, use the bucket's key. */
