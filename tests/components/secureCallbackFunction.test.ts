@@ -229,13 +229,26 @@ describe("SecureCallbackFunction", () => {
       expect(() => archive.loadHandler()).to.throw("environment variable ALERT_TOPIC_ARN is not set");
     });
 
-    it("bundles exactly the packages a function asks for", () => {
+    it("bundles exactly the packages a function asks for, a dependency-free one as just the files require() loads", () => {
       const options = archiveContents(["croner"], PROJECT_DIRECTORY);
       const dependencies = Object.keys((JSON.parse(fs.readFileSync(path.join(PROJECT_DIRECTORY, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
 
-      expect(options.extraIncludePackages).to.deep.equal(["croner"]);
-      expect(options.extraExcludePackages).to.deep.equal(dependencies.filter((d) => d !== "croner"));
-      expect(options.extraExcludePackages).to.include.members(["@aws-sdk/client-sns", "@pulumi/aws", "@pulumi/pulumi"]);
+      expect(options.extraIncludePaths).to.deep.equal(["node_modules/croner/package.json", "node_modules/croner/LICENSE", "node_modules/croner/dist/croner.cjs"]);
+      expect(options.extraIncludePackages).to.deep.equal([]);
+      expect(options.extraExcludePackages).to.deep.equal(dependencies);
+      expect(options.extraExcludePackages).to.include.members(["@aws-sdk/client-sns", "@pulumi/aws", "@pulumi/pulumi", "croner"]);
+    });
+
+    it("bundles a package with dependencies whole, leaving Pulumi to add what it depends on", () => {
+      const options = archiveContents(["cli-progress"], PROJECT_DIRECTORY);
+
+      expect(options.extraIncludePackages).to.deep.equal(["cli-progress"]);
+      expect(options.extraIncludePaths).to.deep.equal([]);
+      expect(options.extraExcludePackages).to.not.include("cli-progress");
+    });
+
+    it("names a bundled package the program cannot require", () => {
+      expect(() => archiveContents(["no-such-package-x"], PROJECT_DIRECTORY)).to.throw('bundledPackages: "no-such-package-x" cannot be required from');
     });
   });
 
