@@ -126,7 +126,8 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
  * Records arrive from EventBridge rules (default), from a subscription filter on the trail's log group, or from a
  * shared {@link LogSubscriptionDispatcher}. The rule's event pattern and the filter pattern are generated from the
  * criteria and only narrow the volume; the function applies the criteria exactly (read-only filter and exclusions
- * included) before it sends anything.
+ * included) before it sends anything. A journal of sent notifications (a small DynamoDB table, see `deduplicate`)
+ * keeps Lambda's retries and redeliveries from notifying an event twice.
  *
  * Several notifiers on one trail: with EventBridge each has its own rules (300 per bus); with log groups, use one
  * `LogSubscriptionDispatcher` for all of them, since CloudWatch Logs allows only two subscription filters per log
