@@ -9,10 +9,11 @@ import {
   type ActivityPrefilter,
 } from "../functions/activityCriteria";
 import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/recordPattern";
+import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
 import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
 import { AlertTopic } from "./alertTopic";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { awsEnvironment, policyDocument } from "./policy";
+import { awsEnvironment, policyDocument, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
 
@@ -102,6 +103,19 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
   chatNotifications?: boolean;
   /** Days the function's own log group keeps its logs. @default 30 */
   logRetentionInDays?: number;
+  /**
+   * Notify each CloudTrail event once, also when Lambda retries a batch that partly failed or an event is delivered
+   * again: the function keeps a journal of the events it notified in a small on-demand DynamoDB table of its own (one
+   * read and one write per notification; entries expire after 7 days). `false`: no table; notifications are at least
+   * once, and a retried batch notifies the records that had gone out again.
+   * @default true
+   */
+  deduplicate?: boolean;
+  /**
+   * KMS key (ARN) that encrypts the journal table (`deduplicate`). The function is granted its use through DynamoDB only.
+   * @default - the AWS managed key `aws/dynamodb` (its use is recorded in CloudTrail, unlike the AWS owned key)
+   */
+  tableKmsKeyArn?: pulumi.Input<string>;
 }
 
 /**
@@ -112,7 +126,8 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
  * Records arrive from EventBridge rules (default), from a subscription filter on the trail's log group, or from a
  * shared {@link LogSubscriptionDispatcher}. The rule's event pattern and the filter pattern are generated from the
  * criteria and only narrow the volume; the function applies the criteria exactly (read-only filter and exclusions
- * included) before it sends anything.
+ * included) before it sends anything. A journal of sent notifications (a small DynamoDB table, see `deduplicate`)
+ * keeps Lambda's retries and redeliveries from notifying an event twice.
  *
  * Several notifiers on one trail: with EventBridge each has its own rules (300 per bus); with log groups, use one
  * `LogSubscriptionDispatcher` for all of them, since CloudWatch Logs allows only two subscription filters per log
@@ -130,6 +145,9 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
   readonly handler: SecureCallbackFunction;
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
+  /** The sent journal table; undefined with `deduplicate: false`. */
+  readonly table?: aws.dynamodb.Table;
+  readonly tableName?: pulumi.Output<string>;
 
   constructor(name: string, args: UserActivityNotifierArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:index:UserActivityNotifier", name, {}, opts);
@@ -141,6 +159,8 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       language = "en",
       chatNotifications = false,
       logRetentionInDays = 30,
+      deduplicate = true,
+      tableKmsKeyArn,
     } = args;
     this.criteria = UserActivityNotifier.criteriaOf(args);
     const prefilter = activityPrefilter(this.criteria);
@@ -148,21 +168,52 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     this.filterPattern = logsFilterPattern(prefilter.patterns);
     const child = { parent: this };
 
+    // Publishing to the alert topic (added by publishesAlerts) and, with deduplicate, reading and writing the journal.
+    const statements: pulumi.Input<PolicyStatement>[] = [];
+    const environment: Record<string, pulumi.Input<string>> = {
+      [USER_ACTIVITY_ENVIRONMENT.timeZone]: timeZone,
+      [USER_ACTIVITY_ENVIRONMENT.language]: language,
+      [USER_ACTIVITY_ENVIRONMENT.criteria]: JSON.stringify(this.criteria),
+      [USER_ACTIVITY_ENVIRONMENT.chatNotifications]: String(chatNotifications),
+    };
+    if (deduplicate) {
+      const { hashKey, timeToLiveAttribute } = SENT_JOURNAL_TABLE;
+      this.table = new aws.dynamodb.Table(
+        `${name}-sent`,
+        {
+          billingMode: "PAY_PER_REQUEST",
+          hashKey: hashKey.name,
+          attributes: [{ name: hashKey.name, type: hashKey.type }],
+          // Entries are needed only while a delivery of their event can still arrive; DynamoDB deletes them after.
+          ttl: { attributeName: timeToLiveAttribute, enabled: true },
+          serverSideEncryption: tableKmsKeyArn === undefined ? { enabled: true } : { enabled: true, kmsKeyArn: tableKmsKeyArn },
+        },
+        child,
+      );
+      this.tableName = this.table.name;
+      environment[USER_ACTIVITY_ENVIRONMENT.sentTable] = this.table.name;
+      // GetItem and PutItem only: look up the batch's events, record each one notified.
+      statements.push({ Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: this.table.arn });
+      if (tableKmsKeyArn !== undefined) {
+        statements.push({
+          Sid: "UseTableKeyThroughDynamoDb",
+          Effect: "Allow",
+          Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+          Resource: tableKmsKeyArn,
+          Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`dynamodb.${awsEnvironment(this).region}.amazonaws.com` } },
+        });
+      }
+    }
+
     this.handler = new SecureCallbackFunction(
       `${name}-handler`,
       {
         description: `Readable notifications of chosen CloudTrail activity (UserActivityNotifier ${name})`,
         callbackFactory: userActivityCallbackFactory,
-        // Publishing to the alert topic is its only permission (added by publishesAlerts).
-        statements: [],
+        statements,
         alertTopic,
         publishesAlerts: true,
-        environment: {
-          [USER_ACTIVITY_ENVIRONMENT.timeZone]: timeZone,
-          [USER_ACTIVITY_ENVIRONMENT.language]: language,
-          [USER_ACTIVITY_ENVIRONMENT.criteria]: JSON.stringify(this.criteria),
-          [USER_ACTIVITY_ENVIRONMENT.chatNotifications]: String(chatNotifications),
-        },
+        environment,
         logRetentionInDays,
         rejectedInputAlarm: { consequence: "notifications for it may be missing" },
       },
@@ -186,6 +237,8 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       handler: this.handler,
       functionName: this.functionName,
       functionArn: this.functionArn,
+      table: this.table,
+      tableName: this.tableName,
     });
   }
 
@@ -345,7 +398,11 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       .check("timeZone", args.timeZone, isTimeZone, "an IANA time zone such as Asia/Tokyo")
       .check("language", args.language, (v: string) => v === "ja" || v === "en", '"ja" or "en"')
       .check("chatNotifications", args.chatNotifications, (v: unknown) => typeof v === "boolean", "true or false")
+      .check("deduplicate", args.deduplicate, (v: unknown) => typeof v === "boolean", "true or false")
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods");
+    if (args.deduplicate === false && args.tableKmsKeyArn !== undefined) {
+      checker.fail("tableKmsKeyArn encrypts the sent journal table, which deduplicate: false does not create; remove one of them");
+    }
     const source = args.source as { type?: unknown; regions?: unknown; homeRegion?: unknown } | undefined;
     if (source !== undefined && !["eventbridge", "logs", "dispatcher"].includes(source.type as string)) {
       checker.fail(`source.type must be "eventbridge", "logs" or "dispatcher", got ${JSON.stringify(source.type)}`);

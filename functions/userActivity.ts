@@ -4,6 +4,7 @@
  * readable notification per record: a few labelled lines in Japanese or English, the time in the configured zone,
  * who did it, on what, whether it failed, and a link to the event.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 
 import { type ActivityCriteria, activityCriteriaProblems, activityMatches } from "./activityCriteria";
@@ -22,6 +23,7 @@ import {
   serviceName,
 } from "./readableEvent";
 import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, reportRejectedInput, requireEnv } from "./runtime";
+import { dynamoDbSentJournal, type SentJournal } from "./sentJournal";
 import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "./snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -239,12 +241,16 @@ export interface UserActivitySettings extends FormatOptions {
   criteria: ActivityCriteria;
   /** Also send the Amazon Q Developer custom notification to HTTPS subscribers. */
   chatNotifications: boolean;
+  /** The DynamoDB table of the sent journal; without it, notifications are at least once. */
+  sentTableName?: string;
 }
 
 export interface UserActivityDependencies {
   sns: Pick<SNSClient, "send">;
   logger: Logger;
   metrics: MetricSink;
+  /** Remembers the events notified, so that a retry or a redelivery does not notify them again. */
+  journal?: SentJournal;
 }
 
 /** What one invocation did. */
@@ -254,6 +260,8 @@ export interface UserActivityResult {
   /** Records the criteria matched (after removing duplicates within the payload). */
   matched: number;
   published: number;
+  /** Matched records the sent journal says were notified before (by an earlier attempt or delivery): skipped. */
+  alreadySent: number;
   /** Payloads or records that could not be decoded. */
   rejected: number;
 }
@@ -264,15 +272,24 @@ const PUBLISH_CONCURRENCY = 4;
 /**
  * The handler: one notification per matching record. Bad input is logged with its reason and counted in the
  * `RejectedInput` metric without stopping the rest of the batch. When a publish fails, the other records are still
- * published and the invocation then fails, so Lambda retries it (matching records may then be notified twice).
+ * published and the invocation then fails, so Lambda retries it.
+ *
+ * With a sent journal, each event is notified once across retries and redeliveries: the matching records the journal
+ * knows are skipped (logged, counted in `NotificationsAlreadySent`), and each notification SNS accepts is written to
+ * the journal, so a retry publishes only what did not go out. When the journal cannot be read, nothing is published
+ * and the invocation fails (Lambda retries it: nothing lost). When writing it fails after SNS accepted a notification,
+ * the error is logged and counted in `SentJournalWriteFailed`, and the invocation does not fail for it (a retry could
+ * only notify again). Still at least once: an invocation killed after SNS accepted a notification but before the
+ * journal write, and two deliveries of one event handled at the same time, notify it twice.
+ * Without a journal, a retried batch notifies its records that were already published again.
  */
 export function userActivityHandler(settings: UserActivitySettings, deps: UserActivityDependencies): (event: unknown) => Promise<UserActivityResult> {
-  const { sns, logger, metrics } = deps;
+  const { sns, logger, metrics, journal } = deps;
   return async (event) => {
     const payload = decodeCloudTrailPayload(event);
     if (payload.control) {
       logger.info("CloudWatch Logs control message skipped", { source: payload.source });
-      return { records: 0, matched: 0, published: 0, rejected: 0 };
+      return { records: 0, matched: 0, published: 0, alreadySent: 0, rejected: 0 };
     }
     reportRejectedInput(payload.rejected, logger, metrics);
 
@@ -285,11 +302,28 @@ export function userActivityHandler(settings: UserActivitySettings, deps: UserAc
       return true;
     });
 
+    let alreadySent = new Set<string>();
+    if (journal !== undefined && matching.length > 0) {
+      try {
+        alreadySent = await journal.sent(matching.map((record) => record.eventID));
+      } catch (error) {
+        assertIsError(error);
+        logger.error("sent journal not readable; nothing published, the invocation fails so that Lambda retries it", { error: `${error.name}: ${error.message}` });
+        throw namedError("SentJournalUnavailableError", `the sent journal could not be read (${error.name}: ${error.message}); nothing was published, the invocation fails so that Lambda retries it`);
+      }
+    }
+    if (alreadySent.size > 0) {
+      metrics.count("NotificationsAlreadySent", alreadySent.size);
+      logger.info("records notified before skipped", { eventIDs: [...alreadySent] });
+    }
+    const due = matching.filter((record) => !alreadySent.has(record.eventID));
+
     const failures: Array<{ eventID: string; error: string }> = [];
     let published = 0;
-    for (let i = 0; i < matching.length; i += PUBLISH_CONCURRENCY) {
+    let unrecorded = 0;
+    for (let i = 0; i < due.length; i += PUBLISH_CONCURRENCY) {
       await Promise.all(
-        matching.slice(i, i + PUBLISH_CONCURRENCY).map(async (record) => {
+        due.slice(i, i + PUBLISH_CONCURRENCY).map(async (record) => {
           try {
             const alert = formatActivity(record, settings);
             const chat = settings.chatNotifications ? activityChatNotification(record, settings) : undefined;
@@ -298,6 +332,14 @@ export function userActivityHandler(settings: UserActivitySettings, deps: UserAc
           } catch (error) {
             assertIsError(error);
             failures.push({ eventID: record.eventID, error: `${error.name}: ${error.message}` });
+            return;
+          }
+          try {
+            await journal?.markSent(record.eventID);
+          } catch (error) {
+            assertIsError(error);
+            unrecorded += 1;
+            logger.error("notification sent but not recorded in the sent journal; a retry or redelivery may notify it again", { eventID: record.eventID, error: `${error.name}: ${error.message}` });
           }
         }),
       );
@@ -305,15 +347,18 @@ export function userActivityHandler(settings: UserActivitySettings, deps: UserAc
     if (published > 0) {
       metrics.count("NotificationsPublished", published);
     }
-    logger.info("records processed", { source: payload.source, records: payload.records.length, matched: matching.length, published, rejected: payload.rejected.length });
+    if (unrecorded > 0) {
+      metrics.count("SentJournalWriteFailed", unrecorded);
+    }
+    logger.info("records processed", { source: payload.source, records: payload.records.length, matched: matching.length, published, alreadySent: alreadySent.size, rejected: payload.rejected.length });
     if (failures.length > 0) {
       metrics.count("NotificationsFailed", failures.length);
       for (const failure of failures) {
         logger.error("notification not published", failure);
       }
-      throw namedError("PublishFailedError", `${failures.length} of ${matching.length} notifications could not be published; the invocation fails so that Lambda retries it`, { failures });
+      throw namedError("PublishFailedError", `${failures.length} of ${due.length} notifications could not be published; the invocation fails so that Lambda retries it`, { failures });
     }
-    return { records: payload.records.length, matched: matching.length, published, rejected: payload.rejected.length };
+    return { records: payload.records.length, matched: matching.length, published, alreadySent: alreadySent.size, rejected: payload.rejected.length };
   };
 }
 
@@ -323,6 +368,8 @@ export const USER_ACTIVITY_ENVIRONMENT = {
   language: "ACTIVITY_LANGUAGE",
   criteria: "ACTIVITY_CRITERIA",
   chatNotifications: "ACTIVITY_CHAT_NOTIFICATIONS",
+  /** Optional: the sent journal's table. */
+  sentTable: "ACTIVITY_SENT_TABLE",
 } as const;
 
 /** Reads and checks the handler's settings; throws naming the variable at cold start when one is wrong. */
@@ -355,13 +402,27 @@ export function userActivitySettingsFromEnvironment(env: NodeJS.ProcessEnv = pro
   if (chat !== "true" && chat !== "false") {
     throw bad(names.chatNotifications, `must be "true" or "false", got ${JSON.stringify(chat)}`);
   }
-  return { topicArn: requireEnv("ALERT_TOPIC_ARN", env), timeZone, language, criteria: criteria as ActivityCriteria, chatNotifications: chat === "true" };
+  const sentTableName = env[names.sentTable];
+  return {
+    topicArn: requireEnv("ALERT_TOPIC_ARN", env),
+    timeZone,
+    language,
+    criteria: criteria as ActivityCriteria,
+    chatNotifications: chat === "true",
+    ...(sentTableName === undefined || sentTableName === "" ? {} : { sentTableName }),
+  };
 }
 
-/** The callback factory the UserActivityNotifier deploys: settings from the environment, one SNS client per cold start. */
+/**
+ * The callback factory the UserActivityNotifier deploys: settings from the environment, SDK clients built once per
+ * cold start (a DynamoDB client only when the function has a sent journal table).
+ */
 export function userActivityCallbackFactory(): (event: unknown) => Promise<UserActivityResult> {
   const settings = userActivitySettingsFromEnvironment();
   const sns = new SNSClient({});
   const metrics = embeddedMetricSink(process.env.AWS_LAMBDA_FUNCTION_NAME ?? "user-activity-notifier");
-  return userActivityHandler(settings, { sns, logger: consoleLogger, metrics });
+  // Fail a hung journal request well before the function's timeout, so that the invocation is retried.
+  const journal =
+    settings.sentTableName === undefined ? undefined : dynamoDbSentJournal(new DynamoDBClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } }), settings.sentTableName);
+  return userActivityHandler(settings, { sns, logger: consoleLogger, metrics, ...(journal === undefined ? {} : { journal }) });
 }

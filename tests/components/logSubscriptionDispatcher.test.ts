@@ -6,6 +6,7 @@ import type { RecordedResource } from "../../preview/mockCloud";
 import { captureOutput } from "../support/captureOutput";
 import { policyOf, resourcesOf, single } from "../support/engine";
 import { FakeSns } from "../support/fakeSns";
+import { LocalDynamoDb } from "../support/localDynamoDb";
 import { fixture, record, subscriptionPayload } from "../support/fixtures";
 import { decide } from "../support/iamSimulator";
 import { valueOf } from "../support/outputs";
@@ -179,7 +180,8 @@ describe("LogSubscriptionDispatcher", () => {
         const notifierFn = single(await resourcesOf(notifiers[0]), "aws:lambda/function:Function");
         const dispatchVariables = (dispatcherFn.inputs.environment as { variables: Record<string, string> }).variables;
         const notifierVariables = (notifierFn.inputs.environment as { variables: Record<string, string> }).variables;
-        const sns = await FakeSns.start([dispatchVariables.DISPATCH_TOPIC_ARN, notifierVariables.ALERT_TOPIC_ARN]);
+        const [db, sns] = await Promise.all([LocalDynamoDb.start(), FakeSns.start([dispatchVariables.DISPATCH_TOPIC_ARN, notifierVariables.ALERT_TOPIC_ARN])]);
+        await db.createSentJournalTable(notifierVariables.ACTIVITY_SENT_TABLE);
         const [dispatcherArchive, notifierArchive] = await Promise.all([materializeArchive(dispatcherFn.inputs.code), materializeArchive(notifierFn.inputs.code)]);
         const ssm = fixture<{ detail: object }>("eventbridge/ssm-start-session.json").detail;
         const batch = subscriptionPayload([ssm, record("root-console-login-failure.json"), record("federated-user-list-buckets.json")]);
@@ -189,14 +191,14 @@ describe("LogSubscriptionDispatcher", () => {
           const dispatched = await withEnvironment({ ...sns.environment, ...dispatchVariables }, () => dispatcherArchive.loadHandler()(batch));
           const forUser = sns.published.filter((p) => p.attributes?.consumer === "lsd-user");
           const delivery = { Records: forUser.map((p) => ({ EventSource: "aws:sns", Sns: { MessageId: p.messageId, TopicArn: p.topicArn, Message: p.message } })) };
-          const notified = await withEnvironment({ ...sns.environment, ...notifierVariables }, () => notifierArchive.loadHandler()(delivery));
+          const notified = await withEnvironment({ ...db.environment, ...sns.environment, ...notifierVariables }, () => notifierArchive.loadHandler()(delivery));
           return { dispatched, notified };
-        }).finally(() => sns.stop());
+        }).finally(() => Promise.all([db.stop(), sns.stop()]));
 
         // Assess
         expect(result).to.deep.equal({
           dispatched: { logEvents: 3, forwarded: { "lsd-user": 1, "lsd-root": 1 }, messages: 2, rejected: 0 },
-          notified: { records: 1, matched: 1, published: 1, rejected: 0 },
+          notified: { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 },
         });
         expect(sns.published.map((p) => [p.topicArn, p.attributes?.consumer ?? p.subject]).sort()).to.deep.equal(
           [

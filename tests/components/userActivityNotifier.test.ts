@@ -8,6 +8,7 @@ import { captureOutput } from "../support/captureOutput";
 import { FakeSns } from "../support/fakeSns";
 import { decide } from "../support/iamSimulator";
 import { fixture } from "../support/fixtures";
+import { LocalDynamoDb } from "../support/localDynamoDb";
 import { valueOf } from "../support/outputs";
 
 const ACCOUNT = "111111111111";
@@ -24,6 +25,8 @@ const HANDLER_CHILDREN = [
   "aws:sqs/queue:Queue handler-dead-letters",
   "cloudtrail-alerts:lambda:SecureCallbackFunction handler",
 ];
+/** The function and the sent journal's table (deduplicate, the default). */
+const NOTIFIER_CHILDREN = [...HANDLER_CHILDREN, "aws:dynamodb/table:Table sent"];
 const PERSON_DETAIL_TYPES = ["AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail", "AWS Console Action via CloudTrail"];
 const PERSON_EVENT_TYPES = ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"];
 
@@ -51,7 +54,7 @@ describe("UserActivityNotifier", () => {
     it("creates the function (with its alarms), a rule per Region (the stack's and us-east-1) and the forwarding role", () => {
       expect(inventory(resources, "uan-ssm")).to.deep.equal(
         [
-          ...HANDLER_CHILDREN,
+          ...NOTIFIER_CHILDREN,
           "aws:cloudwatch/eventRule:EventRule rule-ap-northeast-1",
           "aws:cloudwatch/eventRule:EventRule rule-us-east-1",
           "aws:cloudwatch/eventTarget:EventTarget target-ap-northeast-1",
@@ -68,7 +71,7 @@ describe("UserActivityNotifier", () => {
       const direct = resources.filter((r) => r.parent === urn).map((r) => r.name).sort();
 
       expect(direct).to.deep.equal(
-        ["uan-ssm-forward-policy", "uan-ssm-forward-role", "uan-ssm-handler", "uan-ssm-permission-ap-northeast-1", "uan-ssm-rule-ap-northeast-1", "uan-ssm-rule-us-east-1", "uan-ssm-target-ap-northeast-1", "uan-ssm-target-us-east-1"].sort(),
+        ["uan-ssm-forward-policy", "uan-ssm-forward-role", "uan-ssm-handler", "uan-ssm-permission-ap-northeast-1", "uan-ssm-sent", "uan-ssm-rule-ap-northeast-1", "uan-ssm-rule-us-east-1", "uan-ssm-target-ap-northeast-1", "uan-ssm-target-us-east-1"].sort(),
       );
     });
 
@@ -148,9 +151,10 @@ describe("UserActivityNotifier", () => {
       expect(await put("events:PutRule", `arn:aws:events:${HOME}:${ACCOUNT}:rule/x`)).to.equal("ImplicitlyDenied");
     });
 
-    it("lets the function write its logs and dead letters and publish to the alert topic, nothing else", async () => {
+    it("lets the function write its logs and dead letters, publish to the alert topic and read and write its sent journal, nothing else", async () => {
       const logGroup = single(resources, "aws:cloudwatch/logGroup:LogGroup");
       const queue = single(resources, "aws:sqs/queue:Queue");
+      const table = single(resources, "aws:dynamodb/table:Table");
       const [topicArn, keyArn] = await Promise.all([valueOf(topic.topicArn), valueOf(topic.kmsKeyArn)]);
 
       expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "uan-ssm-handler-policy")).Statement).to.deep.equal([
@@ -158,6 +162,44 @@ describe("UserActivityNotifier", () => {
         { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.state.arn },
         { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
         { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
+        { Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: table.state.arn },
+      ]);
+    });
+
+    it("keeps its sent journal in an on-demand, encrypted table keyed by event ID, whose entries expire", () => {
+      expect(single(resources, "aws:dynamodb/table:Table").inputs).to.deep.include({
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "eventID",
+        attributes: [{ name: "eventID", type: "S" }],
+        ttl: { attributeName: "expiresAt", enabled: true },
+        serverSideEncryption: { enabled: true },
+      });
+      expect(notifier.table).to.not.equal(undefined);
+    });
+
+    it("lets the role, in IAM's evaluation, only read and write items of its own table", async () => {
+      const policy = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "uan-ssm-handler-policy"));
+      const table = String(single(resources, "aws:dynamodb/table:Table").state.arn);
+      const otherTable = `arn:aws:dynamodb:${HOME}:${ACCOUNT}:table/other`;
+      const actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DeleteTable"];
+
+      const decisions = await Promise.all(
+        [...actions.map((action) => [action, table]), ["dynamodb:GetItem", otherTable], ["dynamodb:PutItem", otherTable]].map(
+          async ([action, resource]) => `${action} ${resource === table ? "own table" : resource}: ${await decide({ principal: `arn:aws:iam::${ACCOUNT}:role/r`, action, resource, accountId: ACCOUNT, identityPolicies: [policy] })}`,
+        ),
+      );
+
+      expect(decisions).to.deep.equal([
+        "dynamodb:GetItem own table: Allowed",
+        "dynamodb:PutItem own table: Allowed",
+        "dynamodb:UpdateItem own table: ImplicitlyDenied",
+        "dynamodb:DeleteItem own table: ImplicitlyDenied",
+        "dynamodb:BatchGetItem own table: ImplicitlyDenied",
+        "dynamodb:Query own table: ImplicitlyDenied",
+        "dynamodb:Scan own table: ImplicitlyDenied",
+        "dynamodb:DeleteTable own table: ImplicitlyDenied",
+        `dynamodb:GetItem ${otherTable}: ImplicitlyDenied`,
+        `dynamodb:PutItem ${otherTable}: ImplicitlyDenied`,
       ]);
     });
 
@@ -168,9 +210,11 @@ describe("UserActivityNotifier", () => {
           ACTIVITY_LANGUAGE: "ja",
           ACTIVITY_CRITERIA: '{"presets":["ssm-sessions"]}',
           ACTIVITY_CHAT_NOTIFICATIONS: "false",
+          ACTIVITY_SENT_TABLE: single(resources, "aws:dynamodb/table:Table").state.name,
           ALERT_TOPIC_ARN: await valueOf(topic.topicArn),
         },
       });
+      expect(await valueOf(notifier.tableName!)).to.equal(single(resources, "aws:dynamodb/table:Table").state.name);
     });
 
     it("alarms on rejected input through its function, saying that notifications may be missing", async () => {
@@ -182,6 +226,36 @@ describe("UserActivityNotifier", () => {
       expect(alarm.inputs.alarmDescription).to.equal(
         `Lambda function ${String(fn.state.name)} (${String(fn.inputs.description)}) received input it could not decode: notifications for it may be missing. It logs each reason in log group ${String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.name)} (message "input rejected").`,
       );
+    });
+  });
+
+  describe("sent journal options", () => {
+    it("with deduplicate: false, creates no table and grants no DynamoDB action", async () => {
+      newTopic();
+      const notifier = new UserActivityNotifier("uan-nodedup", { alertTopic: topic, presets: ["ssm-sessions"], deduplicate: false, source: { type: "eventbridge", regions: [HOME] } });
+      const resources = await resourcesOf(notifier);
+      const actions = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "uan-nodedup-handler-policy")).Statement.flatMap((s) => [s.Action].flat());
+
+      expect(resources.filter((r) => r.type === "aws:dynamodb/table:Table")).to.deep.equal([]);
+      expect(actions.filter((a) => String(a).startsWith("dynamodb:"))).to.deep.equal([]);
+      expect(Object.keys((single(resources, "aws:lambda/function:Function").inputs.environment as { variables: object }).variables)).to.not.include("ACTIVITY_SENT_TABLE");
+      expect([notifier.table, notifier.tableName]).to.deep.equal([undefined, undefined]);
+    });
+
+    it("encrypts the table with the given key and lets the function use it through DynamoDB only", async () => {
+      const tableKey = `arn:aws:kms:${HOME}:${ACCOUNT}:key/2f1e0d9c-8b7a-4654-9321-0fedcba98765`;
+      newTopic();
+      const notifier = new UserActivityNotifier("uan-cmk", { alertTopic: topic, presets: ["ssm-sessions"], tableKmsKeyArn: tableKey, source: { type: "eventbridge", regions: [HOME] } });
+      const resources = await resourcesOf(notifier);
+
+      expect(single(resources, "aws:dynamodb/table:Table").inputs.serverSideEncryption).to.deep.equal({ enabled: true, kmsKeyArn: tableKey });
+      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "uan-cmk-handler-policy")).Statement.at(-1)).to.deep.equal({
+        Sid: "UseTableKeyThroughDynamoDb",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        Resource: tableKey,
+        Condition: { StringEquals: { "kms:ViaService": `dynamodb.${HOME}.amazonaws.com` } },
+      });
     });
   });
 
@@ -241,7 +315,7 @@ describe("UserActivityNotifier", () => {
       const fn = single(resources, "aws:lambda/function:Function");
 
       expect(inventory(resources, "uan-logs")).to.deep.equal(
-        [...HANDLER_CHILDREN, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter subscription", "aws:lambda/permission:Permission logs-permission"].sort(),
+        [...NOTIFIER_CHILDREN, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter subscription", "aws:lambda/permission:Permission logs-permission"].sort(),
       );
       expect(single(resources, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter").inputs).to.deep.equal({
         logGroup: "/aws/cloudtrail/org",
@@ -269,7 +343,7 @@ describe("UserActivityNotifier", () => {
       const topicArn = await valueOf(dispatcher.topicArn);
 
       expect(inventory(resources, "uan-d1")).to.deep.equal(
-        [...HANDLER_CHILDREN, "aws:lambda/permission:Permission dispatch-permission", "aws:sns/topicSubscription:TopicSubscription dispatch"].sort(),
+        [...NOTIFIER_CHILDREN, "aws:lambda/permission:Permission dispatch-permission", "aws:sns/topicSubscription:TopicSubscription dispatch"].sort(),
       );
       expect(single(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.deep.equal({
         topic: topicArn,
@@ -301,29 +375,34 @@ describe("UserActivityNotifier", () => {
       expect(archive.zippedBytes).to.be.at.most(100 * 1024);
     });
 
-    it("loaded from its archive, turns the sample SSM event and the sample CloudWatch Logs payload into notifications", async () => {
-      // Prepare
+    it("loaded from its archive, turns the sample SSM event and the sample CloudWatch Logs payload into notifications, once each", async () => {
+      // Prepare: the sent journal's table (by the name the function was given) on dynalite, the topic on the fake SNS.
       const variables = (fnResource.inputs.environment as { variables: Record<string, string> }).variables;
-      const sns = await FakeSns.start([variables.ALERT_TOPIC_ARN]);
+      const [db, sns] = await Promise.all([LocalDynamoDb.start(), FakeSns.start([variables.ALERT_TOPIC_ARN])]);
+      await db.createSentJournalTable(variables.ACTIVITY_SENT_TABLE);
       const archive = await materializeArchive(fnResource.inputs.code);
+      const ssmEvent = fixture("eventbridge/ssm-start-session.json");
 
-      // Act
+      // Act: the SSM event is delivered twice.
       const { result: results, output } = await captureOutput(() =>
-        withEnvironment({ ...sns.environment, ...variables }, async () => {
+        withEnvironment({ ...db.environment, ...sns.environment, ...variables }, async () => {
           const handler = archive.loadHandler();
-          return [await handler(fixture("eventbridge/ssm-start-session.json")), await handler(fixture("cloudwatch-logs/subscription-event.json"))];
-        }).finally(() => sns.stop()),
+          return [await handler(ssmEvent), await handler(fixture("cloudwatch-logs/subscription-event.json")), await handler(ssmEvent)];
+        }).finally(() => Promise.all([db.stop(), sns.stop()])),
       );
 
       // Assess
-      expect(output.metrics.map((m) => [m.FunctionName, m.NotificationsPublished])).to.deep.equal([
+      expect(output.metrics.map((m) => [m.FunctionName, m.NotificationsPublished ?? m.NotificationsAlreadySent])).to.deep.equal([
+        ["user-activity-notifier", 1],
         ["user-activity-notifier", 1],
         ["user-activity-notifier", 1],
       ]);
-      expect(output.logs.map((l) => l.level)).to.deep.equal(["info", "info"]);
+      expect(output.metrics[2]).to.have.property("NotificationsAlreadySent");
+      expect(output.logs.map((l) => l.level)).to.deep.equal(["info", "info", "info", "info"]);
       expect(results).to.deep.equal([
-        { records: 1, matched: 1, published: 1, rejected: 0 },
-        { records: 1, matched: 1, published: 1, rejected: 0 },
+        { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 },
+        { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 },
+        { records: 1, matched: 1, published: 0, alreadySent: 1, rejected: 0 },
       ]);
       expect(sns.published.map((p) => p.subject)).to.deep.equal(["[ap-northeast-1] ssm:StartSession by hogehoge", "[us-west-2] cloudtrail:DescribeTrails by administrator"]);
       expect(sns.published[0].message.split("\n").slice(0, 3)).to.deep.equal([
@@ -342,11 +421,14 @@ describe("UserActivityNotifier", () => {
       const notifier = new UserActivityNotifier("uan-chat", { alertTopic: topic, presets: ["ssm-sessions"], language: "en", chatNotifications: true, source: { type: "eventbridge", regions: [HOME] } });
       const fn = single(await resourcesOf(notifier), "aws:lambda/function:Function");
       const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables;
-      const sns = await FakeSns.start([variables.ALERT_TOPIC_ARN]);
+      const [db, sns] = await Promise.all([LocalDynamoDb.start(), FakeSns.start([variables.ALERT_TOPIC_ARN])]);
+      await db.createSentJournalTable(variables.ACTIVITY_SENT_TABLE);
       const archive = await materializeArchive(fn.inputs.code);
 
       // Act
-      await captureOutput(() => withEnvironment({ ...sns.environment, ...variables }, () => archive.loadHandler()(fixture("eventbridge/ssm-start-session.json"))).finally(() => sns.stop()));
+      await captureOutput(() =>
+        withEnvironment({ ...db.environment, ...sns.environment, ...variables }, () => archive.loadHandler()(fixture("eventbridge/ssm-start-session.json"))).finally(() => Promise.all([db.stop(), sns.stop()])),
+      );
 
       // Assess
       expect(sns.refused).to.deep.equal([]);
@@ -364,6 +446,8 @@ describe("UserActivityNotifier", () => {
       ["a bad principal ARN", { principalArns: ["role/admin"] }, 'principalArns[0] must be an IAM or STS principal ARN'],
       ["an unknown time zone", { timeZone: "Tokyo" }, 'timeZone must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
       ["an unknown language", { language: "fr" as never }, 'language must be "ja" or "en", got "fr"'],
+      ["a deduplicate flag that is not a boolean", { deduplicate: "yes" as never }, 'deduplicate must be true or false, got "yes"'],
+      ["a table key without a table", { deduplicate: false, tableKmsKeyArn: `arn:aws:kms:${HOME}:${ACCOUNT}:key/k` }, "tableKmsKeyArn encrypts the sent journal table, which deduplicate: false does not create; remove one of them"],
       ["an unknown Region", { source: { type: "eventbridge", regions: ["tokyo-1"] } }, 'source.regions[0] must be an AWS region such as us-east-1, got "tokyo-1"'],
       ["no Regions", { source: { type: "eventbridge", regions: [] } }, "source.regions must be a non-empty list of regions, got []"],
       ["an unknown source", { source: { type: "sqs" } as never }, 'source.type must be "eventbridge", "logs" or "dispatcher", got "sqs"'],

@@ -17,6 +17,7 @@ import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold";
 import { logDispatchHandler } from "../../functions/logDispatch";
 import { handleBackfillEvent } from "../../functions/trailBackfill";
+import { dynamoDbSentJournal, type SentJournal } from "../../functions/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity";
 import { BackfillHarness } from "../support/backfillHarness";
 import { getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
@@ -296,8 +297,12 @@ describe("fault injection", () => {
   describe("UserActivityNotifier and LogSubscriptionDispatcher", () => {
     const ssm = fixture<{ detail: CloudTrailRecord }>("eventbridge/ssm-start-session.json").detail;
     const sessions = Array.from({ length: 6 }, (_, i) => ({ ...ssm, eventID: `fi-session-${i}` }));
-    const notifier = (client: Pick<import("@aws-sdk/client-sns").SNSClient, "send">) =>
-      userActivityHandler({ topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language: "en", criteria: { userNames: ["hogehoge"] }, chatNotifications: false }, { sns: client, logger: recordingLogger(), metrics: recordingMetrics() });
+    /** A notifier in a fresh execution environment; with `journal`, keeping its sent journal as deployed. */
+    const notifier = (client: Pick<import("@aws-sdk/client-sns").SNSClient, "send">, journal?: SentJournal) =>
+      userActivityHandler(
+        { topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language: "en", criteria: { userNames: ["hogehoge"] }, chatNotifications: false },
+        { sns: client, logger: recordingLogger(), metrics: recordingMetrics(), ...(journal === undefined ? {} : { journal }) },
+      );
 
     /** An SNS client on which Publish of messages linking to `eventID` fails `times` times (after the SDK's retries). */
     function refusing(eventID: string, times: number) {
@@ -320,21 +325,56 @@ describe("fault injection", () => {
       verifyReport.faults.push({ fault: "SNS Publish throttled (retried by the SDK)", target: "UserActivityNotifier", outcome: "2 publishes throttled; 6 notifications; the invocation succeeded", lost, duplicated });
     });
 
-    it("SNS Publish failing beyond the SDK's retries for one record: none lost; Lambda's retry notifies the batch's other records again", async () => {
-      // Prepare: one record's Publish fails in the first attempt only.
+    it("SNS Publish failing beyond the SDK's retries for one record: none lost; Lambda's retry publishes only that record", async () => {
+      // Prepare: one record's Publish fails in the first attempt only; the notifier keeps its sent journal.
       const client = refusing("fi-session-3", 1);
       const event = subscriptionPayload(sessions);
+      const tableName = await db.createSentJournalTable();
 
       // Act
-      const first = await notifier(client)(event).then(() => undefined, (error: Error) => error);
-      const retry = await notifier(client)(event);
+      const first = await notifier(client, dynamoDbSentJournal(db.client(), tableName))(event).then(() => undefined, (error: Error) => error);
+      const retry = await notifier(client, dynamoDbSentJournal(db.client(), tableName))(event);
 
-      // Assess: the notifier keeps no state, so the retry publishes every matching record of the batch again.
+      // Assess: the retry skips the 5 records the journal holds.
       const { lost, duplicated } = tally(sessions.map((s) => s.eventID), sns.published.map((p) => linkedEventId(p.message)));
       expect(first?.name).to.equal("PublishFailedError");
-      expect(retry.published).to.equal(6);
-      expect({ lost, duplicated }).to.deep.equal({ lost: 0, duplicated: 5 });
-      verifyReport.faults.push({ fault: "SNS Publish failing (every SDK attempt) for one record of a batch", target: "UserActivityNotifier", outcome: "invocation failed on purpose; the retry notified the other 5 records again (at least once: the notifier keeps no state)", lost, duplicated });
+      expect(retry).to.deep.include({ published: 1, alreadySent: 5 });
+      expect({ lost, duplicated }).to.deep.equal({ lost: 0, duplicated: 0 });
+      verifyReport.faults.push({
+        fault: "SNS Publish failing (every SDK attempt) for one record of a batch",
+        target: "UserActivityNotifier",
+        outcome: "invocation failed on purpose; the retry skipped the 5 records its sent journal held and published only the failed one",
+        lost,
+        duplicated,
+      });
+    });
+
+    it("killed after SNS accepted a notification: none lost; only that notification is sent again", async () => {
+      // Prepare: the first attempt is killed at its 7th request, the first Publish after the 6 journal lookups, once
+      // SNS has accepted it (so its journal entry is never written).
+      const event = subscriptionPayload(sessions);
+      const tableName = await db.createSentJournalTable();
+      const kill = new KillSwitch({ request: sessions.length + 1, applied: true });
+
+      // Act
+      const first = await notifier(kill.wrap(sns.client()), dynamoDbSentJournal(kill.wrap(db.client()), tableName))(event).then(() => undefined, (error: Error) => error);
+      const acceptedBeforeDeath = sns.published.length;
+      const retry = await notifier(sns.client(), dynamoDbSentJournal(db.client(), tableName))(event);
+
+      // Assess: the journal cannot know of a notification whose entry was never written (at least once).
+      const { lost, duplicated } = tally(sessions.map((s) => s.eventID), sns.published.map((p) => linkedEventId(p.message)));
+      expect(kill.killedDuring).to.equal("Publish (applied)");
+      expect(first).to.not.equal(undefined);
+      expect(acceptedBeforeDeath).to.equal(1);
+      expect(retry).to.deep.include({ published: 6, alreadySent: 0 });
+      expect({ lost, duplicated }).to.deep.equal({ lost: 0, duplicated: acceptedBeforeDeath });
+      verifyReport.faults.push({
+        fault: "Lambda killed after SNS accepted a notification (before its sent journal entry was written)",
+        target: "UserActivityNotifier",
+        outcome: `killed during a Publish SNS had accepted; the retry sent that notification again (at least once; SNS standard topics cannot deduplicate) and the 5 that never left once`,
+        lost,
+        duplicated,
+      });
     });
 
     it("a dispatcher forward failing for one consumer: retried by Lambda; download alerts still exactly once", async () => {

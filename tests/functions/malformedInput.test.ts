@@ -19,6 +19,7 @@ import { downloadRecordPattern, downloadThresholdHandler } from "../../functions
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch";
 import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/runtime";
 import { handleBackfillEvent } from "../../functions/trailBackfill";
+import { dynamoDbSentJournal } from "../../functions/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity";
 import { asEventBridgeEvent, getObjectRecord } from "../support/downloadEvents";
 import { FakeSns, type PublishedMessage } from "../support/fakeSns";
@@ -217,10 +218,11 @@ describe("malformed-input corpus", () => {
     for (const c of corpus.filter((k) => k.expected.userActivity !== undefined)) {
       const expected = c.expected.userActivity!;
       it(`${c.name}: ${expected.processed.length} notified, ${expected.rejected.length} rejected, ${expected.invocation}`, async () => {
-        // Prepare
+        // Prepare: the notifier as deployed, with its sent journal.
         const logger = recordingLogger();
         const metrics = recordingMetrics();
-        const handler = userActivityHandler({ topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language: "ja", criteria: CORPUS_CRITERIA, chatNotifications: false }, { sns: sns.client(), logger, metrics });
+        const journal = dynamoDbSentJournal(db.client(), await db.createSentJournalTable());
+        const handler = userActivityHandler({ topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language: "ja", criteria: CORPUS_CRITERIA, chatNotifications: false }, { sns: sns.client(), logger, metrics, journal });
 
         // Act
         const { error } = await outcome(() => handler(payloadOf(c)));

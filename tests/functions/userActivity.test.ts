@@ -1,3 +1,4 @@
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { PublishCommand, type PublishCommandInput, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
@@ -6,6 +7,7 @@ import fc from "fast-check";
 import { structuredMessage } from "../../functions/chatNotification";
 import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
 import { describePrincipal } from "../../functions/readableEvent";
+import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS } from "../../functions/sentJournal";
 import {
   activityChatNotification,
   formatActivity,
@@ -16,6 +18,9 @@ import {
 import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../support/fixtures";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
 import { callLedger } from "../support/callLedger";
+import { dynamoDbError, FaultProxy } from "../support/faultProxy";
+import { FAKE_AWS_ENVIRONMENT } from "../support/fakeSns";
+import { LocalDynamoDb } from "../support/localDynamoDb";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);
@@ -279,7 +284,7 @@ describe("userActivity", () => {
       const result = await handler()(ssmEvent);
 
       // Assess
-      expect(result).to.deep.equal({ records: 1, matched: 1, published: 1, rejected: 0 });
+      expect(result).to.deep.equal({ records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 });
       expect(published()).to.deep.equal([{ TopicArn: TOPIC_ARN, Subject: "[ap-northeast-1] ssm:StartSession by hogehoge", Message: SSM_JA }]);
       expect(metrics.counts).to.deep.equal([{ name: "NotificationsPublished", value: 1 }]);
     });
@@ -294,7 +299,7 @@ describe("userActivity", () => {
       const result = await handler()(payload);
 
       // Assess
-      expect(result).to.deep.equal({ records: 4, matched: 2, published: 2, rejected: 0 });
+      expect(result).to.deep.equal({ records: 4, matched: 2, published: 2, alreadySent: 0, rejected: 0 });
       expect(published().map((p) => p.Subject)).to.deep.equal(["[ap-northeast-1] ssm:StartSession by hogehoge", "[ap-northeast-1] s3:CreateBucket by hogehoge"]);
       const expected = formatActivity(second, TOKYO_JA);
       expect(published()[1]).to.deep.equal({ TopicArn: TOPIC_ARN, Subject: expected.subject, Message: expected.message });
@@ -303,14 +308,14 @@ describe("userActivity", () => {
     it("publishes nothing for records the criteria do not select", async () => {
       const result = await handler({ criteria: { presets: ["iam-changes"] } })(ssmEvent);
 
-      expect(result).to.deep.equal({ records: 1, matched: 0, published: 0, rejected: 0 });
+      expect(result).to.deep.equal({ records: 1, matched: 0, published: 0, alreadySent: 0, rejected: 0 });
       expect(published()).to.deep.equal([]);
     });
 
     it("skips a CONTROL_MESSAGE without counting it as bad input", async () => {
       const result = await handler()(subscriptionPayload([], "CONTROL_MESSAGE"));
 
-      expect(result).to.deep.equal({ records: 0, matched: 0, published: 0, rejected: 0 });
+      expect(result).to.deep.equal({ records: 0, matched: 0, published: 0, alreadySent: 0, rejected: 0 });
       expect(published()).to.deep.equal([]);
       expect(metrics.counts).to.deep.equal([]);
     });
@@ -323,7 +328,7 @@ describe("userActivity", () => {
       const result = await handler()(payload);
 
       // Assess
-      expect(result).to.deep.equal({ records: 1, matched: 1, published: 1, rejected: 2 });
+      expect(result).to.deep.equal({ records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 2 });
       const reasons = logger.lines.filter((l) => l.level === "warn").map((l) => String(l.fields.reason));
       expect(reasons).to.have.length(2);
       expect(reasons[0]).to.match(/^log event message is not JSON: /);
@@ -375,6 +380,127 @@ describe("userActivity", () => {
 
       expect(published().map((p) => p.Subject)).to.deep.equal(["[us-east-1] s3:CreateBucket by hogehoge"]);
     });
+
+    it("without a sent journal, notifies a redelivered record again (at least once)", async () => {
+      // Prepare / Act
+      await handler()(ssmEvent);
+      const again = await handler()(ssmEvent);
+
+      // Assess
+      expect(again).to.deep.equal({ records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 });
+      expect(published()).to.have.length(2);
+    });
+
+    describe("with a sent journal (DynamoDB on dynalite)", () => {
+      const createBucket = record("create-bucket.json");
+      const batch = subscriptionPayload([ssm, createBucket]);
+      let db: LocalDynamoDb;
+      let tableName: string;
+
+      before(async () => {
+        db = await LocalDynamoDb.start();
+      });
+      after(() => db.stop());
+      beforeEach(async () => {
+        tableName = await db.createSentJournalTable();
+      });
+
+      /** A handler in a fresh execution environment (new clients), with the journal on `table` through `dynamodb`. */
+      const journaled = (table = tableName, dynamodb: DynamoDBClient = db.client()) =>
+        userActivityHandler(settings, { sns: new SNSClient({ region: "ap-northeast-1" }), logger, metrics, journal: dynamoDbSentJournal(dynamodb, table) });
+      const journaledIds = async () => ((await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? []).map((item) => item.eventID.S).sort();
+
+      it("retried after one publish failed, publishes only the record that failed", async () => {
+        // Prepare: the CreateBucket notification fails in the first attempt only.
+        snsMock.on(PublishCommand, { Subject: "[ap-northeast-1] s3:CreateBucket by hogehoge" }).rejectsOnce(Object.assign(new Error("Internal error"), { name: "InternalError" })).resolves({ MessageId: "m-2" });
+
+        // Act
+        const first = await journaled()(batch).then(
+          () => undefined,
+          (error: Error) => error,
+        );
+        const retry = await journaled()(batch);
+
+        // Assess
+        expect(first?.name).to.equal("PublishFailedError");
+        expect(retry).to.deep.equal({ records: 2, matched: 2, published: 1, alreadySent: 1, rejected: 0 });
+        expect(published().map((p) => p.Subject)).to.deep.equal([
+          "[ap-northeast-1] ssm:StartSession by hogehoge",
+          "[ap-northeast-1] s3:CreateBucket by hogehoge",
+          "[ap-northeast-1] s3:CreateBucket by hogehoge",
+        ]);
+        expect(metrics.counts).to.deep.include({ name: "NotificationsAlreadySent", value: 1 });
+        expect(logger.lines.find((l) => l.message === "records notified before skipped")?.fields).to.deep.equal({ eventIDs: [ssm.eventID] });
+        expect(await journaledIds()).to.deep.equal([ssm.eventID, createBucket.eventID].sort());
+      });
+
+      it("notifies nothing for a payload delivered again, and keeps each entry for 7 days", async () => {
+        // Prepare
+        const before = Math.floor(Date.now() / 1000);
+        await journaled()(batch);
+
+        // Act
+        const again = await journaled()(batch);
+
+        // Assess
+        expect(again).to.deep.equal({ records: 2, matched: 2, published: 0, alreadySent: 2, rejected: 0 });
+        expect(published()).to.have.length(2);
+        expect(metrics.counts).to.deep.equal([
+          { name: "NotificationsPublished", value: 2 },
+          { name: "NotificationsAlreadySent", value: 2 },
+        ]);
+        const items = (await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+        for (const item of items) {
+          expect(Number(item.expiresAt.N) - before).to.be.within(SENT_JOURNAL_RETENTION_SECONDS, SENT_JOURNAL_RETENTION_SECONDS + 5);
+        }
+      });
+
+      it("fails the invocation without publishing anything when the journal cannot be read", async () => {
+        // Prepare: the journal's table does not exist.
+        const handlerWithoutTable = journaled("no-such-table");
+
+        // Act
+        const failure = await handlerWithoutTable(batch).then(
+          () => undefined,
+          (error: Error) => error,
+        );
+
+        // Assess
+        expect(failure?.name).to.equal("SentJournalUnavailableError");
+        expect(failure?.message).to.match(/^the sent journal could not be read \(ResourceNotFoundException: .+\); nothing was published, the invocation fails so that Lambda retries it$/);
+        expect(published()).to.deep.equal([]);
+        expect(logger.lines.filter((l) => l.level === "error").map((l) => l.message)).to.deep.equal(["sent journal not readable; nothing published, the invocation fails so that Lambda retries it"]);
+      });
+
+      it("succeeds and counts SentJournalWriteFailed when a notification went out but could not be recorded", async () => {
+        // Prepare: DynamoDB refuses every PutItem (as without the permission); reads go through.
+        const proxy = await FaultProxy.start(db.endpoint);
+        proxy.inject = (request) => (request.target.endsWith(".PutItem") ? dynamoDbError("AccessDeniedException") : undefined);
+        const proxied = new DynamoDBClient({
+          endpoint: proxy.endpoint,
+          region: FAKE_AWS_ENVIRONMENT.AWS_REGION,
+          credentials: { accessKeyId: FAKE_AWS_ENVIRONMENT.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS_ENVIRONMENT.AWS_SECRET_ACCESS_KEY },
+        });
+
+        // Act
+        const result = await journaled(tableName, proxied)(batch).finally(() => proxy.stop());
+
+        // Assess
+        expect(result).to.deep.equal({ records: 2, matched: 2, published: 2, alreadySent: 0, rejected: 0 });
+        expect(proxy.count((r) => r.injected === "AccessDeniedException")).to.equal(2);
+        expect(metrics.counts).to.deep.equal([
+          { name: "NotificationsPublished", value: 2 },
+          { name: "SentJournalWriteFailed", value: 2 },
+        ]);
+        expect(logger.lines.filter((l) => l.level === "error").map((l) => [l.message, l.fields.eventID]).sort()).to.deep.equal(
+          [
+            ["notification sent but not recorded in the sent journal; a retry or redelivery may notify it again", ssm.eventID],
+            ["notification sent but not recorded in the sent journal; a retry or redelivery may notify it again", createBucket.eventID],
+          ].sort(),
+        );
+        expect(await journaledIds()).to.deep.equal([]);
+      });
+    });
   });
 
   describe("userActivitySettingsFromEnvironment", () => {
@@ -394,6 +520,10 @@ describe("userActivity", () => {
         criteria: { presets: ["ssm-sessions"] },
         chatNotifications: true,
       });
+    });
+
+    it("reads the sent journal's table when the function has one", () => {
+      expect(userActivitySettingsFromEnvironment({ ...env, ACTIVITY_SENT_TABLE: "activity-sent-1234567" }).sentTableName).to.equal("activity-sent-1234567");
     });
 
     const cases: Array<[string, Record<string, string>, string]> = [

@@ -1,6 +1,6 @@
 /**
  * DynamoDB on loopback: dynalite (a DynamoDB API server) in-process on 127.0.0.1, a free port, tables in memory.
- * Tables are created with the key schema the component deploys (`DOWNLOAD_COUNTS_TABLE`).
+ * Tables are created with the key schemas the components deploy (`DOWNLOAD_COUNTS_TABLE`, `SENT_JOURNAL_TABLE`).
  */
 import type * as http from "http";
 import type { AddressInfo } from "net";
@@ -8,6 +8,7 @@ import type { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 import { DOWNLOAD_COUNTS_TABLE } from "../../functions/downloadThreshold";
+import { SENT_JOURNAL_TABLE } from "../../functions/sentJournal";
 import { FAKE_AWS_ENVIRONMENT } from "./fakeSns";
 
 type Dynalite = (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => http.Server;
@@ -54,6 +55,22 @@ export class LocalDynamoDb {
           { AttributeName: rangeKey.name, KeyType: "RANGE" },
         ],
         AttributeDefinitions: [hashKey, rangeKey].map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
+      }),
+    );
+    client.destroy();
+    return name;
+  }
+
+  /** Creates a sent journal table (a fresh name unless given) with the deployed key schema; returns its name. */
+  async createSentJournalTable(name = `sent-journal-${++tables}`): Promise<string> {
+    const { hashKey } = SENT_JOURNAL_TABLE;
+    const client = this.client();
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: hashKey.name, KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: hashKey.name, AttributeType: hashKey.type }],
       }),
     );
     client.destroy();
