@@ -18,7 +18,7 @@ import { AlertTopic } from "./alertTopic";
 import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { awsEnvironment, PolicyStatement } from "./policy";
+import { awsEnvironment, PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isTimeZone, shown } from "./validation";
 
@@ -435,13 +435,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         Resource: this.table.arn,
       });
       if (tableKmsKeyArn !== undefined) {
-        statements.push({
-          Sid: "UseTableKeyThroughDynamoDb",
-          Effect: "Allow",
-          Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-          Resource: tableKmsKeyArn,
-          Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`dynamodb.${env.region}.amazonaws.com` } },
-        });
+        statements.push(tableKeyThroughDynamoDb(tableKmsKeyArn, env.region));
       }
     } else {
       environment[SETTINGS_ENVIRONMENT.logGroupName] = trail.logGroupName;

@@ -58,3 +58,17 @@ export function awsEnvironment(parent: pulumi.Resource): AwsEnvironment {
     partition: aws.getPartitionOutput({}, opts).partition,
   };
 }
+
+/**
+ * Use of a customer managed key that encrypts a DynamoDB table, through DynamoDB only (`kms:ViaService`): what a
+ * function reading or writing the table needs when the table is encrypted with that key.
+ */
+export function tableKeyThroughDynamoDb(keyArn: pulumi.Input<string>, region: pulumi.Input<string>): PolicyStatement {
+  return {
+    Sid: "UseTableKeyThroughDynamoDb",
+    Effect: "Allow",
+    Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+    Resource: keyArn,
+    Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`dynamodb.${region}.amazonaws.com` } },
+  };
+}

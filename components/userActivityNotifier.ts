@@ -13,7 +13,7 @@ import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
 import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
 import { AlertTopic } from "./alertTopic";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { awsEnvironment, policyDocument, type PolicyStatement } from "./policy";
+import { awsEnvironment, policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
 
@@ -195,13 +195,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       // GetItem and PutItem only: look up the batch's events, record each one notified.
       statements.push({ Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: this.table.arn });
       if (tableKmsKeyArn !== undefined) {
-        statements.push({
-          Sid: "UseTableKeyThroughDynamoDb",
-          Effect: "Allow",
-          Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-          Resource: tableKmsKeyArn,
-          Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`dynamodb.${awsEnvironment(this).region}.amazonaws.com` } },
-        });
+        statements.push(tableKeyThroughDynamoDb(tableKmsKeyArn, awsEnvironment(this).region));
       }
     }
 
