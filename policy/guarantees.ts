@@ -1,5 +1,6 @@
 /**
- * The guarantees cloudtrail-alerts keeps, as Pulumi CrossGuard policies: encrypted topics and queues, buckets with
+ * The guarantees cloudtrail-alerts keeps, as Pulumi CrossGuard policies: encrypted topics and queues, DynamoDB tables
+ * encrypted with a KMS key whose use CloudTrail records, buckets with
  * public access blocked, default encryption and a TLS-only policy, IAM without wildcards or managed policies, Lambda
  * functions with their own role and an explicit runtime, Lambda permissions scoped by `sourceArn`, and log groups
  * with retention. They apply to any stack, not only this project's.
@@ -121,6 +122,17 @@ export const guarantees: Policies = [
     validateResource: (args, report) => {
       if (args.type === "aws:sqs/queue:Queue" && args.props.sqsManagedSseEnabled !== true && !args.props.kmsMasterKeyId) {
         report("the queue sets neither sqsManagedSseEnabled nor kmsMasterKeyId");
+      }
+    },
+  },
+  {
+    name: "dynamodb-table-kms",
+    description: "DynamoDB tables are encrypted with a KMS key whose use CloudTrail records (aws/dynamodb or a customer managed key), not the AWS owned key.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+      const encryption = args.props.serverSideEncryption as { enabled?: unknown } | undefined;
+      if (args.type === "aws:dynamodb/table:Table" && encryption?.enabled !== true) {
+        report("the table uses the AWS owned key, whose use no CloudTrail log shows: set serverSideEncryption.enabled (aws/dynamodb, or kmsKeyArn for your own key)");
       }
     },
   },

@@ -52,10 +52,11 @@ describe("policy pack", () => {
     expect(await checkPolicies(guarantees, resources)).to.deep.equal([]);
   });
 
-  it("catches an unencrypted topic and queue, a log group kept forever and an unscoped Lambda permission", async () => {
+  it("catches an unencrypted topic and queue, a table on the AWS owned key, a log group kept forever and an unscoped Lambda permission", async () => {
     const weak = new Weakened("pp-weak-basic", (parent) => {
       new aws.sns.Topic("pp-plain-topic", {}, { parent });
       new aws.sqs.Queue("pp-plain-queue", {}, { parent });
+      new aws.dynamodb.Table("pp-owned-key-table", { billingMode: "PAY_PER_REQUEST", hashKey: "id", attributes: [{ name: "id", type: "S" }] }, { parent });
       new aws.cloudwatch.LogGroup("pp-forever-logs", {}, { parent });
       new aws.lambda.Permission("pp-any-source", { action: "lambda:InvokeFunction", function: "fn", principal: "events.amazonaws.com" }, { parent });
     });
@@ -63,6 +64,11 @@ describe("policy pack", () => {
     expect(await violationsOf(weak)).to.deep.equal([
       { policy: "sns-topic-encrypted", name: "pp-plain-topic", message: "the topic has no kmsMasterKeyId: messages are stored unencrypted" },
       { policy: "sqs-queue-encrypted", name: "pp-plain-queue", message: "the queue sets neither sqsManagedSseEnabled nor kmsMasterKeyId" },
+      {
+        policy: "dynamodb-table-kms",
+        name: "pp-owned-key-table",
+        message: "the table uses the AWS owned key, whose use no CloudTrail log shows: set serverSideEncryption.enabled (aws/dynamodb, or kmsKeyArn for your own key)",
+      },
       { policy: "lambda-permission-source-arn", name: "pp-any-source", message: "lets events.amazonaws.com invoke the function from any source: set sourceArn" },
       { policy: "log-group-retention", name: "pp-forever-logs", message: "the log group keeps events forever: set retentionInDays" },
     ]);
