@@ -69,6 +69,7 @@ for (const notifier of config.userActivityNotifiers) {
     timeZone: notifier.timeZone,
     language: notifier.language,
     chatNotifications: notifier.chatNotifications,
+    deduplicate: notifier.deduplicate,
     logRetentionInDays: config.functionLogRetentionInDays,
   });
 }

@@ -58,6 +58,8 @@ export interface UserActivityNotifierConfig {
   timeZone: string;
   language: "ja" | "en";
   chatNotifications: boolean;
+  /** Keep a journal of sent notifications so that retries notify each event once (the component's `deduplicate`). */
+  deduplicate: boolean;
 }
 
 /** `cloudtrail-alerts:backfill`: TrailBackfill and one TrailReaderRole per account. */
@@ -270,7 +272,7 @@ function firstProblemThrows(key: string): ArgProblems {
 }
 
 /** Settings of a `userActivityNotifiers` entry besides its criteria. */
-const NOTIFIER_SETTINGS = ["source", "regions", "timeZone", "language", "chatNotifications"] as const;
+const NOTIFIER_SETTINGS = ["source", "regions", "timeZone", "language", "chatNotifications", "deduplicate"] as const;
 
 /** Stable names: they become part of resource names (`activity-<name>-...`), which AWS limits to 64 characters. */
 const NOTIFIER_NAME = /^[a-z0-9][a-z0-9-]{0,26}$/;
@@ -278,7 +280,7 @@ const NOTIFIER_NAME = /^[a-z0-9][a-z0-9-]{0,26}$/;
 /**
  * Reads `userActivityNotifiers`: an object whose keys are stable notifier names and whose values are criteria
  * (userNames, principalArns, sessionNames, eventSources, eventNames, presets, readOnlyEvents, exclude) plus source,
- * regions, timeZone, language and chatNotifications. Errors name the full key path and the value.
+ * regions, timeZone, language, chatNotifications and deduplicate. Errors name the full key path and the value.
  */
 function readUserActivityNotifiers(read: ConfigReader, defaults: { timeZone: string; language: "ja" | "en" }): UserActivityNotifierConfig[] {
   const key = `${PROJECT}:userActivityNotifiers`;
@@ -327,6 +329,10 @@ function readUserActivityNotifiers(read: ConfigReader, defaults: { timeZone: str
     if (typeof chatNotifications !== "boolean") {
       fail(`${path}.chatNotifications`, `must be true or false, got ${shown(chatNotifications)}`);
     }
+    const deduplicate = settings.deduplicate ?? true;
+    if (typeof deduplicate !== "boolean") {
+      fail(`${path}.deduplicate`, `must be true or false, got ${shown(deduplicate)}`);
+    }
     const criteria = Object.fromEntries(ACTIVITY_CRITERIA_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]])) as ActivityCriteria;
     return {
       name,
@@ -336,6 +342,7 @@ function readUserActivityNotifiers(read: ConfigReader, defaults: { timeZone: str
       timeZone: timeZone as string,
       language: language as "ja" | "en",
       chatNotifications: chatNotifications as boolean,
+      deduplicate: deduplicate as boolean,
     };
   });
 }

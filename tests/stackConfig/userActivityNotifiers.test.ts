@@ -27,8 +27,8 @@ describe("stack config: userActivityNotifiers", () => {
     const config = loadStackConfig((key) => loadStackFiles(PROJECT_DIRECTORY, "dev").config[key]);
 
     expect(config.userActivityNotifiers).to.deep.equal([
-      { name: "hogehoge", criteria: { userNames: ["hogehoge"] }, source: "logs", timeZone: "Asia/Tokyo", language: "ja", chatNotifications: false },
-      { name: "ssm-sessions", criteria: { presets: ["ssm-sessions"] }, source: "eventbridge", timeZone: "Asia/Tokyo", language: "ja", chatNotifications: false },
+      { name: "hogehoge", criteria: { userNames: ["hogehoge"] }, source: "logs", timeZone: "Asia/Tokyo", language: "ja", chatNotifications: false, deduplicate: true },
+      { name: "ssm-sessions", criteria: { presets: ["ssm-sessions"] }, source: "eventbridge", timeZone: "Asia/Tokyo", language: "ja", chatNotifications: false, deduplicate: true },
     ]);
   });
 
@@ -49,6 +49,7 @@ describe("stack config: userActivityNotifiers", () => {
           timeZone: "Europe/Berlin",
           language: "en",
           chatNotifications: true,
+          deduplicate: false,
         },
       }),
     );
@@ -66,6 +67,7 @@ describe("stack config: userActivityNotifiers", () => {
         timeZone: "Europe/Berlin",
         language: "en",
         chatNotifications: true,
+        deduplicate: false,
       },
     ]);
   });
@@ -82,6 +84,7 @@ describe("stack config: userActivityNotifiers", () => {
     ["an unknown time zone", { ops: { userNames: ["a"], timeZone: "Tokyo" } }, `${KEY}.ops.timeZone must be an IANA time zone such as Asia/Tokyo, got "Tokyo"`],
     ["an unknown language", { ops: { userNames: ["a"], language: "de" } }, `${KEY}.ops.language must be "ja" or "en", got "de"`],
     ["chat given as text", { ops: { userNames: ["a"], chatNotifications: "yes" } }, `${KEY}.ops.chatNotifications must be true or false, got "yes"`],
+    ["deduplicate given as text", { ops: { userNames: ["a"], deduplicate: "no" } }, `${KEY}.ops.deduplicate must be true or false, got "no"`],
     ["an entry that watches nothing", { ops: { language: "en" } }, `${KEY}.ops must name at least one of userNames`],
   ];
   for (const [title, value, message] of cases) {
