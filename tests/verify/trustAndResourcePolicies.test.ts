@@ -207,7 +207,7 @@ describe("trust and resource policies, proven by IAM simulation", function () {
     // Prepare
     const queuePolicies = byType("aws:sqs/queuePolicy:QueuePolicy");
     expect(queuePolicies.map((p) => p.name).sort()).to.deep.equal(["activity-ssm-sessions-undelivered-ap-northeast-1", "activity-ssm-sessions-undelivered-us-east-1", "download-alerts-downloads-undelivered"]);
-    const cases = queuePolicies.flatMap((queuePolicy) => {
+    const cases = queuePolicies.flatMap((queuePolicy): Case[] => {
       const queue = byType("aws:sqs/queue:Queue").find((q) => (queuePolicy.propertyDependencies.queueUrl ?? []).includes(q.urn))!;
       const queueArn = String(queue.state.arn);
       // The rule whose target sends its undelivered events to this queue.
