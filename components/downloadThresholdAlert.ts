@@ -18,6 +18,7 @@ import { AlertTopic } from "./alertTopic";
 import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
+import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
 import { awsEnvironment, PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isTimeZone, shown } from "./validation";
@@ -337,7 +338,8 @@ export function downloadEventSelectors(name: string, watches: readonly WatchedOb
  * on-demand, encrypted, TTL); the function (its own least-privilege role: update only its table, publish only to the
  * topic, or `FilterLogEvents` only on the trail's log group); the event source (an EventBridge rule, a subscription
  * filter on the trail's log group, or a connection to a shared LogSubscriptionDispatcher) with an invoke permission
- * scoped to it. The function alarms on its errors, its dead letters and rejected input.
+ * scoped to it. The function alarms on its errors, its dead letters and rejected input. An EventBridge rule's target
+ * keeps the events EventBridge could not deliver in a dead-letter queue of its own, with an alarm.
  */
 export class DownloadThresholdAlert extends pulumi.ComponentResource {
   /** The function that counts and alerts. */
@@ -349,6 +351,11 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
   readonly tableName?: pulumi.Output<string>;
   /** The EventBridge rule; undefined unless `source: "eventbridge"`. */
   readonly rule?: aws.cloudwatch.EventRule;
+  /**
+   * The rule's target with its retry policy, and the dead-letter queue (with its alarm) for the events EventBridge
+   * could not deliver to the function; undefined unless `source: "eventbridge"`.
+   */
+  readonly ruleTarget?: DeliveredRuleTarget;
   /** The rule's event pattern; undefined unless `source: "eventbridge"`. */
   readonly eventPattern?: string;
   /** Its own subscription filter; undefined unless `source: "logs"`. */
@@ -480,9 +487,14 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
         { action: "lambda:InvokeFunction", function: this.handler.functionName, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
         child,
       );
-      new aws.cloudwatch.EventTarget(
-        `${name}-downloads-target`,
-        { rule: this.rule.name, arn: this.handler.functionArn },
+      this.ruleTarget = deliveredRuleTarget(
+        {
+          rule: this.rule,
+          purpose: `S3 downloads counted by ${name}`,
+          arn: this.handler.functionArn,
+          alertTopic,
+          names: { target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
+        },
         // EventBridge can invoke the function only once the permission exists.
         { parent: this, dependsOn: [permission] },
       );
@@ -517,6 +529,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       table: this.table,
       tableName: this.tableName,
       rule: this.rule,
+      ruleTarget: this.ruleTarget,
       eventPattern: this.eventPattern,
       subscriptionFilter: this.subscriptionFilter,
       filterPattern: this.filterPattern,

@@ -3,6 +3,7 @@ export * from "./auditTrail";
 export * from "./bucketCreationAlarm";
 export * from "./contributions";
 export * from "./downloadThresholdAlert";
+export * from "./eventRuleTarget";
 export * from "./lockedBucket";
 export * from "./logSubscriptionDispatcher";
 export * from "./policy";

@@ -188,14 +188,8 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       child,
     );
 
-    // Every alarm fires on the first occurrence in its period and notifies the alert topic; no data means all is well.
-    const alarmOnFirst = (key: string, alarm: Pick<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period">) =>
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${key}`,
-        { ...alarm, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [alertTopic.topicArn] },
-        child,
-      );
-    this.errorsAlarm = alarmOnFirst("errors", {
+    const alarm = (key: string, args: AlarmOnFirstArgs) => alarmOnFirst(`${name}-${key}`, args, [alertTopic.topicArn], child);
+    this.errorsAlarm = alarm("errors", {
       alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
       namespace: "AWS/Lambda",
       metricName: "Errors",
@@ -203,7 +197,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       statistic: "Sum",
       period: 60,
     });
-    this.deadLettersAlarm = alarmOnFirst("dead-letters", {
+    this.deadLettersAlarm = alarm("dead-letters", {
       alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
@@ -212,7 +206,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       period: 300,
     });
     if (rejectedInputAlarm !== undefined) {
-      this.rejectedInputAlarm = alarmOnFirst("rejected-input", {
+      this.rejectedInputAlarm = alarm("rejected-input", {
         alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) received input it could not decode: ${rejectedInputAlarm.consequence}. It logs each reason in log group ${this.logGroup.name} (message "${REJECTED_INPUT_MESSAGE}").`,
         namespace: METRIC_NAMESPACE,
         metricName: REJECTED_INPUT_METRIC,
@@ -259,6 +253,21 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
     }
     checker.done();
   }
+}
+
+/** What an alarm of {@link alarmOnFirst} watches and says; `region` places it outside the provider's Region. */
+export type AlarmOnFirstArgs = Pick<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period" | "region">;
+
+/**
+ * The project's alarm: it fires on the first occurrence in its period and notifies `alarmActions` (the alert topic);
+ * no data means all is well.
+ */
+export function alarmOnFirst(name: string, alarm: AlarmOnFirstArgs, alarmActions: pulumi.Input<string>[], opts: pulumi.CustomResourceOptions): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(
+    name,
+    { ...alarm, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions },
+    opts,
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from 
 import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
 import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
 import { AlertTopic } from "./alertTopic";
+import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment, policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
@@ -21,8 +22,8 @@ import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
 export const GLOBAL_SERVICES_REGION = "us-east-1";
 
 /**
- * Longest component name: child names add `-handler-role`, `-rule-<region>` and Pulumi's 8-character suffix, and
- * AWS limits rule, role and function names to 64 characters.
+ * Longest component name: child names add `-handler-role`, `-rule-<region>`, `-undelivered-<region>` and Pulumi's
+ * 8-character suffix, and AWS limits rule, role and function names to 64 characters (queue names to 80).
  */
 export const MAX_NOTIFIER_NAME_LENGTH = 36;
 
@@ -127,7 +128,8 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
  * shared {@link LogSubscriptionDispatcher}. The rule's event pattern and the filter pattern are generated from the
  * criteria and only narrow the volume; the function applies the criteria exactly (read-only filter and exclusions
  * included) before it sends anything. A journal of sent notifications (a small DynamoDB table, see `deduplicate`)
- * keeps Lambda's retries and redeliveries from notifying an event twice.
+ * keeps Lambda's retries and redeliveries from notifying an event twice. Each rule's target keeps the events
+ * EventBridge could not deliver in a dead-letter queue in the rule's Region (see `ruleTargets`).
  *
  * Several notifiers on one trail: with EventBridge each has its own rules (300 per bus); with log groups, use one
  * `LogSubscriptionDispatcher` for all of them, since CloudWatch Logs allows only two subscription filters per log
@@ -142,6 +144,12 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
   readonly filterPattern: string;
   /** Rules per Region (eventbridge source); empty otherwise. */
   readonly rules: Record<string, aws.cloudwatch.EventRule>;
+  /**
+   * Per Region (eventbridge source): the rule's target with its retry policy, and the dead-letter queue (with its
+   * alarm) in that Region for the events EventBridge could not deliver. Only the home Region's alarm notifies the
+   * alert topic. Empty for the other sources.
+   */
+  readonly ruleTargets: Record<string, DeliveredRuleTarget> = {};
   readonly handler: SecureCallbackFunction;
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
@@ -216,7 +224,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     this.functionName = this.handler.functionName;
     this.functionArn = this.handler.functionArn;
 
-    this.rules = source.type === "eventbridge" ? this.createRules(name, source, prefilter) : {};
+    this.rules = source.type === "eventbridge" ? this.createRules(name, source, prefilter, alertTopic) : {};
     if (source.type === "logs") {
       this.createSubscription(name, source);
     } else if (source.type === "dispatcher") {
@@ -228,6 +236,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       eventPattern: this.eventPattern,
       filterPattern: this.filterPattern,
       rules: this.rules,
+      ruleTargets: this.ruleTargets,
       handler: this.handler,
       functionName: this.functionName,
       functionArn: this.functionArn,
@@ -236,7 +245,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     });
   }
 
-  private createRules(name: string, source: EventBridgeActivitySource, prefilter: ActivityPrefilter): Record<string, aws.cloudwatch.EventRule> {
+  private createRules(name: string, source: EventBridgeActivitySource, prefilter: ActivityPrefilter, alertTopic: AlertTopic): Record<string, aws.cloudwatch.EventRule> {
     const home = UserActivityNotifier.homeRegionOf(source);
     const regions = UserActivityNotifier.regionsOf(source);
     const remote = regions.filter((region) => region !== home);
@@ -277,9 +286,11 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.cloudwatch.EventTarget(
-      `${name}-target-${home}`,
-      { region: home, rule: rules[home].name, arn: this.functionArn },
+    // Each rule's target keeps what EventBridge could not deliver in a dead-letter queue in the rule's Region.
+    const purpose = (region: string) => (region === home ? `invokes the function of UserActivityNotifier ${name}` : `forwards ${region} events of UserActivityNotifier ${name} to ${home}`);
+    const names = (region: string) => ({ target: `${name}-target-${region}`, deadLetters: `${name}-undelivered-${region}` });
+    this.ruleTargets[home] = deliveredRuleTarget(
+      { rule: rules[home], purpose: purpose(home), region: home, arn: this.functionArn, alertTopic, names: names(home) },
       // The rule invokes the function as soon as the target exists.
       { parent: this, dependsOn: [permission] },
     );
@@ -314,9 +325,9 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
         { parent: this },
       );
       for (const region of remote) {
-        new aws.cloudwatch.EventTarget(
-          `${name}-target-${region}`,
-          { region, rule: rules[region].name, arn: homeBus.arn, roleArn: forwardRole.arn },
+        // A CloudWatch alarm notifies only a topic in its own Region, so this queue's alarm (in `region`) has no action.
+        this.ruleTargets[region] = deliveredRuleTarget(
+          { rule: rules[region], purpose: purpose(region), region, arn: homeBus.arn, roleArn: forwardRole.arn, names: names(region) },
           // EventBridge assumes the role on the first forwarded event: its permission must be in place.
           { parent: this, dependsOn: [forwardPolicy] },
         );

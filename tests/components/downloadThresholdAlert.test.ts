@@ -75,11 +75,12 @@ describe("DownloadThresholdAlert", () => {
       resources = await resourcesOf(component);
     });
 
-    it("creates exactly the table, the function (with its rejected-input alarm), the rule, its target and permission", async () => {
+    it("creates exactly the table, the function (with its rejected-input alarm), the rule, its target, dead-letter queue and permission", async () => {
       expect(typeAndName(resources)).to.deep.equal([
         "aws:cloudwatch/eventRule:EventRule dta-default-downloads",
         "aws:cloudwatch/eventTarget:EventTarget dta-default-downloads-target",
         "aws:cloudwatch/logGroup:LogGroup dta-default-handler-logs",
+        "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-downloads-undelivered",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-dead-letters",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-errors",
         "aws:cloudwatch/metricAlarm:MetricAlarm dta-default-handler-rejected-input",
@@ -89,12 +90,23 @@ describe("DownloadThresholdAlert", () => {
         "aws:lambda/function:Function dta-default-handler",
         "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig dta-default-handler-async",
         "aws:lambda/permission:Permission dta-default-invoke-from-rule",
+        "aws:sqs/queue:Queue dta-default-downloads-undelivered",
         "aws:sqs/queue:Queue dta-default-handler-dead-letters",
+        "aws:sqs/queuePolicy:QueuePolicy dta-default-downloads-undelivered",
         "cloudtrail-alerts:lambda:SecureCallbackFunction dta-default-handler",
       ]);
       const componentUrn = await valueOf(component.urn);
       const direct = resources.filter((r) => r.parent === componentUrn).map((r) => r.name).sort();
-      expect(direct).to.deep.equal(["dta-default-counts", "dta-default-downloads", "dta-default-downloads-target", "dta-default-handler", "dta-default-invoke-from-rule"]);
+      expect(direct).to.deep.equal([
+        "dta-default-counts",
+        "dta-default-downloads",
+        "dta-default-downloads-target",
+        "dta-default-downloads-undelivered",
+        "dta-default-downloads-undelivered",
+        "dta-default-downloads-undelivered",
+        "dta-default-handler",
+        "dta-default-invoke-from-rule",
+      ]);
     });
 
     it("counts in an on-demand, KMS-encrypted table with the handler's key schema and a TTL", () => {
@@ -139,7 +151,93 @@ describe("DownloadThresholdAlert", () => {
         principal: "events.amazonaws.com",
         sourceArn: rule.state.arn,
       });
-      expect(single(resources, "aws:cloudwatch/eventTarget:EventTarget").inputs).to.deep.include({ rule: rule.state.name, arn: fn.state.arn });
+      expect(single(resources, "aws:cloudwatch/eventTarget:EventTarget").inputs).to.deep.equal({
+        rule: rule.state.name,
+        arn: fn.state.arn,
+        // EventBridge's defaults, stated: 24 hours, 185 attempts.
+        retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
+        deadLetterConfig: { arn: single(resources, "aws:sqs/queue:Queue", "dta-default-downloads-undelivered").state.arn },
+      });
+    });
+
+    it("keeps the events EventBridge could not deliver in an encrypted queue of the rule's Region for 14 days", () => {
+      const queue = single(resources, "aws:sqs/queue:Queue", "dta-default-downloads-undelivered");
+
+      expect(queue.inputs).to.deep.equal({ sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 });
+      expect(String(queue.state.arn)).to.match(new RegExp(`^arn:aws:sqs:${REGION}:${ACCOUNT}:dta-default-downloads-undelivered-`));
+      expect(component.ruleTarget?.deadLetterQueue).to.not.equal(undefined);
+    });
+
+    it("lets only EventBridge, for its rule, send to the dead-letter queue, and nobody without TLS", async () => {
+      // Prepare
+      const queue = single(resources, "aws:sqs/queue:Queue", "dta-default-downloads-undelivered");
+      const queuePolicy = single(resources, "aws:sqs/queuePolicy:QueuePolicy");
+      const rule = single(resources, "aws:cloudwatch/eventRule:EventRule");
+      const policy = policyOf(queuePolicy);
+      const send = async (principal: string, context: Record<string, string>) => {
+        const response = await runSimulation(
+          {
+            identityPolicies: [],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: policy,
+            request: { action: "sqs:SendMessage", principal, resource: { accountId: ACCOUNT, resource: String(queue.state.arn) }, contextVariables: { "aws:SecureTransport": "true", ...context } },
+          },
+          {},
+        );
+        return response.resultType === "error" ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
+      };
+
+      // Act
+      const decisions = [
+        await send("events.amazonaws.com", { "aws:SourceArn": String(rule.state.arn) }),
+        await send("events.amazonaws.com", { "aws:SourceArn": `arn:aws:events:${REGION}:${ACCOUNT}:rule/other` }),
+        await send(`arn:aws:iam::${ACCOUNT}:role/someone`, { "aws:SourceArn": String(rule.state.arn) }),
+        await send("events.amazonaws.com", { "aws:SourceArn": String(rule.state.arn), "aws:SecureTransport": "false" }),
+      ];
+
+      // Assess
+      expect(queuePolicy.inputs.queueUrl).to.equal(queue.state.url);
+      expect(policy.Statement).to.deep.equal([
+        {
+          Sid: "KeepUndeliveredEvents",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: queue.state.arn,
+          Condition: { ArnEquals: { "aws:SourceArn": rule.state.arn } },
+        },
+        { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: [queue.state.arn], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+      ]);
+      // its rule; another rule; a role of the account; its rule without TLS
+      expect(decisions).to.deep.equal(["Allowed", "ImplicitlyDenied", "ImplicitlyDenied", "ExplicitlyDenied"]);
+    });
+
+    it("alarms to the alert topic on the first undelivered event, naming the rule and the queue", async () => {
+      const queue = single(resources, "aws:sqs/queue:Queue", "dta-default-downloads-undelivered");
+      const rule = single(resources, "aws:cloudwatch/eventRule:EventRule");
+      const alarm = single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "dta-default-downloads-undelivered");
+
+      expect(alarm.parent).to.equal(await valueOf(component.urn));
+      expect(alarm.inputs).to.deep.equal({
+        alarmDescription: `Events that EventBridge could not deliver to the target of rule ${String(rule.state.name)} (S3 downloads counted by dta-default) are waiting in SQS queue ${String(queue.state.name)}: alerts may have been missed. Each message's attributes give the error (ERROR_CODE, ERROR_MESSAGE). Fix the cause, then inspect and redrive them within 14 days.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: queue.state.name },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [await valueOf(alertTopic.topicArn)],
+      });
+    });
+
+    it("creates the target only once the function's permission and the queue's policy are in place", () => {
+      const target = single(resources, "aws:cloudwatch/eventTarget:EventTarget");
+
+      expect(target.dependencies).to.include.members([single(resources, "aws:lambda/permission:Permission").urn, single(resources, "aws:sqs/queuePolicy:QueuePolicy").urn]);
     });
 
     it("allows the function exactly its logs, its dead-letter queue, publishing to the topic and writing its own table", async () => {
@@ -148,7 +246,7 @@ describe("DownloadThresholdAlert", () => {
 
       expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy")).Statement).to.deep.equal([
         { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${String(single(resources, "aws:cloudwatch/logGroup:LogGroup").state.arn)}:log-stream:*` },
-        { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: single(resources, "aws:sqs/queue:Queue").state.arn },
+        { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: single(resources, "aws:sqs/queue:Queue", "dta-default-handler-dead-letters").state.arn },
         { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
         { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
         { Sid: "CountDownloads", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table.state.arn },

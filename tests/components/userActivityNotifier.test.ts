@@ -59,6 +59,12 @@ describe("UserActivityNotifier", () => {
           "aws:cloudwatch/eventRule:EventRule rule-us-east-1",
           "aws:cloudwatch/eventTarget:EventTarget target-ap-northeast-1",
           "aws:cloudwatch/eventTarget:EventTarget target-us-east-1",
+          "aws:sqs/queue:Queue undelivered-ap-northeast-1",
+          "aws:sqs/queue:Queue undelivered-us-east-1",
+          "aws:sqs/queuePolicy:QueuePolicy undelivered-ap-northeast-1",
+          "aws:sqs/queuePolicy:QueuePolicy undelivered-us-east-1",
+          "aws:cloudwatch/metricAlarm:MetricAlarm undelivered-ap-northeast-1",
+          "aws:cloudwatch/metricAlarm:MetricAlarm undelivered-us-east-1",
           "aws:iam/role:Role forward-role",
           "aws:iam/rolePolicy:RolePolicy forward-policy",
           "aws:lambda/permission:Permission permission-ap-northeast-1",
@@ -71,7 +77,18 @@ describe("UserActivityNotifier", () => {
       const direct = resources.filter((r) => r.parent === urn).map((r) => r.name).sort();
 
       expect(direct).to.deep.equal(
-        ["uan-ssm-forward-policy", "uan-ssm-forward-role", "uan-ssm-handler", "uan-ssm-permission-ap-northeast-1", "uan-ssm-sent", "uan-ssm-rule-ap-northeast-1", "uan-ssm-rule-us-east-1", "uan-ssm-target-ap-northeast-1", "uan-ssm-target-us-east-1"].sort(),
+        [
+          "uan-ssm-forward-policy",
+          "uan-ssm-forward-role",
+          "uan-ssm-handler",
+          "uan-ssm-permission-ap-northeast-1",
+          "uan-ssm-sent",
+          "uan-ssm-rule-ap-northeast-1",
+          "uan-ssm-rule-us-east-1",
+          "uan-ssm-target-ap-northeast-1",
+          "uan-ssm-target-us-east-1",
+          ...["ap-northeast-1", "us-east-1"].flatMap((region) => Array<string>(3).fill(`uan-ssm-undelivered-${region}`)),
+        ].sort(),
       );
     });
 
@@ -93,7 +110,13 @@ describe("UserActivityNotifier", () => {
       const rule = single(resources, "aws:cloudwatch/eventRule:EventRule", `uan-ssm-rule-${HOME}`);
       const fn = single(resources, "aws:lambda/function:Function");
 
-      expect(single(resources, "aws:cloudwatch/eventTarget:EventTarget", `uan-ssm-target-${HOME}`).inputs).to.deep.equal({ region: HOME, rule: rule.state.name, arn: fn.state.arn });
+      expect(single(resources, "aws:cloudwatch/eventTarget:EventTarget", `uan-ssm-target-${HOME}`).inputs).to.deep.equal({
+        region: HOME,
+        rule: rule.state.name,
+        arn: fn.state.arn,
+        retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
+        deadLetterConfig: { arn: single(resources, "aws:sqs/queue:Queue", `uan-ssm-undelivered-${HOME}`).state.arn },
+      });
       expect(single(resources, "aws:lambda/permission:Permission").inputs).to.deep.equal({
         action: "lambda:InvokeFunction",
         function: fn.state.name,
@@ -111,7 +134,104 @@ describe("UserActivityNotifier", () => {
         rule: rule.state.name,
         arn: `arn:aws:events:${HOME}:${ACCOUNT}:event-bus/default`,
         roleArn: role.state.arn,
+        retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
+        deadLetterConfig: { arn: single(resources, "aws:sqs/queue:Queue", "uan-ssm-undelivered-us-east-1").state.arn },
       });
+    });
+
+    it("keeps each Region's undelivered events in a queue of that Region, encrypted (SSE-SQS) and kept 14 days", () => {
+      for (const region of [HOME, "us-east-1"]) {
+        const queue = single(resources, "aws:sqs/queue:Queue", `uan-ssm-undelivered-${region}`);
+
+        expect(queue.inputs).to.deep.equal({ region, sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 });
+        expect(String(queue.state.arn)).to.match(new RegExp(`^arn:aws:sqs:${region}:${ACCOUNT}:uan-ssm-undelivered-${region}-`));
+        expect(notifier.ruleTargets[region].deadLetterQueue).to.not.equal(undefined);
+      }
+    });
+
+    it("lets only EventBridge, for its Region's rule, send to each dead-letter queue, and nobody without TLS", () => {
+      for (const region of [HOME, "us-east-1"]) {
+        const queue = single(resources, "aws:sqs/queue:Queue", `uan-ssm-undelivered-${region}`);
+        const queuePolicy = single(resources, "aws:sqs/queuePolicy:QueuePolicy", `uan-ssm-undelivered-${region}`);
+        const rule = single(resources, "aws:cloudwatch/eventRule:EventRule", `uan-ssm-rule-${region}`);
+
+        expect(queuePolicy.inputs.region).to.equal(region);
+        expect(queuePolicy.inputs.queueUrl).to.equal(queue.state.url);
+        expect(policyOf(queuePolicy).Statement).to.deep.equal([
+          {
+            Sid: "KeepUndeliveredEvents",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: queue.state.arn,
+            Condition: { ArnEquals: { "aws:SourceArn": rule.state.arn } },
+          },
+          { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: [queue.state.arn], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+        ]);
+      }
+    });
+
+    it("evaluates each dead-letter queue's policy as intended (IAM simulator)", async () => {
+      // Prepare
+      const decisions: string[] = [];
+      for (const region of [HOME, "us-east-1"]) {
+        const queue = String(single(resources, "aws:sqs/queue:Queue", `uan-ssm-undelivered-${region}`).state.arn);
+        const policy = policyOf(single(resources, "aws:sqs/queuePolicy:QueuePolicy", `uan-ssm-undelivered-${region}`));
+        const rule = String(single(resources, "aws:cloudwatch/eventRule:EventRule", `uan-ssm-rule-${region}`).state.arn);
+        const otherRegion = String(single(resources, "aws:cloudwatch/eventRule:EventRule", `uan-ssm-rule-${region === HOME ? "us-east-1" : HOME}`).state.arn);
+        const send = async (title: string, principal: string, context: Record<string, string>) =>
+          decisions.push(`${region} ${title}: ${await decide({ principal, action: "sqs:SendMessage", resource: queue, accountId: ACCOUNT, resourcePolicy: policy, context: { "aws:SecureTransport": "true", ...context } })}`);
+
+        // Act
+        await send("its rule", "events.amazonaws.com", { "aws:SourceArn": rule });
+        await send("the other Region's rule", "events.amazonaws.com", { "aws:SourceArn": otherRegion });
+        await send("another rule", "events.amazonaws.com", { "aws:SourceArn": `arn:aws:events:${region}:${ACCOUNT}:rule/other` });
+        await send("SNS", "sns.amazonaws.com", { "aws:SourceArn": rule });
+        await send("its rule without TLS", "events.amazonaws.com", { "aws:SourceArn": rule, "aws:SecureTransport": "false" });
+      }
+
+      // Assess
+      expect(decisions).to.deep.equal(
+        [HOME, "us-east-1"].flatMap((region) => [
+          `${region} its rule: Allowed`,
+          `${region} the other Region's rule: ImplicitlyDenied`,
+          `${region} another rule: ImplicitlyDenied`,
+          `${region} SNS: ImplicitlyDenied`,
+          `${region} its rule without TLS: ExplicitlyDenied`,
+        ]),
+      );
+    });
+
+    it("alarms on the first undelivered event in each Region; only the home Region's alarm can notify the alert topic", async () => {
+      const topicArn = await valueOf(topic.topicArn);
+      for (const region of [HOME, "us-east-1"]) {
+        const queue = single(resources, "aws:sqs/queue:Queue", `uan-ssm-undelivered-${region}`);
+        const rule = single(resources, "aws:cloudwatch/eventRule:EventRule", `uan-ssm-rule-${region}`);
+        const purpose = region === HOME ? "invokes the function of UserActivityNotifier uan-ssm" : `forwards us-east-1 events of UserActivityNotifier uan-ssm to ${HOME}`;
+
+        expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", `uan-ssm-undelivered-${region}`).inputs).to.deep.equal({
+          region,
+          alarmDescription: `Events that EventBridge could not deliver to the target of rule ${String(rule.state.name)} (${purpose}) are waiting in SQS queue ${String(queue.state.name)} in ${region}: alerts may have been missed. Each message's attributes give the error (ERROR_CODE, ERROR_MESSAGE). Fix the cause, then inspect and redrive them within 14 days.`,
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: queue.state.name },
+          statistic: "Maximum",
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 1,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          treatMissingData: "notBreaching",
+          // A CloudWatch alarm can notify only a topic in its own Region.
+          alarmActions: region === HOME ? [topicArn] : [],
+        });
+      }
+    });
+
+    it("creates each target only once its dead-letter queue admits EventBridge", () => {
+      for (const region of [HOME, "us-east-1"]) {
+        const target = single(resources, "aws:cloudwatch/eventTarget:EventTarget", `uan-ssm-target-${region}`);
+        expect(target.dependencies).to.include(single(resources, "aws:sqs/queuePolicy:QueuePolicy", `uan-ssm-undelivered-${region}`).urn);
+      }
     });
 
     it("lets only EventBridge, for the forwarding rules of this account, assume the forwarding role, which may only put events on the home bus", () => {
@@ -153,7 +273,7 @@ describe("UserActivityNotifier", () => {
 
     it("lets the function write its logs and dead letters, publish to the alert topic and read and write its sent journal, nothing else", async () => {
       const logGroup = single(resources, "aws:cloudwatch/logGroup:LogGroup");
-      const queue = single(resources, "aws:sqs/queue:Queue");
+      const queue = single(resources, "aws:sqs/queue:Queue", "uan-ssm-handler-dead-letters");
       const table = single(resources, "aws:dynamodb/table:Table");
       const [topicArn, keyArn] = await Promise.all([valueOf(topic.topicArn), valueOf(topic.kmsKeyArn)]);
 

@@ -1,7 +1,7 @@
 /**
  * Trust policies and resource policies of the dev stack, simulated: each role can be assumed only by its intended
  * principal (with `aws:SourceArn`, `sts:ExternalId` and `aws:PrincipalOrgID` honoured where configured), and each
- * topic, bucket, key and Lambda permission admits only its intended callers.
+ * topic, bucket, queue, key and Lambda permission admits only its intended callers.
  */
 import { expect } from "chai";
 
@@ -201,6 +201,32 @@ describe("trust and resource policies, proven by IAM simulation", function () {
       { ...base, title: "CloudWatch for another account", principal: "cloudwatch.amazonaws.com", context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-1:999999999999:alarm:a" }, expected: "denied" },
       { ...base, title: "EventBridge", principal: "events.amazonaws.com", expected: "denied" },
     ]);
+  });
+
+  it("each rule's dead-letter queue takes EventBridge for the rule whose target uses it, nobody else, nothing without TLS", async () => {
+    // Prepare
+    const queuePolicies = byType("aws:sqs/queuePolicy:QueuePolicy");
+    expect(queuePolicies.map((p) => p.name).sort()).to.deep.equal(["activity-ssm-sessions-undelivered-ap-northeast-1", "activity-ssm-sessions-undelivered-us-east-1", "download-alerts-downloads-undelivered"]);
+    const cases = queuePolicies.flatMap((queuePolicy): Case[] => {
+      const queue = byType("aws:sqs/queue:Queue").find((q) => (queuePolicy.propertyDependencies.queueUrl ?? []).includes(q.urn))!;
+      const queueArn = String(queue.state.arn);
+      // The rule whose target sends its undelivered events to this queue.
+      const target = byType("aws:cloudwatch/eventTarget:EventTarget").find((t) => (t.inputs.deadLetterConfig as { arn?: string } | undefined)?.arn === queueArn)!;
+      const rule = byType("aws:cloudwatch/eventRule:EventRule").find((r) => r.state.name === target.inputs.rule)!;
+      const region = queueArn.split(":")[3];
+      const base = { action: "sqs:SendMessage", resource: queueArn, resourcePolicy: parse(queuePolicy.inputs.policy) };
+      return [
+        { ...base, title: `${queue.name}: EventBridge for ${rule.name}`, principal: "events.amazonaws.com", context: { "aws:SourceArn": String(rule.state.arn) }, expected: "allowed" as const },
+        { ...base, title: `${queue.name}: EventBridge for another rule`, principal: "events.amazonaws.com", context: { "aws:SourceArn": `arn:aws:events:${region}:${ACCOUNT}:rule/other` }, expected: "denied" as const },
+        // The policy grants no principal of its own account anything (their IAM policies decide), and no other account.
+        { ...base, title: `${queue.name}: a role of the account without an IAM grant`, principal: `arn:aws:iam::${ACCOUNT}:role/someone`, context: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/someone` }, expected: "denied" as const },
+        { ...base, title: `${queue.name}: a role of another account with sqs:SendMessage on *`, principal: "arn:aws:iam::999999999999:role/someone", context: { "aws:PrincipalArn": "arn:aws:iam::999999999999:role/someone" }, identityPolicies: [{ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] }], expected: "denied" as const },
+        { ...base, title: `${queue.name}: EventBridge for ${rule.name} without TLS`, principal: "events.amazonaws.com", context: { "aws:SourceArn": String(rule.state.arn), "aws:SecureTransport": "false" }, expected: "denied" as const },
+      ];
+    });
+
+    // Act / Assess
+    await check("rule dead-letter queue policies", cases);
   });
 
   it("every Lambda permission admits its one source only", async () => {
