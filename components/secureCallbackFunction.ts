@@ -298,8 +298,9 @@ export function archiveContents(bundledPackages: string[], startDirectory = proc
 
 /**
  * The files of a dependency-free package that Node.js needs to `require()` it, relative to the program directory
- * (the paths the archive uses); `undefined` when the package has dependencies or is installed elsewhere (hoisted to
- * a workspace root), so that it ships whole.
+ * (the paths the archive uses); `undefined` when the package has dependencies or is not in the program's own
+ * `node_modules/` (hoisted to a workspace root), so that it ships whole. `node_modules/<name>` may be a link (pnpm,
+ * linked installs): `require.resolve` answers with real paths, so the entry is located inside the link's target.
  */
 function requiredFilesOf(name: string, startDirectory: string): string[] | undefined {
   const programDirectory = path.resolve(startDirectory);
@@ -311,7 +312,11 @@ function requiredFilesOf(name: string, startDirectory: string): string[] | undef
   }
   const packageDirectory = path.join(programDirectory, "node_modules", name);
   const manifestPath = path.join(packageDirectory, "package.json");
-  if (!entry.startsWith(packageDirectory + path.sep) || !fs.existsSync(manifestPath)) {
+  if (!fs.existsSync(manifestPath)) {
+    return undefined;
+  }
+  const realPackageDirectory = fs.realpathSync(packageDirectory);
+  if (!entry.startsWith(realPackageDirectory + path.sep)) {
     return undefined;
   }
   const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8")) as { dependencies?: Record<string, string> };
@@ -319,7 +324,7 @@ function requiredFilesOf(name: string, startDirectory: string): string[] | undef
     return undefined;
   }
   const licence = fs.readdirSync(packageDirectory).filter((file) => /^licen[cs]e(\.|$)/i.test(file));
-  return [manifestPath, ...licence.map((file) => path.join(packageDirectory, file)), entry].map((file) => path.relative(programDirectory, file).split(path.sep).join("/"));
+  return ["package.json", ...licence, path.relative(realPackageDirectory, entry)].map((file) => path.posix.join("node_modules", name, ...file.split(path.sep)));
 }
 
 /** The package.json Pulumi's archive builder reads: the first one found from the working directory upwards. */

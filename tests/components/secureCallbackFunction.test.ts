@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 import { expect } from "chai";
@@ -237,6 +238,27 @@ describe("SecureCallbackFunction", () => {
       expect(options.extraIncludePackages).to.deep.equal([]);
       expect(options.extraExcludePackages).to.deep.equal(dependencies);
       expect(options.extraExcludePackages).to.include.members(["@aws-sdk/client-sns", "@pulumi/aws", "@pulumi/pulumi", "croner"]);
+    });
+
+    it("finds those files through a linked node_modules entry too (pnpm, linked installs)", () => {
+      // Prepare: a program whose node_modules/croner links to a copy elsewhere.
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "linked-program-"));
+      const store = path.join(root, "store", "croner");
+      fs.cpSync(path.join(PROJECT_DIRECTORY, "node_modules", "croner"), store, { recursive: true });
+      fs.mkdirSync(path.join(root, "program", "node_modules"), { recursive: true });
+      fs.symlinkSync(store, path.join(root, "program", "node_modules", "croner"), "dir");
+      fs.writeFileSync(path.join(root, "program", "package.json"), JSON.stringify({ dependencies: { croner: "*" } }));
+
+      try {
+        // Act
+        const options = archiveContents(["croner"], path.join(root, "program"));
+
+        // Assess
+        expect(options.extraIncludePaths).to.deep.equal(["node_modules/croner/package.json", "node_modules/croner/LICENSE", "node_modules/croner/dist/croner.cjs"]);
+        expect(options.extraIncludePackages).to.deep.equal([]);
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
     });
 
     it("bundles a package with dependencies whole, leaving Pulumi to add what it depends on", () => {
