@@ -8,7 +8,7 @@
  * {@link TimerClock.track}, and time stands still until it settles, so a request reaches the fake at the virtual
  * time it was sent.
  */
-import type { Clock } from "../../functions/rateLimiter";
+import type { Clock } from "../../functions/runtime";
 
 interface Timer {
   at: number;

@@ -3,7 +3,7 @@
  * while any participating task is busy, and jumps to the earliest wake-up when every one of them waits in `sleep()`.
  * Work outside `sleep()` (loopback requests, computation) takes no virtual time.
  */
-import type { Clock } from "../../functions/downloadThreshold";
+import type { Clock } from "../../functions/runtime";
 
 export class VirtualClock implements Clock {
   private time: number;
