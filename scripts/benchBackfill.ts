@@ -23,7 +23,7 @@ import { BackfillHarness } from "../tests/support/backfillHarness";
 import { CountingS3 } from "../tests/support/countingS3";
 import { generatedEventIndex, generatedStore, LookupEventsFake } from "../tests/support/fakeCloudTrail";
 import { logFileRecords } from "../tests/support/s3Server";
-import { TimerClock as VirtualClock } from "../tests/support/timerClock";
+import { VirtualClock } from "../tests/support/virtualClock";
 
 const RATE = 2;
 const LAMBDA_TIMEOUT_MS = 900_000;
