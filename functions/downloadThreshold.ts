@@ -20,7 +20,7 @@ import { Cron } from "croner";
 import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "./cloudtrailEvents";
 import { describePrincipal, formatLocalTime, oneLine, type Language } from "./readableEvent";
 import { quoteFilterString, type RecordPattern } from "./recordPattern";
-import { assertIsError, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, type Logger, type MetricSink } from "./runtime";
+import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, systemClock, type Logger, type MetricSink } from "./runtime";
 import { publishAlert, type Alert } from "./snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -376,18 +376,6 @@ export interface DownloadCounter {
    */
   settle?(download: WatchedDownload, window: CountingWindow, count: number, state: "sent" | "pending"): Promise<void>;
 }
-
-/** Time as the handler sees it; tests and benchmarks pass a virtual clock. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 function objectId(download: Pick<WatchedDownload, "bucket" | "key">): string {
   return `${download.bucket}/${download.key}`;

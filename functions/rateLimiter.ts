@@ -1,5 +1,5 @@
 /**
- * A clock and a rate limiter for API calls that share one quota, such as CloudTrail `LookupEvents` (2 requests per
+ * A rate limiter for API calls that share one quota, such as CloudTrail `LookupEvents` (2 requests per
  * second per account and region). The limiter spaces grants evenly at the configured rate (no bursts above it),
  * serves callers in the order they asked, and can be paused for everyone at once when the service says it is
  * throttling (other tools may be using the same quota). Time comes from an injected {@link Clock}, so tests and
@@ -9,38 +9,10 @@
  * archive by value.
  */
 
+import { type Clock, systemClock } from "./runtime";
+
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
-
-/** Where time comes from: the system clock in Lambda, a virtual clock in tests and benchmarks. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Resolves after `ms` milliseconds; rejects with the signal's reason when `signal` aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** The system clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason as Error);
-        return;
-      }
-      const state: { timer?: NodeJS.Timeout } = {};
-      const onAbort = () => {
-        clearTimeout(state.timer);
-        reject(signal?.reason as Error);
-      };
-      state.timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-};
 
 /** Grants permission to send one request at a time, at most `requestsPerSecond` on average and never faster. */
 export interface RateLimiter {

@@ -119,3 +119,33 @@ export function embeddedMetricSink(
     },
   };
 }
+
+/** Where time comes from: the system clock in Lambda, a virtual clock in tests and benchmarks. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms` milliseconds; rejects with the signal's reason when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The system clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const state: { timer?: NodeJS.Timeout } = {};
+      const onAbort = () => {
+        clearTimeout(state.timer);
+        reject(signal?.reason as Error);
+      };
+      state.timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, Math.max(0, ms));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+};

@@ -22,8 +22,8 @@ import { CloudTrailClient, LookupEventsCommand, type Event as TrailEvent } from 
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 
-import { backoffDelay, type Clock, createRateLimiter, systemClock } from "./rateLimiter";
-import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, requireEnv } from "./runtime";
+import { backoffDelay, createRateLimiter } from "./rateLimiter";
+import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, requireEnv, systemClock } from "./runtime";
 import {
   type Interval,
   intervalFromIso,

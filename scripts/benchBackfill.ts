@@ -16,14 +16,14 @@ import { parseArgs } from "util";
 import * as v8 from "v8";
 import * as vm from "vm";
 
-import { systemClock } from "../functions/rateLimiter";
+import { systemClock } from "../functions/runtime";
 import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
 import { articleBackfillLoop } from "../tests/support/articleBackfillLoop";
 import { BackfillHarness } from "../tests/support/backfillHarness";
 import { CountingS3 } from "../tests/support/countingS3";
 import { generatedEventIndex, generatedStore, LookupEventsFake } from "../tests/support/fakeCloudTrail";
 import { logFileRecords } from "../tests/support/s3Server";
-import { TimerClock as VirtualClock } from "../tests/support/timerClock";
+import { VirtualClock } from "../tests/support/virtualClock";
 
 const RATE = 2;
 const LAMBDA_TIMEOUT_MS = 900_000;

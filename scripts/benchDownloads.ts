@@ -8,7 +8,7 @@
  * delivery, throttled calls and handler times, for `notify: every` and `notify: once`.
  *
  * Time: the FilterLogEvents quota is measured on a virtual clock that advances only while every worker waits
- * (otherwise the run would take hours); its handler times are that simulated waiting, with requests taking no time.
+ * in `sleep()` (otherwise the run would take hours); its handler times are that simulated waiting, with requests taking no time.
  * DynamoDB handler times are measured in real time on loopback.
  */
 import { parseArgs } from "util";
@@ -135,7 +135,6 @@ async function replay(
   workload: Workload,
   concurrency: number,
   worker: (index: number) => { invoke(event: unknown): Promise<unknown>; calls(): number; now(): number },
-  around: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
 ): Promise<{ invocations: Invocation[]; failedInvocations: number; droppedEvents: number }> {
   const queue = workload.deliveries.map((index) => ({ index, attempt: 1 }));
   const invocations: Invocation[] = [];
@@ -143,7 +142,7 @@ async function replay(
   let droppedEvents = 0;
   await Promise.all(
     Array.from({ length: concurrency }, (_, w) =>
-      around(async () => {
+      (async () => {
         const environment = worker(w);
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           const callsBefore = environment.calls();
@@ -163,7 +162,7 @@ async function replay(
           const windowPosition = (Date.parse(workload.records[next.index].eventTime) - WINDOW_START) / WINDOW_MS;
           invocations.push({ calls: environment.calls() - callsBefore, ms: environment.now() - started, failed, windowPosition });
         }
-      }),
+      })(),
     ),
   );
   return { invocations, failedInvocations, droppedEvents };
@@ -215,20 +214,18 @@ async function runLogs(workload: Workload, notify: NotifyMode, options: Options)
   const random = seededRandom(options.seed + 1);
   const started = Date.now();
   const virtualStart = clock.now();
-  const result = await replay(
-    workload,
-    options.concurrency,
-    () => {
+  // Time stands still while a publish to the fake SNS is in flight (see VirtualClock.trackSends).
+  const result = await clock.run(() =>
+    replay(workload, options.concurrency, () => {
       const tally = { calls: 0 };
       const handler = downloadThresholdHandler(
         // sender(): the fake without the SDK's serialization, which would dominate the run time.
-        { sns: counting<SNSClient>(sns.client(), tally), logs: counting<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
+        { sns: counting<SNSClient>(clock.trackSends(sns.client()), tally), logs: counting<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
         // Lambda's 300 s timeout minus the 5 s the handler keeps in reserve.
         { ...settingsFor(workload, notify, { kind: "logs", logGroupName: LOG_GROUP }), timeBudgetMs: 295_000 },
       );
       return { invoke: (event) => handler(event), calls: () => tally.calls, now: () => clock.now() };
-    },
-    (task) => clock.run(task),
+    }),
   );
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);

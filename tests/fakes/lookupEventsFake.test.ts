@@ -7,7 +7,7 @@ import { expect } from "chai";
 
 import { BackfillHarness } from "../support/backfillHarness";
 import { fakeEvent, LookupEventsFake, type LookupRequest } from "../support/fakeCloudTrail";
-import { TimerClock as VirtualClock } from "../support/timerClock";
+import { VirtualClock } from "../support/virtualClock";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 const ACCOUNT = "222222222222";

@@ -11,7 +11,7 @@ import {
 import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
 import { logsFilterPattern, matchesAnyRecordPattern } from "../../functions/recordPattern";
 import { fixture, record } from "../support/fixtures";
-import { logsFilterMatches } from "../support/logsFilterOracle";
+import { logsFilterMatches } from "../support/logsFilterPattern";
 
 const ssm = fixture<{ detail: CloudTrailRecord }>("eventbridge/ssm-start-session.json").detail;
 

@@ -15,7 +15,7 @@ import { getObjectRecord, recordsAsSubscriptionEvent } from "../support/download
 import { FakeSns } from "../support/fakeSns";
 import { fixture } from "../support/fixtures";
 import { LocalDynamoDb } from "../support/localDynamoDb";
-import { logsFilterMatches } from "../support/logsFilterOracle";
+import { logsFilterMatches } from "../support/logsFilterPattern";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
 
 const DISPATCH_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:trail-subscription-topic";

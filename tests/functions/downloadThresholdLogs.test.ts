@@ -86,8 +86,9 @@ describe("downloadThresholdHandler with the logs counter (FilterLogEvents re-cou
   function setup(options: { threshold?: number; notify?: "every" | "once"; key?: string; scanBytesPerPage?: number; timeBudgetMs?: number } = {}) {
     const clock = new VirtualClock(Date.parse("2025-03-10T00:00:00Z"));
     const logs = new FakeCloudWatchLogs({ logGroupName: LOG_GROUP, clock, ...(options.scanBytesPerPage ? { scanBytesPerPage: options.scanBytesPerPage } : {}) });
-    const handler = downloadThresholdHandler(
-      { sns: sns.client(), logs: logs.client(), clock, random: seededRandom(7), logger: { info: () => undefined, warn: () => undefined, error: () => undefined } },
+    const handle = downloadThresholdHandler(
+      // The fake SNS is on loopback: time stands still while a publish is in flight.
+      { sns: clock.trackSends(sns.client()), logs: clock.trackSends(logs.client()), clock, random: seededRandom(7), logger: { info: () => undefined, warn: () => undefined, error: () => undefined } },
       {
         watches: [{ bucket: BUCKET, key: options.key ?? KEY, threshold: options.threshold ?? 3 }],
         reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
@@ -99,6 +100,7 @@ describe("downloadThresholdHandler with the logs counter (FilterLogEvents re-cou
         ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
       },
     );
+    const handler = (...args: Parameters<typeof handle>) => clock.run(() => handle(...args));
     return { handler, logs, clock };
   }
   const counts = () => sns.published.map((p) => Number(/downloaded (\d+) times/.exec(p.subject ?? "")?.[1]));

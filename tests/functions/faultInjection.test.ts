@@ -29,7 +29,7 @@ import { LocalDynamoDb } from "../support/localDynamoDb";
 import { recordingLogger, recordingMetrics } from "../support/recorders";
 import { S3RVER_CREDENTIALS, logFileRecords } from "../support/s3Server";
 import { StateMachineInterpreter } from "../support/stateMachineInterpreter";
-import { TimerClock } from "../support/timerClock";
+import { VirtualClock } from "../support/virtualClock";
 import { verifyReport } from "../support/verifyReport";
 
 const ALERT_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:fi-alerts";
@@ -431,7 +431,7 @@ describe("fault injection", () => {
 
     it("S3 PutObject failing mid-backfill, LookupEvents 5xx and expired NextTokens, a killed invocation, AssumeRole denied for one account: every event of the others exactly once, that account listed as failed", async () => {
       // Prepare: 3 accounts x 2 regions; 222222222222's reader role refuses this function (AssumeRole denied).
-      const clock = new TimerClock(NOW);
+      const clock = new VirtualClock(NOW);
       const harness = await BackfillHarness.start({ clock, roles: [READERS["111111111111"], READERS["333333333333"]].map((arn) => ({ arn, externalId: EXTERNAL_ID })), buckets: [BACKFILL_BUCKET] });
       const s3Proxy = await FaultProxy.start(harness.s3.endpoint);
       const random = seededRandom(606);

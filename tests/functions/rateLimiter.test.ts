@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 
 import { backoffDelay, createRateLimiter } from "../../functions/rateLimiter";
-import { TimerClock as VirtualClock } from "../support/timerClock";
+import { VirtualClock } from "../support/virtualClock";
 
 const T0 = Date.parse("2024-05-01T00:00:00Z");
 

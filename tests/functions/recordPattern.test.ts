@@ -11,7 +11,7 @@ import {
   recordPatternProblems,
 } from "../../functions/recordPattern";
 import { record } from "../support/fixtures";
-import { logsFilterMatches } from "../support/logsFilterOracle";
+import { logsFilterMatches } from "../support/logsFilterPattern";
 
 describe("recordPattern", () => {
   describe("matchesRecordPattern (EventBridge content filtering rules)", () => {

@@ -19,7 +19,7 @@ import { WINDOW_MS } from "../../functions/timeIntervals";
 import { BackfillHarness } from "../support/backfillHarness";
 import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../support/fakeCloudTrail";
 import { logFileRecords } from "../support/s3Server";
-import { TimerClock as VirtualClock } from "../support/timerClock";
+import { VirtualClock } from "../support/virtualClock";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 const ACCOUNT = "222222222222";

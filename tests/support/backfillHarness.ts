@@ -7,12 +7,12 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 
-import type { Clock } from "../../functions/rateLimiter";
+import type { Clock } from "../../functions/runtime";
 import { readerRoleCredentials } from "../../functions/trailBackfill";
 import { LookupEventsFake, type LookupEventsServer } from "./fakeCloudTrail";
 import { FakeSts, type FakeRole } from "./fakeSts";
 import { S3RVER_CREDENTIALS, S3Server } from "./s3Server";
-import { TimerClock as VirtualClock } from "./timerClock";
+import { VirtualClock } from "./virtualClock";
 
 /** Credentials of the function's own role: s3rver accepts only its built-in pair, and the loopback STS any. */
 export const CALLER_CREDENTIALS = S3RVER_CREDENTIALS;
@@ -76,9 +76,6 @@ export class BackfillHarness {
   }
 
   private tracked<C extends Sender>(client: C, clock: Clock = this.clock): C {
-    if (!(clock instanceof VirtualClock)) {
-      return client;
-    }
-    return { send: (...args: never[]) => clock.track(client.send(...args)) } as unknown as C;
+    return clock instanceof VirtualClock ? clock.trackSends(client) : client;
   }
 }

@@ -1,10 +1,18 @@
 /**
- * An evaluator for the part of CloudWatch Logs' JSON filter pattern syntax this project writes, following
- * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html :
- * `{ expression }` where an expression combines, with `&&`, `||` and parentheses, comparisons of a selector
- * (`$.a.b`, `$.a[0]`) with `=` or `!=` against a double-quoted string (`\"` and `\\` escaped, `*` a wildcard) or a
- * number, and `selector NOT EXISTS` / `selector IS NULL`. Anything else is refused, so a malformed pattern fails a
- * test instead of matching silently.
+ * An evaluator for the part of CloudWatch Logs' JSON filter pattern syntax this project writes (functions/recordPattern.ts
+ * and the download-threshold patterns), following
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html . The FilterLogEvents fake
+ * evaluates patterns with it, and property tests use it as an oracle for generated subscription filters.
+ *
+ * - `{ expression }`; expressions joined by `&&` or `||`, with parentheses. Mixing `&&` and `||` at one level without
+ *   parentheses is refused: the generators must never rely on precedence.
+ * - Selectors `$.a.b` (object fields) and `$.a[0]` (array elements); a missing field never matches `=`.
+ * - `selector = "text"` / `selector != "text"`: a string field equal (not equal) to the text, where `*` matches any
+ *   run of characters; `\"` and `\\` inside the quotes stand for `"` and `\`. `selector = 12` / `!= 12` for numbers.
+ *   `!=` needs the field to exist.
+ * - `selector IS TRUE`, `IS FALSE`, `IS NULL`, `selector NOT EXISTS`.
+ *
+ * Anything else is refused, so a malformed pattern fails a test instead of matching silently.
  */
 
 type Matcher = (event: unknown) => boolean;
@@ -88,13 +96,19 @@ function tokenize(source: string, pattern: string): Token[] {
   return tokens;
 }
 
+/** The value `selector` points at in `event`, or undefined when there is none. */
 function select(event: unknown, selector: string): unknown {
   let value: unknown = event;
   for (const step of selector.slice(1).match(/\.[^.[]+|\[\d+\]/g) ?? []) {
-    if (typeof value !== "object" || value === null) {
+    const element = step.startsWith("[");
+    // Fields of objects only, elements of arrays only, and own properties only (a JSON event has no others).
+    if (typeof value !== "object" || value === null || Array.isArray(value) !== element) {
       return undefined;
     }
-    const name = step.startsWith(".") ? step.slice(1) : step.slice(1, -1);
+    const name = element ? step.slice(1, -1) : step.slice(1);
+    if (!Object.prototype.hasOwnProperty.call(value, name)) {
+      return undefined;
+    }
     value = (value as Record<string, unknown>)[name];
   }
   return value;
@@ -104,7 +118,19 @@ function stringMatcher(value: { text: string; wildcards: boolean[] }): (actual: 
   if (!value.wildcards.some(Boolean)) {
     return (actual) => actual === value.text;
   }
-  const source = [...value.text].map((ch, i) => (value.wildcards[i] ? ".*" : ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("");
+  // Literal runs between wildcards, escaped whole (so that surrogate pairs stay together under the "u" flag).
+  const escape = (literal: string) => literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  let source = "";
+  let literal = "";
+  for (let i = 0; i < value.text.length; i += 1) {
+    if (value.wildcards[i]) {
+      source += `${escape(literal)}.*`;
+      literal = "";
+    } else {
+      literal += value.text[i];
+    }
+  }
+  source += escape(literal);
   const regex = new RegExp(`^${source}$`, "su");
   return (actual) => regex.test(actual);
 }
@@ -135,8 +161,9 @@ export function compileFilterPattern(pattern: string): Matcher {
       if (next.text === "NOT" && second === "EXISTS") {
         return (event) => select(event, selector) === undefined;
       }
-      if (next.text === "IS" && second === "NULL") {
-        return (event) => select(event, selector) === null;
+      if (next.text === "IS" && (second === "NULL" || second === "TRUE" || second === "FALSE")) {
+        const expected = second === "NULL" ? null : second === "TRUE";
+        return (event) => select(event, selector) === expected;
       }
       throw invalidPattern(pattern, `unknown operator ${next.text} ${second}`);
     }
@@ -159,32 +186,37 @@ export function compileFilterPattern(pattern: string): Matcher {
   const primary = (): Matcher => {
     if (peek()?.kind === "(") {
       take("(");
-      const inner = disjunction();
+      const inner = expression();
       take(")");
       return inner;
     }
     return comparison();
   };
-  const conjunction = (): Matcher => {
+  const expression = (): Matcher => {
     const parts = [primary()];
-    while (peek()?.kind === "&&") {
-      take("&&");
+    let operator: "&&" | "||" | undefined;
+    for (let next = peek()?.kind; next === "&&" || next === "||"; next = peek()?.kind) {
+      if (operator !== undefined && operator !== next) {
+        throw invalidPattern(pattern, `mixed && and || without parentheses at token ${position}`);
+      }
+      operator = next;
+      take(next);
       parts.push(primary());
     }
-    return parts.length === 1 ? parts[0] : (event) => parts.every((part) => part(event));
-  };
-  const disjunction = (): Matcher => {
-    const parts = [conjunction()];
-    while (peek()?.kind === "||") {
-      take("||");
-      parts.push(conjunction());
+    if (parts.length === 1) {
+      return parts[0];
     }
-    return parts.length === 1 ? parts[0] : (event) => parts.some((part) => part(event));
+    return operator === "&&" ? (event) => parts.every((part) => part(event)) : (event) => parts.some((part) => part(event));
   };
 
-  const matcher = disjunction();
+  const matcher = expression();
   if (position !== tokens.length) {
     throw invalidPattern(pattern, `unexpected ${tokens[position].text} at token ${position}`);
   }
   return matcher;
+}
+
+/** True when the filter pattern matches the JSON log event; "" (blank) matches every event. Throws on a pattern it refuses. */
+export function logsFilterMatches(pattern: string, event: unknown): boolean {
+  return pattern.trim() === "" || compileFilterPattern(pattern)(event);
 }

@@ -1,17 +1,29 @@
 /**
- * A clock for simulations that would take hours in real time (FilterLogEvents' 5 requests/s quota): time stands still
- * while any participating task is busy, and jumps to the earliest wake-up when every one of them waits in `sleep()`.
- * Work outside `sleep()` (loopback requests, computation) takes no virtual time.
+ * A virtual clock for tests and benchmarks: `sleep` registers a timer instead of waiting, and {@link VirtualClock.run}
+ * advances time to the next timer whenever nothing else can make progress. Code that takes a `Clock` (the rate
+ * limiter, the backfill and download-threshold handlers, the LookupEvents and FilterLogEvents fakes) then runs hours
+ * of simulated quota-bound paging in seconds, deterministically. Work outside `sleep()` (computation, tracked I/O)
+ * takes no virtual time.
+ *
+ * Real I/O (an SDK client talking to a loopback fake) may run under it: wrap each such promise in
+ * {@link VirtualClock.track} (or a whole client in {@link VirtualClock.trackSends}), and time stands still until it
+ * settles, so a request reaches the fake at the virtual time it was sent.
  */
-import type { Clock } from "../../functions/downloadThreshold";
+import type { Clock } from "../../functions/runtime";
+
+interface Timer {
+  at: number;
+  seq: number;
+  resolve: () => void;
+}
 
 export class VirtualClock implements Clock {
   private time: number;
-  private running = 0;
-  private order = 0;
-  private readonly sleepers: Array<{ wake: number; order: number; resolve: () => void }> = [];
+  private seq = 0;
+  private readonly timers: Timer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(start = 0) {
+  constructor(start: number) {
     this.time = start;
   }
 
@@ -19,33 +31,96 @@ export class VirtualClock implements Clock {
     return this.time;
   }
 
-  /** Runs `task` as a participant: while it is busy (not sleeping), time does not advance. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    this.running += 1;
-    try {
-      return await task();
-    } finally {
-      this.running -= 1;
-      this.advance();
-    }
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.sleepers.push({ wake: this.time + Math.max(0, ms), order: this.order++, resolve });
-      this.advance();
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const timer: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, resolve };
+      const onAbort = () => {
+        const index = this.timers.indexOf(timer);
+        if (index >= 0) {
+          this.timers.splice(index, 1);
+        }
+        reject(signal?.reason as Error);
+      };
+      timer.resolve = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.insert(timer);
     });
   }
 
-  /** Wakes the earliest sleeper once every participant sleeps (a lone sleeper outside run() counts as everyone). */
-  private advance(): void {
-    if (this.sleepers.length === 0 || this.sleepers.length < Math.max(this.running, 1)) {
-      return;
+  /** Keeps time still until `promise` settles (for real I/O performed under virtual time). */
+  track<T>(promise: Promise<T>): Promise<T> {
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return promise;
+  }
+
+  /** `client` with every `send` tracked (see {@link VirtualClock.track}). */
+  trackSends<C extends { send(...args: never[]): Promise<unknown> }>(client: C): C {
+    return { send: (...args: never[]) => this.track(client.send(...args)) } as unknown as C;
+  }
+
+  /** Moves time forward by `ms` without running anything (for setting up scenarios). */
+  advance(ms: number): void {
+    this.time += ms;
+  }
+
+  /**
+   * Runs `body` to completion: drains pending work, waits for tracked I/O, and otherwise jumps to the earliest timer.
+   * `onAdvance` is called after each jump (the benchmark samples memory there).
+   */
+  async run<T>(body: () => Promise<T>, onAdvance?: (now: number) => void): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    void body().then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (outcome !== undefined) {
+        break;
+      }
+      if (this.inFlight.size > 0) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      const next = this.timers.shift();
+      if (next === undefined) {
+        throw new Error("VirtualClock.run: nothing is scheduled and the body has not settled (an untracked real wait?)");
+      }
+      this.time = Math.max(this.time, next.at);
+      next.resolve();
+      onAdvance?.(this.time);
     }
-    this.sleepers.sort((a, b) => a.wake - b.wake || a.order - b.order);
-    const next = this.sleepers.shift()!;
-    this.time = Math.max(this.time, next.wake);
-    next.resolve();
+    if (!outcome.ok) {
+      throw outcome.error;
+    }
+    return outcome.value;
+  }
+
+  private insert(timer: Timer): void {
+    // Binary search for the first timer due later (ties keep insertion order).
+    let low = 0;
+    let high = this.timers.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.timers[mid].at <= timer.at) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    this.timers.splice(low, 0, timer);
   }
 }
 
