@@ -12,7 +12,7 @@ import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
 import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
-import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { alarmOnFirst, SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 
 /** The Distributed Map's label: it names the Map Run and appears in its child executions' ARNs. */
@@ -263,7 +263,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
     );
     this.stateMachineArn = this.stateMachine.arn;
 
-    new aws.cloudwatch.MetricAlarm(
+    alarmOnFirst(
       `${name}-executions-failed`,
       {
         alarmDescription: pulumi.interpolate`A backfill execution of state machine ${stateMachineName} failed (bad input, or a step that kept failing). Its history in the Step Functions console shows the error.`,
@@ -272,15 +272,11 @@ export class TrailBackfill extends pulumi.ComponentResource {
         dimensions: { StateMachineArn: this.stateMachine.arn },
         statistic: "Sum",
         period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
       },
+      [alertTopic.topicArn],
       child,
     );
-    new aws.cloudwatch.MetricAlarm(
+    alarmOnFirst(
       `${name}-failed-pairs`,
       {
         alarmDescription: pulumi.interpolate`A backfill of state machine ${stateMachineName} finished with account-region pairs that could not be backfilled. The execution output lists them under "failed"; the function's log group ${this.function.logGroup.name} has the details.`,
@@ -289,12 +285,8 @@ export class TrailBackfill extends pulumi.ComponentResource {
         dimensions: { FunctionName: this.function.functionName },
         statistic: "Maximum",
         period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopic.topicArn],
       },
+      [alertTopic.topicArn],
       child,
     );
 
