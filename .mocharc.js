@@ -5,10 +5,14 @@ process.env.TS_NODE_FILES = "true";
 // The AWS SDK warns on every run that its next releases will need Node.js 22; Lambda runs nodejs22.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
+// mocha adds the configured spec to the files named on the command line; name no spec here when the command line
+// names one (`npx mocha --spec FILE` or `npx mocha FILE`), so that it runs that file only.
+const namedOnCommandLine = process.argv.slice(2).some((arg, i, args) => arg === "--spec" || arg.startsWith("--spec=") || (/\.test\.ts$/.test(arg) && args[i - 1] !== "--require"));
+
 module.exports = {
   require: ["ts-node/register", "tests/support/engine.ts"],
   // The proofs in tests/verify read what every other test recorded (the call ledger), so they run last.
-  spec: ["tests/!(verify)/**/*.test.ts", "tests/*.test.ts", "tests/verify/**/*.test.ts"],
+  ...(namedOnCommandLine ? {} : { spec: ["tests/!(verify)/**/*.test.ts", "tests/*.test.ts", "tests/verify/**/*.test.ts"] }),
   extension: ["ts"],
   reporter: "tests/support/summaryReporter.js",
   forbidOnly: true,

@@ -15,7 +15,7 @@ import {
   type WatchedObject,
 } from "../functions/downloadThreshold";
 import { AlertTopic } from "./alertTopic";
-import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/recordPattern";
+import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/shared/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { CONSUMER_ATTRIBUTE, type DispatchRoute, LOG_DISPATCH_ENVIRONMENT, logDispatchCallbackFactory } from "../functions/logDispatch";
-import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/recordPattern";
+import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/shared/recordPattern";
 import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";
 import { awsEnvironment, policyDocument } from "./policy";

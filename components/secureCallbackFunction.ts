@@ -4,7 +4,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { METRIC_NAMESPACE, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../functions/runtime";
+import { METRIC_NAMESPACE, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../functions/shared/runtime";
 import { AlertTopic } from "./alertTopic";
 import { policyDocument, PolicyStatement, serviceTrustPolicy } from "./policy";
 import { ArgChecker, isLogRetention, isNonEmptyString, wholeNumberIn } from "./validation";

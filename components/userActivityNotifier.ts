@@ -8,7 +8,7 @@ import {
   activityPrefilter,
   type ActivityPrefilter,
 } from "../functions/activityCriteria";
-import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/recordPattern";
+import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/shared/recordPattern";
 import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
 import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
 import { AlertTopic } from "./alertTopic";

@@ -16,7 +16,7 @@ export {
   type PayloadSource,
   type RejectedInput,
   type UserIdentity,
-} from "./cloudtrailEvents";
+} from "./shared/cloudtrailEvents";
 export {
   assertIsError,
   consoleLogger,
@@ -31,5 +31,5 @@ export {
   type LogFields,
   type Logger,
   type MetricSink,
-} from "./runtime";
-export { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject, type Alert } from "./snsAlert";
+} from "./shared/runtime";
+export { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject, type Alert } from "./shared/snsAlert";

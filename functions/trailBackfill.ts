@@ -22,8 +22,9 @@ import { CloudTrailClient, LookupEventsCommand, type Event as TrailEvent } from 
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 
-import { backoffDelay, createRateLimiter } from "./rateLimiter";
-import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, requireEnv, systemClock } from "./runtime";
+import { createRateLimiter } from "./shared/rateLimiter";
+import { backoffDelay } from "./shared/retry";
+import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, requireEnv, systemClock } from "./shared/runtime";
 import {
   type Interval,
   intervalFromIso,
@@ -35,7 +36,7 @@ import {
   widenToWindows,
   windowCount,
   windowStartOf,
-} from "./timeIntervals";
+} from "./shared/timeIntervals";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;

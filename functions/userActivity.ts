@@ -9,7 +9,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 
 import { type ActivityCriteria, activityCriteriaProblems, activityMatches } from "./activityCriteria";
 import { chatNotification, publishAlertWithChat } from "./chatNotification";
-import { type CloudTrailRecord, cloudTrailConsoleLink, decodeCloudTrailPayload } from "./cloudtrailEvents";
+import { type CloudTrailRecord, cloudTrailConsoleLink, decodeCloudTrailPayload } from "./shared/cloudtrailEvents";
 import {
   describePrincipal,
   describeTarget,
@@ -21,10 +21,10 @@ import {
   principalName,
   redactHidden,
   serviceName,
-} from "./readableEvent";
-import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, reportRejectedInput, requireEnv } from "./runtime";
+} from "./shared/readableEvent";
+import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, reportRejectedInput, requireEnv } from "./shared/runtime";
 import { dynamoDbSentJournal, type SentJournal } from "./sentJournal";
-import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "./snsAlert";
+import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "./shared/snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;

@@ -15,7 +15,7 @@ import { Presets, SingleBar } from "cli-progress";
 
 import { BACKFILL_MAP_LABEL } from "../components/trailBackfill";
 import { backfillRequestProblems, type BackfillSummary, DEFAULT_CONCURRENT_REQUESTS, LOOKBACK_MS, LOOKUP_PAGE_SIZE, widenedRange } from "../functions/trailBackfill";
-import { WINDOW_MS } from "../functions/timeIntervals";
+import { WINDOW_MS } from "../functions/shared/timeIntervals";
 import { findProjectDirectory, loadStackFiles } from "../preview/stackFiles";
 import { type BackfillConfig, loadStackConfig, StackConfigError } from "../stackConfig";
 

@@ -16,7 +16,7 @@ import { parseArgs } from "util";
 import * as v8 from "v8";
 import * as vm from "vm";
 
-import { systemClock } from "../functions/runtime";
+import { systemClock } from "../functions/shared/runtime";
 import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
 import { articleBackfillLoop } from "../tests/support/articleBackfillLoop";
 import { BackfillHarness } from "../tests/support/backfillHarness";

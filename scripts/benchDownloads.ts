@@ -17,9 +17,9 @@ import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
-import type { CloudTrailRecord } from "../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import { downloadThresholdHandler, type DownloadThresholdSettings, type NotifyMode, type WatchedObject } from "../functions/downloadThreshold";
-import type { Logger } from "../functions/runtime";
+import type { Logger } from "../functions/shared/runtime";
 import { asEventBridgeEvent, getObjectRecord } from "../tests/support/downloadEvents";
 import { FakeCloudWatchLogs } from "../tests/support/fakeCloudWatchLogs";
 import { FakeSns } from "../tests/support/fakeSns";

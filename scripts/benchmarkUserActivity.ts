@@ -19,10 +19,10 @@ import { gzipSync } from "zlib";
 import type { PublishCommand } from "@aws-sdk/client-sns";
 
 import { type ActivityCriteria, activityMatches, activityPrefilter } from "../functions/activityCriteria";
-import type { CloudTrailRecord } from "../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import { logDispatchHandler } from "../functions/logDispatch";
-import { matchesAnyRecordPattern } from "../functions/recordPattern";
-import type { Logger, MetricSink } from "../functions/runtime";
+import { matchesAnyRecordPattern } from "../functions/shared/recordPattern";
+import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { formatActivity } from "../functions/userActivity";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {

@@ -15,8 +15,8 @@ import { parseArgs } from "util";
 
 import type { ActivityCriteria } from "../functions/activityCriteria";
 import { DETAIL_TYPE_OF_EVENT_TYPE } from "../functions/activityCriteria";
-import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/cloudtrailEvents";
-import type { Logger, MetricSink } from "../functions/runtime";
+import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
+import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { userActivityHandler } from "../functions/userActivity";
 import { FakeSns } from "../tests/support/fakeSns";
 

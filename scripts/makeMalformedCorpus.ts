@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
 
-import type { CloudTrailRecord } from "../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import { getObjectRecord } from "../tests/support/downloadEvents";
 import { fixture } from "../tests/support/fixtures";
 import {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AlertTopic, BACKFILL_MAP_LABEL, TrailBackfill } from "../../components";
-import { systemClock } from "../../functions/runtime";
+import { systemClock } from "../../functions/shared/runtime";
 import { logFileKey, NON_RETRYABLE_ERRORS } from "../../functions/trailBackfill";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";

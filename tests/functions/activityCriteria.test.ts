@@ -8,8 +8,8 @@ import {
   activityMatches,
   activityPrefilter,
 } from "../../functions/activityCriteria";
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
-import { logsFilterPattern, matchesAnyRecordPattern } from "../../functions/recordPattern";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
+import { logsFilterPattern, matchesAnyRecordPattern } from "../../functions/shared/recordPattern";
 import { fixture, record } from "../support/fixtures";
 import { logsFilterMatches } from "../support/logsFilterPattern";
 

@@ -4,7 +4,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { type PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import {
   downloadAlert,
   DOWNLOAD_COUNTS_TABLE,

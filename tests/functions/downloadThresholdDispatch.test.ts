@@ -7,10 +7,10 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
 import { type DispatchRoute, logDispatchHandler } from "../../functions/logDispatch";
-import { logsFilterPattern, matchesRecordPattern } from "../../functions/recordPattern";
+import { logsFilterPattern, matchesRecordPattern } from "../../functions/shared/recordPattern";
 import { getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
 import { FakeSns } from "../support/fakeSns";
 import { fixture } from "../support/fixtures";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadFilterPattern, downloadThresholdHandler, objectFilterPattern, type WatchedObject } from "../../functions/downloadThreshold";
 import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
 import { FakeCloudWatchLogs } from "../support/fakeCloudWatchLogs";

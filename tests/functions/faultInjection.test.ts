@@ -13,7 +13,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 
 import { TrailBackfill } from "../../components/trailBackfill";
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold";
 import { logDispatchHandler } from "../../functions/logDispatch";
 import { handleBackfillEvent } from "../../functions/trailBackfill";

@@ -4,7 +4,7 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from "@aws-sdk/cl
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 
-import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../functions/cloudtrailEvents";
+import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../functions/shared/cloudtrailEvents";
 import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../functions/logDispatch";
 import { fixture, record, subscriptionPayload } from "../support/fixtures";
 import { recordingLogger, recordingMetrics } from "../support/recorders";

@@ -14,10 +14,10 @@ import { expect } from "chai";
 
 import { TrailBackfill } from "../../components/trailBackfill";
 import { activityPrefilter } from "../../functions/activityCriteria";
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold";
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch";
-import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/runtime";
+import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/shared/runtime";
 import { handleBackfillEvent } from "../../functions/trailBackfill";
 import { dynamoDbSentJournal } from "../../functions/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity";

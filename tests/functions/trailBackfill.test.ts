@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import type { Logger } from "../../functions/runtime";
+import type { Logger } from "../../functions/shared/runtime";
 import {
   backfillPair,
   backfillRequestProblems,
@@ -15,7 +15,7 @@ import {
   planBackfill,
   summarizeBackfill,
 } from "../../functions/trailBackfill";
-import { WINDOW_MS } from "../../functions/timeIntervals";
+import { WINDOW_MS } from "../../functions/shared/timeIntervals";
 import { BackfillHarness } from "../support/backfillHarness";
 import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../support/fakeCloudTrail";
 import { logFileRecords } from "../support/s3Server";

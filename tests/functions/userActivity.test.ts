@@ -5,8 +5,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import { structuredMessage } from "../../functions/chatNotification";
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
-import { describePrincipal } from "../../functions/readableEvent";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
+import { describePrincipal } from "../../functions/shared/readableEvent";
 import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS } from "../../functions/sentJournal";
 import {
   activityChatNotification,

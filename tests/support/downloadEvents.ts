@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { subscriptionPayload } from "./fixtures";
 
 const SAMPLE = fs.readFileSync(path.join(__dirname, "..", "fixtures", "cloudtrail", "s3-get-object.json"), "utf8");

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
 
-import type { CloudTrailRecord } from "../../functions/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures");
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import type { UserIdentity } from "../../functions/cloudtrailEvents";
+import type { UserIdentity } from "../../../functions/shared/cloudtrailEvents";
 import {
   describePrincipal,
   describeTarget,
@@ -11,8 +11,8 @@ import {
   oneLine,
   principalName,
   redactHidden,
-} from "../../functions/readableEvent";
-import { fixture, record, recordFixtureNames } from "../support/fixtures";
+} from "../../../functions/shared/readableEvent";
+import { fixture, record, recordFixtureNames } from "../../support/fixtures";
 
 describe("readableEvent", () => {
   describe("formatLocalTime", () => {

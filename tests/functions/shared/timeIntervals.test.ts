@@ -14,7 +14,7 @@ import {
   widenToWindows,
   windowCount,
   windowStartOf,
-} from "../../functions/timeIntervals";
+} from "../../../functions/shared/timeIntervals";
 
 const T0 = Date.parse("2024-05-01T00:00:00Z");
 const interval = fc

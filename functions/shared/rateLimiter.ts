@@ -90,12 +90,3 @@ export function createRateLimiter(requestsPerSecond: number, clock: Clock = syst
     },
   };
 }
-
-/**
- * Exponential backoff with "equal jitter": for the n-th consecutive failure (n >= 1) a delay drawn uniformly from
- * [d/2, d] where d = min(maxMs, baseMs * 2^(n-1)). Never zero, so a throttled caller always waits.
- */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + (ceiling / 2) * random();
-}

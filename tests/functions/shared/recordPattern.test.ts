@@ -9,9 +9,9 @@ import {
   quoteFilterString,
   type RecordPattern,
   recordPatternProblems,
-} from "../../functions/recordPattern";
-import { record } from "../support/fixtures";
-import { logsFilterMatches } from "../support/logsFilterPattern";
+} from "../../../functions/shared/recordPattern";
+import { record } from "../../support/fixtures";
+import { logsFilterMatches } from "../../support/logsFilterPattern";
 
 describe("recordPattern", () => {
   describe("matchesRecordPattern (EventBridge content filtering rules)", () => {

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import { backoffDelay, createRateLimiter } from "../../functions/rateLimiter";
-import { VirtualClock } from "../support/virtualClock";
+import { createRateLimiter } from "../../../functions/shared/rateLimiter";
+import { backoffDelay } from "../../../functions/shared/retry";
+import { VirtualClock } from "../../support/virtualClock";
 
 const T0 = Date.parse("2024-05-01T00:00:00Z");
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, snsSubject } from "../../functions/snsAlert";
-import { FakeSns } from "../support/fakeSns";
+import { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, snsSubject } from "../../../functions/shared/snsAlert";
+import { FakeSns } from "../../support/fakeSns";
 
 describe("snsAlert", () => {
   describe("snsSubject", () => {

@@ -4,10 +4,10 @@ import { gzipSync } from "zlib";
 
 import { expect } from "chai";
 
-import { cloudTrailConsoleLink, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../../functions/cloudtrailEvents";
+import { cloudTrailConsoleLink, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../../../functions/shared/cloudtrailEvents";
 
 function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", name), "utf8")) as Record<string, unknown>;
+  return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "fixtures", name), "utf8")) as Record<string, unknown>;
 }
 
 /** A CloudWatch Logs subscription payload as Lambda receives it. */
