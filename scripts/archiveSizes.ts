@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic, SecureCallbackFunction } from "../components";
 import { installOfflineEngine } from "../preview/evaluate";
 import { materializeArchive } from "../preview/lambdaArchive";
-import { relayCallbackFactory } from "../tests/support/relayCallback";
+import { relayCallbackFactory } from "../simulation/relayCallback";
 
 async function main(): Promise<void> {
   const projectDirectory = path.resolve(__dirname, "..");

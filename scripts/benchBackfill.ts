@@ -18,12 +18,12 @@ import * as vm from "vm";
 
 import { systemClock } from "../functions/shared/runtime";
 import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
-import { articleBackfillLoop } from "../tests/support/articleBackfillLoop";
-import { BackfillHarness } from "../tests/support/backfillHarness";
-import { CountingS3 } from "../tests/support/countingS3";
-import { generatedEventIndex, generatedStore, LookupEventsFake } from "../tests/support/fakeCloudTrail";
-import { logFileRecords } from "../tests/support/s3Server";
-import { VirtualClock } from "../tests/support/virtualClock";
+import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
+import { BackfillHarness } from "../simulation/backfillHarness";
+import { CountingS3 } from "../simulation/countingS3";
+import { generatedEventIndex, generatedStore, LookupEventsFake } from "../simulation/fakeCloudTrail";
+import { logFileRecords } from "../simulation/s3Server";
+import { VirtualClock } from "../simulation/virtualClock";
 
 const RATE = 2;
 const LAMBDA_TIMEOUT_MS = 900_000;

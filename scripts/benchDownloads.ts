@@ -20,11 +20,11 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import { downloadThresholdHandler, type DownloadThresholdSettings, type NotifyMode, type WatchedObject } from "../functions/downloadThreshold";
 import type { Logger } from "../functions/shared/runtime";
-import { asEventBridgeEvent, getObjectRecord } from "../tests/support/downloadEvents";
-import { FakeCloudWatchLogs } from "../tests/support/fakeCloudWatchLogs";
-import { FakeSns } from "../tests/support/fakeSns";
-import { LocalDynamoDb } from "../tests/support/localDynamoDb";
-import { seededRandom, VirtualClock } from "../tests/support/virtualClock";
+import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
+import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";
+import { FakeSns } from "../simulation/fakeSns";
+import { LocalDynamoDb } from "../simulation/localDynamoDb";
+import { seededRandom, VirtualClock } from "../simulation/virtualClock";
 
 // The SDK warns on every run that its next releases need Node.js 22 (Lambda runs nodejs22.x); keep the output readable.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";

@@ -18,7 +18,7 @@ import { DETAIL_TYPE_OF_EVENT_TYPE } from "../functions/activityCriteria";
 import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { userActivityHandler } from "../functions/userActivity";
-import { FakeSns } from "../tests/support/fakeSns";
+import { FakeSns } from "../simulation/fakeSns";
 
 const DEFAULT_EVENT = path.join(__dirname, "..", "tests", "fixtures", "eventbridge", "ssm-start-session.json");
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:123456789012:alerts";

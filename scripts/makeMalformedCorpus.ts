@@ -3,7 +3,7 @@
  * handler receives it (binary payloads as the base64 strings Lambda delivers) and, for each handler that could receive
  * it, what that handler must do: the event IDs it fully processes, the reason it reports for each bad payload or
  * record, and whether the invocation succeeds or fails on purpose. The settings the handlers run with are in
- * tests/support/malformedCorpus.ts. Run it again after changing a case and review the diff:
+ * simulation/malformedCorpus.ts. Run it again after changing a case and review the diff:
  *
  *   npx ts-node --transpile-only scripts/makeMalformedCorpus.ts
  */
@@ -12,8 +12,8 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { getObjectRecord } from "../tests/support/downloadEvents";
-import { fixture } from "../tests/support/fixtures";
+import { getObjectRecord } from "../simulation/downloadEvents";
+import { fixture } from "../simulation/fixtures";
 import {
   ACTIVITY_ROUTE,
   type BackfillExpectation,
@@ -23,7 +23,7 @@ import {
   MALFORMED_DIRECTORY,
   type MalformedCase,
   type RecordHandlerExpectation,
-} from "../tests/support/malformedCorpus";
+} from "../simulation/malformedCorpus";
 
 const EVENT_TIME = "2025-03-03T01:02:03Z";
 const ssm = fixture<{ detail: CloudTrailRecord }>("eventbridge/ssm-start-session.json").detail;

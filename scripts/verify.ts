@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import type { verifyReport as Report } from "../tests/support/verifyReport";
+import type { verifyReport as Report } from "../simulation/verifyReport";
 
 type VerifyReport = typeof Report;
 

@@ -11,7 +11,7 @@ import { expect } from "chai";
 
 import { materializeArchive, withEnvironment } from "../preview/lambdaArchive";
 import { PROJECT_DIRECTORY, resourcesOf, single } from "./support/engine";
-import { FakeSns } from "./support/fakeSns";
+import { FakeSns } from "../simulation/fakeSns";
 
 interface PackageJson {
   name: string;

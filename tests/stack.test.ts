@@ -9,7 +9,7 @@ import { materializeArchive } from "../preview/lambdaArchive";
 import { RecordedResource } from "../preview/mockCloud";
 import { checkPolicies } from "../preview/policyCheck";
 import { devStack } from "./support/devStack";
-import { verifyReport } from "./support/verifyReport";
+import { verifyReport } from "../simulation/verifyReport";
 
 describe("dev stack", function () {
   this.timeout(60_000);

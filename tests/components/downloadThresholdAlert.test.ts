@@ -9,11 +9,11 @@ import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, t
 import { DOWNLOAD_COUNTS_TABLE, type DownloadThresholdResult } from "../../functions/downloadThreshold";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
-import { asEventBridgeEvent, getObjectRecord } from "../support/downloadEvents";
+import { asEventBridgeEvent, getObjectRecord } from "../../simulation/downloadEvents";
 import { policyOf, resourcesOf, single } from "../support/engine";
-import { matchesEventPattern } from "../support/eventPattern";
-import { FakeSns } from "../support/fakeSns";
-import { LocalDynamoDb } from "../support/localDynamoDb";
+import { matchesEventPattern } from "../../simulation/eventPattern";
+import { FakeSns } from "../../simulation/fakeSns";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
 import { valueOf } from "../support/outputs";
 
 const ACCOUNT = "111111111111";

@@ -5,10 +5,10 @@ import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive
 import type { RecordedResource } from "../../preview/mockCloud";
 import { captureOutput } from "../support/captureOutput";
 import { policyOf, resourcesOf, single } from "../support/engine";
-import { FakeSns } from "../support/fakeSns";
-import { LocalDynamoDb } from "../support/localDynamoDb";
-import { fixture, record, subscriptionPayload } from "../support/fixtures";
-import { decide } from "../support/iamSimulator";
+import { FakeSns } from "../../simulation/fakeSns";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
+import { fixture, record, subscriptionPayload } from "../../simulation/fixtures";
+import { decide } from "../../simulation/iamSimulator";
 import { valueOf } from "../support/outputs";
 
 const ACCOUNT = "111111111111";

@@ -8,9 +8,9 @@ import { AlertTopic, archiveContents, SecureCallbackFunction } from "../../compo
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import { RecordedResource } from "../../preview/mockCloud";
 import { policyOf, PROJECT_DIRECTORY, resourcesOf, single } from "../support/engine";
-import { FakeSns } from "../support/fakeSns";
+import { FakeSns } from "../../simulation/fakeSns";
 import { valueOf } from "../support/outputs";
-import { relayCallbackFactory, RelayResult } from "../support/relayCallback";
+import { relayCallbackFactory, RelayResult } from "../../simulation/relayCallback";
 
 /** The 100 KB budget of a function archive, zipped as uploaded. */
 const ARCHIVE_BUDGET_BYTES = 100 * 1024;

@@ -6,12 +6,12 @@ import { systemClock } from "../../functions/shared/runtime";
 import { logFileKey, NON_RETRYABLE_ERRORS } from "../../functions/trailBackfill";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
-import { BackfillHarness } from "../support/backfillHarness";
+import { BackfillHarness } from "../../simulation/backfillHarness";
 import { policyOf, resourcesOf, single } from "../support/engine";
-import { fakeEvent, type FakeEvent, seededRandom } from "../support/fakeCloudTrail";
+import { fakeEvent, type FakeEvent, seededRandom } from "../../simulation/fakeCloudTrail";
 import { valueOf } from "../support/outputs";
-import { logFileRecords } from "../support/s3Server";
-import { StateMachineInterpreter } from "../support/stateMachineInterpreter";
+import { logFileRecords } from "../../simulation/s3Server";
+import { StateMachineInterpreter } from "../../simulation/stateMachineInterpreter";
 
 const ACCOUNT = "111111111111";
 const REGION = "ap-northeast-1";

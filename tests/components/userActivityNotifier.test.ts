@@ -5,10 +5,10 @@ import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive
 import type { RecordedResource } from "../../preview/mockCloud";
 import { policyOf, resourcesOf, single } from "../support/engine";
 import { captureOutput } from "../support/captureOutput";
-import { FakeSns } from "../support/fakeSns";
-import { decide } from "../support/iamSimulator";
-import { fixture } from "../support/fixtures";
-import { LocalDynamoDb } from "../support/localDynamoDb";
+import { FakeSns } from "../../simulation/fakeSns";
+import { decide } from "../../simulation/iamSimulator";
+import { fixture } from "../../simulation/fixtures";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
 import { valueOf } from "../support/outputs";
 
 const ACCOUNT = "111111111111";

@@ -5,9 +5,9 @@
 import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { expect } from "chai";
 
-import { BackfillHarness } from "../support/backfillHarness";
-import { fakeEvent, LookupEventsFake, type LookupRequest } from "../support/fakeCloudTrail";
-import { VirtualClock } from "../support/virtualClock";
+import { BackfillHarness } from "../../simulation/backfillHarness";
+import { fakeEvent, LookupEventsFake, type LookupRequest } from "../../simulation/fakeCloudTrail";
+import { VirtualClock } from "../../simulation/virtualClock";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 const ACCOUNT = "222222222222";

@@ -10,8 +10,8 @@ import {
 } from "../../functions/activityCriteria";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { logsFilterPattern, matchesAnyRecordPattern } from "../../functions/shared/recordPattern";
-import { fixture, record } from "../support/fixtures";
-import { logsFilterMatches } from "../support/logsFilterPattern";
+import { fixture, record } from "../../simulation/fixtures";
+import { logsFilterMatches } from "../../simulation/logsFilterPattern";
 
 const ssm = fixture<{ detail: CloudTrailRecord }>("eventbridge/ssm-start-session.json").detail;
 

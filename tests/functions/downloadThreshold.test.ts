@@ -16,11 +16,11 @@ import {
   type DownloadThresholdSettings,
   type WatchedObject,
 } from "../../functions/downloadThreshold";
-import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../support/downloadEvents";
-import { FakeSns } from "../support/fakeSns";
-import { KillSwitch } from "../support/faultProxy";
-import { LocalDynamoDb } from "../support/localDynamoDb";
-import { recordingLogger, recordingMetrics } from "../support/recorders";
+import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
+import { FakeSns } from "../../simulation/fakeSns";
+import { KillSwitch } from "../../simulation/faultProxy";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
+import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
 
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
 const BUCKET = "confidential-reports";

@@ -6,9 +6,9 @@ import { expect } from "chai";
 
 import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../functions/shared/cloudtrailEvents";
 import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../functions/logDispatch";
-import { fixture, record, subscriptionPayload } from "../support/fixtures";
-import { recordingLogger, recordingMetrics } from "../support/recorders";
-import { callLedger } from "../support/callLedger";
+import { fixture, record, subscriptionPayload } from "../../simulation/fixtures";
+import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import { callLedger } from "../../simulation/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);

@@ -21,10 +21,10 @@ import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/s
 import { handleBackfillEvent } from "../../functions/trailBackfill";
 import { dynamoDbSentJournal } from "../../functions/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity";
-import { asEventBridgeEvent, getObjectRecord } from "../support/downloadEvents";
-import { FakeSns, type PublishedMessage } from "../support/fakeSns";
-import { fixture, subscriptionPayload } from "../support/fixtures";
-import { LocalDynamoDb } from "../support/localDynamoDb";
+import { asEventBridgeEvent, getObjectRecord } from "../../simulation/downloadEvents";
+import { FakeSns, type PublishedMessage } from "../../simulation/fakeSns";
+import { fixture, subscriptionPayload } from "../../simulation/fixtures";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
 import {
   ACTIVITY_ROUTE,
   type BuiltPayload,
@@ -35,10 +35,10 @@ import {
   DOWNLOAD_ROUTE,
   type MalformedCase,
   malformedCorpus,
-} from "../support/malformedCorpus";
-import { recordingLogger, recordingMetrics } from "../support/recorders";
-import { StateMachineInterpreter } from "../support/stateMachineInterpreter";
-import { verifyReport } from "../support/verifyReport";
+} from "../../simulation/malformedCorpus";
+import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import { StateMachineInterpreter } from "../../simulation/stateMachineInterpreter";
+import { verifyReport } from "../../simulation/verifyReport";
 
 const ALERT_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:mi-alerts";
 const DISPATCH_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:mi-dispatch";

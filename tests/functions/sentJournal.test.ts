@@ -2,7 +2,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 
 import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS, sentJournalKey } from "../../functions/sentJournal";
-import { LocalDynamoDb } from "../support/localDynamoDb";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
 
 describe("sentJournal", () => {
   let db: LocalDynamoDb;

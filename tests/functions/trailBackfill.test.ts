@@ -16,10 +16,10 @@ import {
   summarizeBackfill,
 } from "../../functions/trailBackfill";
 import { WINDOW_MS } from "../../functions/shared/timeIntervals";
-import { BackfillHarness } from "../support/backfillHarness";
-import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../support/fakeCloudTrail";
-import { logFileRecords } from "../support/s3Server";
-import { VirtualClock } from "../support/virtualClock";
+import { BackfillHarness } from "../../simulation/backfillHarness";
+import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../../simulation/fakeCloudTrail";
+import { logFileRecords } from "../../simulation/s3Server";
+import { VirtualClock } from "../../simulation/virtualClock";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 const ACCOUNT = "222222222222";

@@ -15,12 +15,12 @@ import {
   type UserActivitySettings,
   userActivitySettingsFromEnvironment,
 } from "../../functions/userActivity";
-import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../support/fixtures";
-import { recordingLogger, recordingMetrics } from "../support/recorders";
-import { callLedger } from "../support/callLedger";
-import { dynamoDbError, FaultProxy } from "../support/faultProxy";
-import { FAKE_AWS_ENVIRONMENT } from "../support/fakeSns";
-import { LocalDynamoDb } from "../support/localDynamoDb";
+import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../../simulation/fixtures";
+import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import { callLedger } from "../../simulation/callLedger";
+import { dynamoDbError, FaultProxy } from "../../simulation/faultProxy";
+import { FAKE_AWS_ENVIRONMENT } from "../../simulation/fakeSns";
+import { LocalDynamoDb } from "../../simulation/localDynamoDb";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);

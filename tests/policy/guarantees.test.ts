@@ -9,8 +9,8 @@ import { AlertTopic, AuditTrail, SecureCallbackFunction } from "../../components
 import { guarantees, wildcardJustification, wildcardProblems } from "../../policy/guarantees";
 import { checkPolicies, Violation } from "../../preview/policyCheck";
 import { resourcesOf } from "../support/engine";
-import { verifyReport } from "../support/verifyReport";
-import { relayCallbackFactory } from "../support/relayCallback";
+import { verifyReport } from "../../simulation/verifyReport";
+import { relayCallbackFactory } from "../../simulation/relayCallback";
 
 /** A component holding hand-made resources, so the test can collect exactly them. */
 class Weakened extends pulumi.ComponentResource {

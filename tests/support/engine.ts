@@ -10,9 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { installOfflineEngine } from "../../preview/evaluate";
 import { MockCloud, RecordedResource } from "../../preview/mockCloud";
 import { setInvocationHook } from "../../preview/lambdaArchive";
-import { archiveScope, callLedger } from "./callLedger";
+import { archiveScope, callLedger } from "../../simulation/callLedger";
 import { valueOf } from "./outputs";
-import { writeVerifyReport } from "./verifyReport";
+import { writeVerifyReport } from "../../simulation/verifyReport";
 
 export const PROJECT_DIRECTORY = path.resolve(__dirname, "..", "..");
 

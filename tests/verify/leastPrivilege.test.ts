@@ -3,7 +3,7 @@
  * (or the AWS service that uses it) calls, and nothing else.
  *
  * What "its code calls" means, per kind of role (never a hand-kept list of actions):
- * - Lambda execution roles: the SDK commands recorded by the call ledger (tests/support/callLedger.ts) from the
+ * - Lambda execution roles: the SDK commands recorded by the call ledger (simulation/callLedger.ts) from the
  *   tests of the functions/ module whose callback the function runs (upper bound: the role may do nothing else),
  *   and from running this very code, loaded from its archive, in the artifact tests (lower bound: nothing the
  *   deployed code needs is missing); plus what Lambda does with the role (its own log group, its dead-letter queue)
@@ -24,11 +24,11 @@ import { expect } from "chai";
 
 import { materializeArchive } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
-import { archiveScope, callLedger } from "../support/callLedger";
+import { archiveScope, callLedger } from "../../simulation/callLedger";
 import { devStack } from "../support/devStack";
 import { PROJECT_DIRECTORY } from "../support/engine";
-import { ACTIONS_NEEDING_NO_PERMISSION, allowedForPrincipal } from "../support/leastPrivilege";
-import { verifyReport } from "../support/verifyReport";
+import { ACTIONS_NEEDING_NO_PERMISSION, allowedForPrincipal } from "../../simulation/leastPrivilege";
+import { verifyReport } from "../../simulation/verifyReport";
 
 type Document = { Statement: Array<Record<string, unknown>> };
 

@@ -7,8 +7,8 @@ import { expect } from "chai";
 
 import type { RecordedResource } from "../../preview/mockCloud";
 import { devStack } from "../support/devStack";
-import { decide } from "../support/iamSimulator";
-import { verifyReport } from "../support/verifyReport";
+import { decide } from "../../simulation/iamSimulator";
+import { verifyReport } from "../../simulation/verifyReport";
 
 const ACCOUNT = "111111111111";
 const ORG = "o-exampleorg1";

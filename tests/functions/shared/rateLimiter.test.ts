@@ -3,7 +3,7 @@ import * as fc from "fast-check";
 
 import { createRateLimiter } from "../../../functions/shared/rateLimiter";
 import { backoffDelay } from "../../../functions/shared/retry";
-import { VirtualClock } from "../../support/virtualClock";
+import { VirtualClock } from "../../../simulation/virtualClock";
 
 const T0 = Date.parse("2024-05-01T00:00:00Z");
 

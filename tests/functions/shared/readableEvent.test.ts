@@ -12,7 +12,7 @@ import {
   principalName,
   redactHidden,
 } from "../../../functions/shared/readableEvent";
-import { fixture, record, recordFixtureNames } from "../../support/fixtures";
+import { fixture, record, recordFixtureNames } from "../../../simulation/fixtures";
 
 describe("readableEvent", () => {
   describe("formatLocalTime", () => {

@@ -10,8 +10,8 @@ import {
   type RecordPattern,
   recordPatternProblems,
 } from "../../../functions/shared/recordPattern";
-import { record } from "../../support/fixtures";
-import { logsFilterMatches } from "../../support/logsFilterPattern";
+import { record } from "../../../simulation/fixtures";
+import { logsFilterMatches } from "../../../simulation/logsFilterPattern";
 
 describe("recordPattern", () => {
   describe("matchesRecordPattern (EventBridge content filtering rules)", () => {

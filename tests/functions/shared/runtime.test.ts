@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { assertIsError, embeddedMetricSink, hasErrorName, namedError, reportRejectedInput, requireEnv } from "../../../functions/shared/runtime";
-import { recordingLogger, recordingMetrics } from "../../support/recorders";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 describe("runtime", () => {
   it("requireEnv returns a set variable and names a missing one", () => {

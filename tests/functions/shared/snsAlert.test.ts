@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, snsSubject } from "../../../functions/shared/snsAlert";
-import { FakeSns } from "../../support/fakeSns";
+import { FakeSns } from "../../../simulation/fakeSns";
 
 describe("snsAlert", () => {
   describe("snsSubject", () => {

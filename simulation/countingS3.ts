@@ -8,7 +8,7 @@ import { gunzipSync } from "zlib";
 
 import type { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 
-import type { Clock } from "../../functions/shared/runtime";
+import type { Clock } from "../functions/shared/runtime";
 import { generatedEventIndex } from "./fakeCloudTrail";
 
 export class CountingS3 {

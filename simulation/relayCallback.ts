@@ -5,9 +5,9 @@
  */
 import { SNSClient } from "@aws-sdk/client-sns";
 
-import { cloudTrailConsoleLink, decodeCloudTrailPayload } from "../../functions/shared/cloudtrailEvents";
-import { consoleLogger, requireEnv } from "../../functions/shared/runtime";
-import { publishAlert } from "../../functions/shared/snsAlert";
+import { cloudTrailConsoleLink, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
+import { consoleLogger, requireEnv } from "../functions/shared/runtime";
+import { publishAlert } from "../functions/shared/snsAlert";
 
 /** What one invocation did. */
 export interface RelayResult {

@@ -9,7 +9,7 @@
  * {@link VirtualClock.track} (or a whole client in {@link VirtualClock.trackSends}), and time stands still until it
  * settles, so a request reaches the fake at the virtual time it was sent.
  */
-import type { Clock } from "../../functions/shared/runtime";
+import type { Clock } from "../functions/shared/runtime";
 
 interface Timer {
   at: number;

@@ -5,10 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
+import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import { subscriptionPayload } from "./fixtures";
 
-const SAMPLE = fs.readFileSync(path.join(__dirname, "..", "fixtures", "cloudtrail", "s3-get-object.json"), "utf8");
+const SAMPLE = fs.readFileSync(path.join(__dirname, "..", "tests", "fixtures", "cloudtrail", "s3-get-object.json"), "utf8");
 
 /** The sample record: an IAM Identity Center session downloading `2025/売上報告 Q1.pdf` from `confidential-reports`. */
 export function sampleGetObject(): CloudTrailRecord {

@@ -2,7 +2,7 @@
  * Loggers and metric sinks that keep what handlers write, so tests can assert on the structured log lines and the
  * metrics a payload produced.
  */
-import type { LogFields, Logger, MetricSink } from "../../functions/shared/runtime";
+import type { LogFields, Logger, MetricSink } from "../functions/shared/runtime";
 
 export interface RecordedLog {
   level: "info" | "warn" | "error";

@@ -6,9 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
+import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 
-const FIXTURES = path.join(__dirname, "..", "fixtures");
+const FIXTURES = path.join(__dirname, "..", "tests", "fixtures");
 
 /** Parses tests/fixtures/`name`. */
 export function fixture<T = unknown>(name: string): T {

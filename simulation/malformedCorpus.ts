@@ -7,10 +7,10 @@
 import * as fs from "fs";
 import * as path from "path";
 
-import type { ActivityCriteria } from "../../functions/activityCriteria";
-import type { WatchedObject } from "../../functions/downloadThreshold";
+import type { ActivityCriteria } from "../functions/activityCriteria";
+import type { WatchedObject } from "../functions/downloadThreshold";
 
-export const MALFORMED_DIRECTORY = path.join(__dirname, "..", "fixtures", "malformed");
+export const MALFORMED_DIRECTORY = path.join(__dirname, "..", "tests", "fixtures", "malformed");
 
 /** The handlers a case can be fed to. */
 export type CorpusHandler = "download" | "userActivity" | "dispatcher" | "backfill";

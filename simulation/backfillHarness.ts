@@ -7,8 +7,8 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 
-import type { Clock } from "../../functions/shared/runtime";
-import { readerRoleCredentials } from "../../functions/trailBackfill";
+import type { Clock } from "../functions/shared/runtime";
+import { readerRoleCredentials } from "../functions/trailBackfill";
 import { LookupEventsFake, type LookupEventsServer } from "./fakeCloudTrail";
 import { FakeSts, type FakeRole } from "./fakeSts";
 import { S3RVER_CREDENTIALS, S3Server } from "./s3Server";

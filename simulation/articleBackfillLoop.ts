@@ -8,7 +8,7 @@ import { gzipSync } from "zlib";
 import { LookupEventsCommand, type CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 
-import type { Clock } from "../../functions/shared/runtime";
+import type { Clock } from "../functions/shared/runtime";
 
 export interface ArticleLoopResult {
   requests: number;

@@ -19,7 +19,7 @@ import type { AddressInfo } from "net";
 
 import type { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 
-import type { Clock } from "../../functions/shared/runtime";
+import type { Clock } from "../functions/shared/runtime";
 
 export const LOOKBACK_MS = 90 * 24 * 60 * 60 * 1000;
 
