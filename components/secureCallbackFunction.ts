@@ -4,6 +4,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { ALERT_TOPIC_ARN_VARIABLE } from "../functions/shared/environment";
 import { METRIC_NAMESPACE, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../functions/shared/runtime";
 import { AlertTopic } from "./alertTopic";
 import { policyDocument, PolicyStatement, serviceTrustPolicy } from "./policy";
@@ -165,7 +166,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
         // Names the code the function runs, for operators and for the least-privilege proof (npm run verify).
         ...(callbackFactory.name ? { tags: { "cloudtrail-alerts:callback": callbackFactory.name } } : {}),
         environment: {
-          variables: { ...environment, ...(publishesAlerts ? { ALERT_TOPIC_ARN: alertTopic.topicArn } : {}) },
+          variables: { ...environment, ...(publishesAlerts ? { [ALERT_TOPIC_ARN_VARIABLE]: alertTopic.topicArn } : {}) },
         },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
         codePathOptions: archiveContents(bundledPackages),

@@ -14,6 +14,12 @@ export const deploymentOnlyModule = true;
 export const INVALID_ENVIRONMENT_ERROR = "InvalidEnvironmentError";
 
 /**
+ * The variable that holds the alert topic's ARN in every function that publishes alerts. `SecureCallbackFunction`
+ * sets it from its `alertTopic`; the handlers' settings read it.
+ */
+export const ALERT_TOPIC_ARN_VARIABLE = "ALERT_TOPIC_ARN";
+
+/**
  * A value of a handler's environment: a string at run time. At deploy time a component may pass something that
  * becomes a string only on deployment (a Pulumi `Output<string>`); `V` is that type, and nothing here inspects it.
  */
