@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Contributions } from "./contributions";
 import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
-import { ArgChecker, isEmailAddress, isNonEmptyString } from "./validation";
+import { argProblems, isEmailAddress, isNonEmptyString } from "./validation";
 
 /**
  * An extra subscription to the alert topic. `name` is a stable key: the subscription's Pulumi name is
@@ -291,7 +291,7 @@ export class AlertTopic extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: AlertTopicArgs): void {
-    const checker = new ArgChecker(`AlertTopic "${name}"`);
+    const checker = argProblems(`AlertTopic "${name}"`);
     const given = args as Record<string, unknown>;
     const adopting = args.existingTopicArn !== undefined;
     if (adopting) {
@@ -325,6 +325,6 @@ export class AlertTopic extends pulumi.ComponentResource {
         checker.check(`subscriptions[${i}].endpoint`, subscription.endpoint, (v: string) => new RegExp(`^arn:aws[\\w-]*:${service}:`).test(v), `an ${service} ARN`);
       }
     });
-    checker.done();
+    checker.throwIfAny();
   }
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
 import { awsEnvironment, policyDocument, serviceTrustPolicy } from "./policy";
-import { ArgChecker, isLogRetention, isNonEmptyString } from "./validation";
+import { argProblems, isLogRetention, isNonEmptyString } from "./validation";
 
 /** One condition of an advanced event selector, as in CloudTrail's `AdvancedFieldSelector`. */
 export interface FieldSelector {
@@ -254,7 +254,7 @@ export class AuditTrail extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: AuditTrailArgs): void {
-    const checker = new ArgChecker(`AuditTrail "${name}"`);
+    const checker = argProblems(`AuditTrail "${name}"`);
     const given = args as Record<string, unknown>;
     if (args.existingLogGroupName !== undefined) {
       const createOnly = (["trailName", "logRetentionInDays", "logGroupKmsKeyArn", "bucketKmsKeyArn"] as const).filter(
@@ -268,7 +268,7 @@ export class AuditTrail extends pulumi.ComponentResource {
     checker
       .check("trailName", args.trailName, (v: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/.test(v), "3-128 letters, digits, '.', '_' or '-', starting with a letter or digit")
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)")
-      .done();
+      .throwIfAny();
   }
 }
 

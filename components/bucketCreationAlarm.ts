@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { ArgChecker, isNonEmptyString, wholeNumberIn } from "./validation";
+import { argProblems, isNonEmptyString, wholeNumberIn } from "./validation";
 
 /** CloudWatch Logs' limit on the length of a metric filter pattern. */
 export const MAX_FILTER_PATTERN_LENGTH = 1024;
@@ -103,7 +103,7 @@ export class BucketCreationAlarm extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: BucketCreationAlarmArgs): void {
-    const checker = new ArgChecker(`BucketCreationAlarm "${name}"`);
+    const checker = argProblems(`BucketCreationAlarm "${name}"`);
     if (args.eventNames !== undefined && args.filterPattern !== undefined) {
       checker.fail("eventNames and filterPattern are mutually exclusive; give one");
     }
@@ -120,7 +120,7 @@ export class BucketCreationAlarm extends pulumi.ComponentResource {
       .check("periodInSeconds", args.periodInSeconds, (v: number) => Number.isInteger(v) && v >= 60 && v % 60 === 0, "a multiple of 60 seconds")
       .check("evaluationPeriods", args.evaluationPeriods, wholeNumberIn(1, 100), "a whole number from 1 to 100")
       .check("threshold", args.threshold, wholeNumberIn(1, Number.MAX_SAFE_INTEGER), "a whole number >= 1")
-      .done();
+      .throwIfAny();
   }
 }
 

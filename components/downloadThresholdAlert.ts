@@ -21,7 +21,8 @@ import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
 import { awsEnvironment, PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
-import { ArgChecker, isLogRetention, isTimeZone, shown } from "./validation";
+import { shown } from "../functions/shared/values";
+import { argProblems, isLogRetention, isTimeZone } from "./validation";
 
 /**
  * An object to watch (`key`) or every object under a prefix (`keyPrefix`, each object key counted on its own).
@@ -540,7 +541,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: DownloadThresholdAlertArgs): void {
-    const checker = new ArgChecker(`DownloadThresholdAlert "${name}"`);
+    const checker = argProblems(`DownloadThresholdAlert "${name}"`);
     const source: unknown = args.source;
     if (isObject(source)) {
       if (source.type !== "dispatcher") {
@@ -552,6 +553,6 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
     } else {
       checkDownloadAlertSettings(args, checker);
     }
-    checker.done();
+    checker.throwIfAny();
   }
 }

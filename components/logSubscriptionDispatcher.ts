@@ -7,7 +7,7 @@ import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";
 import { awsEnvironment, policyDocument } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
-import { ArgChecker, isLogRetention, isNonEmptyString } from "./validation";
+import { argProblems, isLogRetention, isNonEmptyString } from "./validation";
 
 /**
  * Room for the consumers' routes in the dispatcher's environment. Lambda allows 4 KB for all variables together; the
@@ -239,11 +239,11 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: LogSubscriptionDispatcherArgs): void {
-    new ArgChecker(`LogSubscriptionDispatcher "${name}"`)
+    argProblems(`LogSubscriptionDispatcher "${name}"`)
       .check("logGroupName", args.logGroupName, isNonEmptyString, "a log group name")
       .check("logGroupArn", args.logGroupArn, (v: string) => /^arn:aws[\w-]*:logs:[a-z0-9-]+:\d{12}:log-group:[^*]+$/.test(v), "a log group ARN without the :* suffix")
       .check("filterPattern", args.filterPattern, (v: string) => v.length <= MAX_LOGS_FILTER_PATTERN_LENGTH, `a filter pattern of at most ${MAX_LOGS_FILTER_PATTERN_LENGTH} characters`)
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods")
-      .done();
+      .throwIfAny();
   }
 }

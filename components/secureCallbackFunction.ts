@@ -8,7 +8,7 @@ import { ALERT_TOPIC_ARN_VARIABLE } from "../functions/shared/environment";
 import { METRIC_NAMESPACE, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../functions/shared/runtime";
 import { AlertTopic } from "./alertTopic";
 import { policyDocument, PolicyStatement, serviceTrustPolicy } from "./policy";
-import { ArgChecker, isLogRetention, isNonEmptyString, wholeNumberIn } from "./validation";
+import { argProblems, isLogRetention, isNonEmptyString, wholeNumberIn } from "./validation";
 
 /** Node.js runtimes that bundle AWS SDK v3, which the archives rely on instead of carrying it. */
 export const SUPPORTED_RUNTIMES = ["nodejs22.x", "nodejs24.x"] as const;
@@ -233,7 +233,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs<E, R>(name: string, args: SecureCallbackFunctionArgs<E, R>): void {
-    const checker = new ArgChecker(`SecureCallbackFunction "${name}"`);
+    const checker = argProblems(`SecureCallbackFunction "${name}"`);
     checker
       .check("description", args.description, (v: string) => isNonEmptyString(v) && v.length <= 256, "a non-empty description of at most 256 characters (Lambda's limit)")
       .check("runtime", args.runtime, (v: string) => (SUPPORTED_RUNTIMES as readonly string[]).includes(v), `one of ${SUPPORTED_RUNTIMES.join(", ")}`)
@@ -252,7 +252,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
     if (args.publishesAlerts && args.environment?.ALERT_TOPIC_ARN !== undefined) {
       checker.fail("environment.ALERT_TOPIC_ARN is set by publishesAlerts; do not set it yourself");
     }
-    checker.done();
+    checker.throwIfAny();
   }
 }
 

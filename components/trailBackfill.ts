@@ -13,7 +13,7 @@ import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
 import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
 import { alarmOnFirst, SecureCallbackFunction } from "./secureCallbackFunction";
-import { ArgChecker, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
+import { argProblems, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 
 /** The Distributed Map's label: it names the Map Run and appears in its child executions' ARNs. */
 export const BACKFILL_MAP_LABEL = "Pairs";
@@ -451,7 +451,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: TrailBackfillArgs): void {
-    const checker = new ArgChecker(`TrailBackfill "${name}"`);
+    const checker = argProblems(`TrailBackfill "${name}"`);
     const given = args as unknown as Record<string, unknown>;
     if (args.existingBucketName !== undefined) {
       if (given.bucketKmsKeyArn !== undefined) {
@@ -476,6 +476,6 @@ export class TrailBackfill extends pulumi.ComponentResource {
       .check("stateMachineName", args.stateMachineName, (v: string) => /^[A-Za-z0-9_-]{1,80}$/.test(v), "1-80 letters, digits, '-' and '_'")
       .check("functionLogRetentionInDays", args.functionLogRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods")
       .check("memorySizeInMb", args.memorySizeInMb, wholeNumberIn(256, 10240), "a whole number from 256 to 10240")
-      .done();
+      .throwIfAny();
   }
 }

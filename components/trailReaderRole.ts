@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { policyDocument, PolicyStatement } from "./policy";
-import { ArgChecker } from "./validation";
+import { argProblems } from "./validation";
 
 /** A role ARN (any partition). */
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
@@ -94,11 +94,11 @@ export class TrailReaderRole extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: TrailReaderRoleArgs): void {
-    new ArgChecker(`TrailReaderRole "${name}"`)
+    argProblems(`TrailReaderRole "${name}"`)
       .check("trustedRoleArn", args.trustedRoleArn, (v: string) => ROLE_ARN.test(v), "an IAM role ARN such as arn:aws:iam::111111111111:role/backfill")
       .check("externalId", args.externalId, (v: string) => /^[\w+=,.@:/-]{2,1224}$/.test(v), "2-1224 letters, digits and +=,.@:/-_")
       .check("organizationId", args.organizationId, (v: string) => /^o-[a-z0-9]{10,32}$/.test(v), "an organization ID such as o-a1b2c3d4e5")
       .check("roleName", args.roleName, (v: string) => /^[\w+=,.@-]{1,64}$/.test(v), "1-64 letters, digits and +=,.@_-")
-      .done();
+      .throwIfAny();
   }
 }

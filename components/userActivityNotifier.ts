@@ -16,7 +16,7 @@ import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment, policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
-import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
+import { argProblems, isLogRetention, isRegion, isTimeZone } from "./validation";
 
 /** Region where IAM, STS global endpoint, console sign-in and other global services record their events. */
 export const GLOBAL_SERVICES_REGION = "us-east-1";
@@ -380,7 +380,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: UserActivityNotifierArgs): void {
-    const checker = new ArgChecker(`UserActivityNotifier "${name}"`);
+    const checker = argProblems(`UserActivityNotifier "${name}"`);
     if (name.length > MAX_NOTIFIER_NAME_LENGTH) {
       checker.fail(`name must be at most ${MAX_NOTIFIER_NAME_LENGTH} characters (AWS limits the names derived from it), got ${JSON.stringify(name)}`);
     }
@@ -429,6 +429,6 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     if (source?.type === "dispatcher" && !((args.source as DispatcherActivitySource).dispatcher instanceof LogSubscriptionDispatcher)) {
       checker.fail("source.dispatcher must be a LogSubscriptionDispatcher");
     }
-    checker.done();
+    checker.throwIfAny();
   }
 }

@@ -1,56 +1,43 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { collectProblems, type Problems } from "../functions/shared/problems";
+
 /** Retention periods CloudWatch Logs accepts, in days (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/** Renders a received value for an error message. */
-export function shown(value: unknown): string {
-  if (typeof value === "string") {
-    return JSON.stringify(value);
-  }
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+/** A component's argument problems; `throwIfAny()` throws one Error that names the component and each argument. */
+export interface ArgumentProblems extends Problems {
+  /** Throws `<subject>: <problems joined by "; ">` (or `toError` of the joined problems) when there is any. */
+  throwIfAny(toError?: (message: string) => Error): void;
 }
 
-/** Collects argument problems of one component and throws them as one error that names each argument. */
-export class ArgChecker {
-  private readonly problems: string[] = [];
-
-  /** @param subject how the error names the component, e.g. `AlertTopic "alerts"`. */
-  constructor(private readonly subject: string) {}
-
-  /**
-   * Records a problem unless `ok`. Values that are still unresolved Outputs are not checked here (they are
-   * known only at deployment); pass `pulumi.Output` values and they are skipped.
-   */
-  check(arg: string, value: unknown, ok: (value: never) => boolean, expectation: string): this {
-    if (value === undefined || pulumi.Output.isInstance(value)) {
-      return this;
-    }
-    if (!ok(value as never)) {
-      this.problems.push(`${arg} must be ${expectation}, got ${shown(value)}`);
-    }
-    return this;
-  }
-
-  /** Records a problem that the caller detected itself. */
-  fail(message: string): this {
-    this.problems.push(message);
-    return this;
-  }
-
-  /** Throws if any problem was recorded. */
-  done(): void {
-    if (this.problems.length > 0) {
-      throw new Error(`${this.subject}: ${this.problems.join("; ")}`);
-    }
-  }
+/**
+ * Collects the argument problems of one component. Values that are still unresolved Outputs are not checked here
+ * (they are known only at deployment): pass `pulumi.Output` values and they are skipped.
+ * @param subject how the error names the component, e.g. `AlertTopic "alerts"`.
+ */
+export function argProblems(subject: string): ArgumentProblems {
+  const problems = collectProblems({ skip: (value) => pulumi.Output.isInstance(value) });
+  const argumentProblems: ArgumentProblems = {
+    get list() {
+      return problems.list;
+    },
+    check(path, value, ok, expectation) {
+      problems.check(path, value, ok, expectation);
+      return argumentProblems;
+    },
+    fail(message) {
+      problems.fail(message);
+      return argumentProblems;
+    },
+    throwIfAny(toError = (message) => new Error(`${subject}: ${message}`)) {
+      problems.throwIfAny(toError);
+    },
+  };
+  return argumentProblems;
 }
 
 /** A whole number within [min, max]. */
