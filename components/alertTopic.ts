@@ -308,6 +308,12 @@ export class AlertTopic extends pulumi.ComponentResource {
     (args.emailAddresses ?? []).forEach((address, i) =>
       checker.check(`emailAddresses[${i}]`, address, isEmailAddress, "an email address"),
     );
+    // Each address becomes a subscription named after it: a repeat would be two resources of one URN.
+    (args.emailAddresses ?? []).forEach((address, i, all) => {
+      if (typeof address === "string" && all.indexOf(address) !== i) {
+        checker.fail(`emailAddresses[${i}] ${JSON.stringify(address)} is listed twice (also emailAddresses[${all.indexOf(address)}])`);
+      }
+    });
     const seen = new Set<string>();
     (args.subscriptions ?? []).forEach((subscription, i) => {
       checker.check(`subscriptions[${i}].name`, subscription.name, isNonEmptyString, "a non-empty stable key");

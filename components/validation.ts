@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { Cron } from "croner";
 
 import { collectProblems, type Problems } from "../functions/shared/problems";
 
@@ -65,17 +66,33 @@ const KNOWN_REGIONS: ReadonlySet<string> = new Set(Object.values(aws.Region));
 export const isRegion = (value: unknown): boolean => typeof value === "string" && KNOWN_REGIONS.has(value);
 
 /**
- * An IANA time zone name (such as Asia/Tokyo or UTC) that the JavaScript runtime, and so the Lambda runtime, can
- * format dates in. Abbreviations such as JST or PST are refused although ICU maps them to a zone: they are not IANA
- * names and PST would silently follow daylight saving.
+ * Zone IDs that ICU accepts although the IANA time zone database does not have them: the three-letter IDs of old Java
+ * (ICU's "JDK compatibility" IDs) and System V names. They are ambiguous (IST: India, Israel or Ireland) or say less
+ * than they do (PST follows daylight saving), so they are refused with the IANA name to use instead.
+ */
+const ICU_ONLY_ZONE_IDS: ReadonlySet<string> = new Set([
+  "ACT", "AET", "AGT", "ART", "AST", "BET", "BST", "CAT", "CNT", "CST", "CTT", "EAT", "ECT", "IET", "IST", "JST", "MIT",
+  "NET", "NST", "PLT", "PNT", "PRT", "PST", "SST", "VST",
+]);
+
+/**
+ * An IANA time zone name (such as Asia/Tokyo, Asia/Kolkata, Etc/UTC or GMT) that both the JavaScript runtime (and so
+ * the Lambda runtime) and croner (the reset schedules) accept. Any IANA name is taken, also a link ICU does not list
+ * as canonical (Asia/Kolkata, Europe/Kyiv); spelled as IANA spells it, since ICU ignores case and other tools do not.
  */
 export function isTimeZone(value: unknown): boolean {
-  if (typeof value !== "string" || value === "") {
+  if (typeof value !== "string" || ICU_ONLY_ZONE_IDS.has(value) || value.startsWith("SystemV/")) {
+    return false;
+  }
+  // IANA names: "Area/Location[/Sub]" segments starting with a capital letter (Etc/GMT+9, America/Port-au-Prince),
+  // or a single capitalised legacy name (UTC, GMT, EST5EDT, Japan).
+  if (!/^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(value)) {
     return false;
   }
   try {
-    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
-    return resolved === value || Intl.supportedValuesOf("timeZone").includes(value);
+    new Intl.DateTimeFormat("en-US", { timeZone: value }).format(0);
+    new Cron("0 0 1 1 *", { timezone: value }).nextRun(new Date(0));
+    return true;
   } catch {
     return false;
   }

@@ -400,7 +400,7 @@ async function main(): Promise<number> {
     now: () => Date.now(),
     loadConfig: (stack) => {
       const { config } = loadStackFiles(directory, stack);
-      return loadStackConfig((key) => config[key]).backfill;
+      return loadStackConfig((key) => config[key], Object.keys(config)).backfill;
     },
     stateMachineArnOf: (stack) => stateMachineArnFromStack(stack),
     sfn: (region) => new SFNClient({ region }),

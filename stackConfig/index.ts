@@ -14,6 +14,7 @@ import { readExistingAlertTopicArn } from "./existingAlertTopicArn";
 import { readExistingTrailLogGroupName } from "./existingTrailLogGroupName";
 import { readFunctionLogRetentionInDays } from "./functionLogRetentionInDays";
 import { readLanguage } from "./language";
+import { checkConfigKeys, pulumiConfigKeys } from "./configKeys";
 import { ConfigReader, pulumiRawConfig, type RawConfig } from "./reader";
 import { readRegion } from "./region";
 import { readTimeZone } from "./timeZone";
@@ -54,9 +55,10 @@ export interface StackConfig {
 
 /**
  * Parses and validates the stack config. Throws {@link StackConfigError} on the first bad value, before any
- * resource is created.
+ * resource is created. `keys` are every key the stack sets, checked for keys the AWS provider does not have.
  */
-export function loadStackConfig(raw: RawConfig = pulumiRawConfig()): StackConfig {
+export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readonly string[] = pulumiConfigKeys()): StackConfig {
+  checkConfigKeys(keys);
   const read = new ConfigReader(raw);
   // Read in this order, so that of several bad values the same one is reported first.
   const region = readRegion(read);

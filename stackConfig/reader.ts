@@ -10,8 +10,12 @@ import { shown } from "../functions/shared/values";
 /** The project's config namespace (its name in Pulumi.yaml). */
 export const PROJECT = "cloudtrail-alerts";
 
-/** A stack config value that is missing, of the wrong type or invalid; the message names the key and the value. */
-export class StackConfigError extends Error {
+/**
+ * A stack config value that is missing, of the wrong type or invalid; the message names the key and the value.
+ * It is a `pulumi.RunError`, so that the Pulumi CLI prints it as one line, without a stack trace ("failed with an
+ * unhandled exception" is what any other error gets).
+ */
+export class StackConfigError extends pulumi.RunError {
   constructor(
     readonly key: string,
     message: string,
@@ -86,12 +90,19 @@ export class ConfigReader {
     if (!Array.isArray(items)) {
       throw new StackConfigError(key, `${key} must be a list, got ${shown(items)}`);
     }
+    const seen = new Map<string, number>();
     return items.map((item: unknown, i) => {
       const itemKey = `${key}[${i}]`;
       if (typeof item !== "string") {
         throw new StackConfigError(itemKey, `${itemKey} must be a string, got ${shown(item)}`);
       }
       this.validate(itemKey, item, options);
+      // A list of names or addresses says each once; a repeat would become two resources of one name.
+      const first = seen.get(item);
+      if (first !== undefined) {
+        throw new StackConfigError(itemKey, `${itemKey} ${shown(item)} is listed twice (also ${key}[${first}]); remove one`);
+      }
+      seen.set(item, i);
       return item;
     });
   }

@@ -13,3 +13,13 @@ describe("stack config: cloudtrail-alerts:alertEmails", () => {
     expect(readAlertEmails(readerOf())).to.deep.equal([]);
   });
 });
+
+describe("stack config: a repeated alert email", () => {
+  itRejects([
+    [
+      "the same address twice (two subscriptions of one URN)",
+      { "cloudtrail-alerts:alertEmails": '["a@example.com","b@example.com","a@example.com"]' },
+      'cloudtrail-alerts:alertEmails[2] "a@example.com" is listed twice (also cloudtrail-alerts:alertEmails[0]); remove one',
+    ],
+  ]);
+});
