@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AlertTopicArgs, AuditTrailArgs } from "./components";
 import { checkDownloadAlertSettings, type ArgProblems, type DownloadAlertSettingsArgs } from "./components/downloadThresholdAlert";
 import { isAccountId, isEmailAddress, isLogRetention, isRegion, isTimeZone, shown } from "./components/validation";
-import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "./functions/activityCriteria";
+import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "./functions/userActivity/criteria";
 
 /** The project's config namespace (its name in Pulumi.yaml). */
 export const PROJECT = "cloudtrail-alerts";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { CONSUMER_ATTRIBUTE, type DispatchRoute, LOG_DISPATCH_ENVIRONMENT, logDispatchCallbackFactory } from "../functions/logDispatch";
+import { CONSUMER_ATTRIBUTE, type DispatchRoute, LOG_DISPATCH_ENVIRONMENT, logDispatchCallbackFactory } from "../functions/logDispatch/handler";
 import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/shared/recordPattern";
 import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";

@@ -7,10 +7,10 @@ import {
   activityCriteriaProblems,
   activityPrefilter,
   type ActivityPrefilter,
-} from "../functions/activityCriteria";
+} from "../functions/userActivity/criteria";
 import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/shared/recordPattern";
-import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
-import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
+import { SENT_JOURNAL_TABLE } from "../functions/userActivity/sentJournal";
+import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity/handler";
 import { AlertTopic } from "./alertTopic";
 import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";

@@ -9,7 +9,7 @@ import fc from "fast-check";
 
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
-import { type DispatchRoute, logDispatchHandler } from "../../functions/logDispatch";
+import { type DispatchRoute, logDispatchHandler } from "../../functions/logDispatch/handler";
 import { logsFilterPattern, matchesRecordPattern } from "../../functions/shared/recordPattern";
 import { getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
 import { FakeSns } from "../../simulation/fakeSns";

@@ -4,11 +4,11 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from "@aws-sdk/cl
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 
-import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../functions/shared/cloudtrailEvents";
-import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../functions/logDispatch";
-import { fixture, record, subscriptionPayload } from "../../simulation/fixtures";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
-import { callLedger } from "../../simulation/callLedger";
+import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../../functions/shared/cloudtrailEvents";
+import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../../functions/logDispatch/handler";
+import { fixture, record, subscriptionPayload } from "../../../simulation/fixtures";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
+import { callLedger } from "../../../simulation/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);

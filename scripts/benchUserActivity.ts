@@ -18,12 +18,12 @@ import { gzipSync } from "zlib";
 
 import type { PublishCommand } from "@aws-sdk/client-sns";
 
-import { type ActivityCriteria, activityMatches, activityPrefilter } from "../functions/activityCriteria";
+import { type ActivityCriteria, activityMatches, activityPrefilter } from "../functions/userActivity/criteria";
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { logDispatchHandler } from "../functions/logDispatch";
+import { logDispatchHandler } from "../functions/logDispatch/handler";
 import { matchesAnyRecordPattern } from "../functions/shared/recordPattern";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
-import { formatActivity } from "../functions/userActivity";
+import { formatActivity } from "../functions/userActivity/handler";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {
   "user-hogehoge": { userNames: ["hogehoge"] },

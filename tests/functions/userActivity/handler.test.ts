@@ -4,23 +4,23 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { structuredMessage } from "../../functions/chatNotification";
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { describePrincipal } from "../../functions/shared/readableEvent";
-import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS } from "../../functions/sentJournal";
+import { structuredMessage } from "../../../functions/userActivity/chatNotification";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { describePrincipal } from "../../../functions/shared/readableEvent";
+import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS } from "../../../functions/userActivity/sentJournal";
 import {
   activityChatNotification,
   formatActivity,
   userActivityHandler,
   type UserActivitySettings,
   userActivitySettingsFromEnvironment,
-} from "../../functions/userActivity";
-import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../../simulation/fixtures";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
-import { callLedger } from "../../simulation/callLedger";
-import { dynamoDbError, FaultProxy } from "../../simulation/faultProxy";
-import { FAKE_AWS_ENVIRONMENT } from "../../simulation/fakeSns";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
+} from "../../../functions/userActivity/handler";
+import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../../../simulation/fixtures";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
+import { callLedger } from "../../../simulation/callLedger";
+import { dynamoDbError, FaultProxy } from "../../../simulation/faultProxy";
+import { FAKE_AWS_ENVIRONMENT } from "../../../simulation/fakeSns";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);

@@ -7,9 +7,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 
-import { type ActivityCriteria, activityCriteriaProblems, activityMatches } from "./activityCriteria";
+import { type ActivityCriteria, activityCriteriaProblems, activityMatches } from "./criteria";
 import { chatNotification, publishAlertWithChat } from "./chatNotification";
-import { type CloudTrailRecord, cloudTrailConsoleLink, decodeCloudTrailPayload } from "./shared/cloudtrailEvents";
+import { type CloudTrailRecord, cloudTrailConsoleLink, decodeCloudTrailPayload } from "../shared/cloudtrailEvents";
 import {
   describePrincipal,
   describeTarget,
@@ -21,10 +21,10 @@ import {
   principalName,
   redactHidden,
   serviceName,
-} from "./shared/readableEvent";
-import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, reportRejectedInput, requireEnv } from "./shared/runtime";
+} from "../shared/readableEvent";
+import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, reportRejectedInput, requireEnv } from "../shared/runtime";
 import { dynamoDbSentJournal, type SentJournal } from "./sentJournal";
-import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "./shared/snsAlert";
+import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "../shared/snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;

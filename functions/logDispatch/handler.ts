@@ -12,9 +12,9 @@ import { gzipSync } from "zlib";
 
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 
-import { cloudTrailRecordProblem, readSubscriptionData, type SubscriptionMessage } from "./shared/cloudtrailEvents";
-import { matchesAnyRecordPattern, type RecordPattern, recordPatternProblems } from "./shared/recordPattern";
-import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, requireEnv } from "./shared/runtime";
+import { cloudTrailRecordProblem, readSubscriptionData, type SubscriptionMessage } from "../shared/cloudtrailEvents";
+import { matchesAnyRecordPattern, type RecordPattern, recordPatternProblems } from "../shared/recordPattern";
+import { assertIsError, consoleLogger, embeddedMetricSink, type Logger, type MetricSink, namedError, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, requireEnv } from "../shared/runtime";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;

@@ -6,8 +6,8 @@
  * CloudWatch Logs filter pattern, which keep the volume down) and evaluated exactly by {@link activityMatches} in the
  * handler, which decides what is sent. The pattern never drops a record the exact match accepts.
  */
-import type { CloudTrailRecord, UserIdentity } from "./shared/cloudtrailEvents";
-import type { FieldMatcher, RecordPattern } from "./shared/recordPattern";
+import type { CloudTrailRecord, UserIdentity } from "../shared/cloudtrailEvents";
+import type { FieldMatcher, RecordPattern } from "../shared/recordPattern";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;

@@ -7,11 +7,11 @@ import {
   activityCriteriaProblems,
   activityMatches,
   activityPrefilter,
-} from "../../functions/activityCriteria";
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { logsFilterPattern, matchesAnyRecordPattern } from "../../functions/shared/recordPattern";
-import { fixture, record } from "../../simulation/fixtures";
-import { logsFilterMatches } from "../../simulation/logsFilterPattern";
+} from "../../../functions/userActivity/criteria";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { logsFilterPattern, matchesAnyRecordPattern } from "../../../functions/shared/recordPattern";
+import { fixture, record } from "../../../simulation/fixtures";
+import { logsFilterMatches } from "../../../simulation/logsFilterPattern";
 
 const ssm = fixture<{ detail: CloudTrailRecord }>("eventbridge/ssm-start-session.json").detail;
 
