@@ -13,8 +13,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 
+import { DETAIL_TYPE_OF_EVENT_TYPE } from "../components/activityPatterns";
 import type { ActivityCriteria } from "../functions/userActivity/criteria";
-import { DETAIL_TYPE_OF_EVENT_TYPE } from "../functions/userActivity/criteria";
 import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { userActivityHandler } from "../functions/userActivity/handler";

@@ -12,8 +12,8 @@ import { gunzipSync } from "zlib";
 
 import { expect } from "chai";
 
+import { activityPrefilter } from "../../components/activityPatterns";
 import { TrailBackfill } from "../../components/trailBackfill";
-import { activityPrefilter } from "../../functions/userActivity/criteria";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold";
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch/handler";
