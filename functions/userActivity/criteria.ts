@@ -61,6 +61,7 @@ export const ACTIVITY_PRESETS = {
   },
 } as const satisfies Record<string, ActivityPreset>;
 
+/** The name of a preset. */
 export type ActivityPresetName = keyof typeof ACTIVITY_PRESETS;
 
 /** Names of the presets. */
@@ -102,6 +103,7 @@ export interface ActivitySelector {
   eventNames?: string[];
 }
 
+/** What a UserActivityNotifier reports: who and what, presets, the read-only filter and exclusions. */
 export interface ActivityCriteria extends ActivitySelector {
   /**
    * Named selections of events, each an alternative next to `eventSources`/`eventNames`: `ssm-sessions`,
