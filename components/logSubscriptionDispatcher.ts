@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { CONSUMER_ATTRIBUTE, type DispatchRoute, LOG_DISPATCH_ENVIRONMENT, logDispatchCallbackFactory } from "../functions/logDispatch";
+import { CONSUMER_ATTRIBUTE, logDispatchCallbackFactory } from "../functions/logDispatch/handler";
+import { type DispatchRoute, routesJson, toEnvironment } from "../functions/logDispatch/settings";
 import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/shared/recordPattern";
 import { AlertTopic } from "./alertTopic";
 import { Contributions } from "./contributions";
@@ -95,7 +96,6 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
     const topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: "alias/aws/sns" }, child);
     this.topicArn = topic.arn;
 
-    const routesJson = this.routes.all.apply((routes) => JSON.stringify(routes));
     this.handler = new SecureCallbackFunction(
       `${name}-handler`,
       {
@@ -103,7 +103,7 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
         callbackFactory: logDispatchCallbackFactory,
         statements: [{ Sid: "ForwardToConsumers", Effect: "Allow", Action: "sns:Publish", Resource: topic.arn }],
         alertTopic,
-        environment: { [LOG_DISPATCH_ENVIRONMENT.topicArn]: topic.arn, [LOG_DISPATCH_ENVIRONMENT.routes]: routesJson },
+        environment: toEnvironment({ topicArn: topic.arn, routes: this.routes.all.apply(routesJson) }),
         logRetentionInDays,
         rejectedInputAlarm: { consequence: "the records in it reached no consumer" },
       },

@@ -1,16 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-  ACTIVITY_CRITERIA_KEYS,
-  type ActivityCriteria,
-  activityCriteriaProblems,
-  activityPrefilter,
-  type ActivityPrefilter,
-} from "../functions/activityCriteria";
+import { ACTIVITY_CRITERIA_KEYS, type ActivityCriteria, activityCriteriaProblems } from "../functions/userActivity/criteria";
 import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/shared/recordPattern";
-import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
-import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
+import { userActivityCallbackFactory } from "../functions/userActivity/handler";
+import { SENT_JOURNAL_TABLE } from "../functions/userActivity/sentJournal";
+import { toEnvironment } from "../functions/userActivity/settings";
+import { activityPrefilter, type ActivityPrefilter } from "./activityPatterns";
 import { AlertTopic } from "./alertTopic";
 import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
@@ -178,12 +174,6 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
 
     // Publishing to the alert topic (added by publishesAlerts) and, with deduplicate, reading and writing the journal.
     const statements: pulumi.Input<PolicyStatement>[] = [];
-    const environment: Record<string, pulumi.Input<string>> = {
-      [USER_ACTIVITY_ENVIRONMENT.timeZone]: timeZone,
-      [USER_ACTIVITY_ENVIRONMENT.language]: language,
-      [USER_ACTIVITY_ENVIRONMENT.criteria]: JSON.stringify(this.criteria),
-      [USER_ACTIVITY_ENVIRONMENT.chatNotifications]: String(chatNotifications),
-    };
     if (deduplicate) {
       const { hashKey, timeToLiveAttribute } = SENT_JOURNAL_TABLE;
       this.table = new aws.dynamodb.Table(
@@ -199,7 +189,6 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
         child,
       );
       this.tableName = this.table.name;
-      environment[USER_ACTIVITY_ENVIRONMENT.sentTable] = this.table.name;
       // GetItem and PutItem only: look up the batch's events, record each one notified.
       statements.push({ Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: this.table.arn });
       if (tableKmsKeyArn !== undefined) {
@@ -207,6 +196,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       }
     }
 
+    const environment = toEnvironment({ timeZone, language, criteria: this.criteria, chatNotifications, ...(this.tableName === undefined ? {} : { sentTableName: this.tableName }) });
     this.handler = new SecureCallbackFunction(
       `${name}-handler`,
       {

@@ -13,11 +13,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 
-import type { ActivityCriteria } from "../functions/activityCriteria";
-import { DETAIL_TYPE_OF_EVENT_TYPE } from "../functions/activityCriteria";
+import { DETAIL_TYPE_OF_EVENT_TYPE } from "../components/activityPatterns";
+import type { ActivityCriteria } from "../functions/userActivity/criteria";
 import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
-import { userActivityHandler } from "../functions/userActivity";
+import { userActivityHandler } from "../functions/userActivity/handler";
 import { FakeSns } from "../simulation/fakeSns";
 
 const DEFAULT_EVENT = path.join(__dirname, "..", "tests", "fixtures", "eventbridge", "ssm-start-session.json");

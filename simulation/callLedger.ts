@@ -3,7 +3,8 @@
  * least-privilege proof compares each role's policy with the calls its code really makes (not with a hand-kept list).
  *
  * Who sent it:
- * - `module`: the outermost `functions/<module>.ts` on the call stack (handler tests call handlers directly);
+ * - `module`: the outermost `functions/<module>.ts` or room `functions/<module>/` on the call stack (handler tests call
+ *   handlers directly);
  * - `scope`: a label given with {@link CallLedger.attribute} around code that has no such frame, such as a handler
  *   loaded from its serialized archive (artifact tests attribute it to the deployed function's URN).
  */
@@ -50,13 +51,18 @@ export interface RecordedCall {
   scope?: string;
 }
 
-const FUNCTIONS_FRAME = new RegExp(`[\\\\/]functions[\\\\/]([A-Za-z0-9_]+)\\.(ts|js):\\d+`);
+/**
+ * A stack frame in `functions/<module>.ts` or in a room, `functions/<room>/<file>.ts` (the module is then the room); not
+ * in the tests' mirror of functions/.
+ */
+const FUNCTIONS_FRAME = new RegExp(`(?<![\\\\/]tests)[\\\\/]functions[\\\\/]([A-Za-z0-9_]+)(?:[\\\\/][A-Za-z0-9_]+)?\\.(ts|js):\\d+`);
 
 function outermostFunctionsModule(stack: string | undefined): string | undefined {
   let found: string | undefined;
   for (const line of (stack ?? "").split("\n")) {
     const match = FUNCTIONS_FRAME.exec(line);
-    if (match && !line.includes(`${path.sep}node_modules${path.sep}`)) {
+    // functions/shared holds the handlers' common code, no handler of its own.
+    if (match && match[1] !== "shared" && !line.includes(`${path.sep}node_modules${path.sep}`)) {
       found = match[1];
     }
   }

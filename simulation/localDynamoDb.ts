@@ -8,7 +8,7 @@ import type { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold";
-import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
+import { SENT_JOURNAL_TABLE } from "../functions/userActivity/sentJournal";
 import { FAKE_AWS_ENVIRONMENT } from "./fakeSns";
 
 type Dynalite = (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => http.Server;

@@ -1,4 +1,4 @@
-import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "../functions/activityCriteria";
+import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "../functions/userActivity/criteria";
 import type { Language } from "../functions/shared/readableEvent";
 import { shown } from "../functions/shared/values";
 import { isRegion, isTimeZone } from "../components/validation";

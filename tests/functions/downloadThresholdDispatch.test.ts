@@ -9,7 +9,8 @@ import fc from "fast-check";
 
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
-import { type DispatchRoute, logDispatchHandler } from "../../functions/logDispatch";
+import { logDispatchHandler } from "../../functions/logDispatch/handler";
+import type { DispatchRoute } from "../../functions/logDispatch/settings";
 import { logsFilterPattern, matchesRecordPattern } from "../../functions/shared/recordPattern";
 import { getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
 import { FakeSns } from "../../simulation/fakeSns";

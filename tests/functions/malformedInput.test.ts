@@ -12,15 +12,15 @@ import { gunzipSync } from "zlib";
 
 import { expect } from "chai";
 
+import { activityPrefilter } from "../../components/activityPatterns";
 import { TrailBackfill } from "../../components/trailBackfill";
-import { activityPrefilter } from "../../functions/activityCriteria";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold";
-import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch";
+import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch/handler";
 import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/shared/runtime";
 import { handleBackfillEvent } from "../../functions/trailBackfill";
-import { dynamoDbSentJournal } from "../../functions/sentJournal";
-import { userActivityHandler } from "../../functions/userActivity";
+import { dynamoDbSentJournal } from "../../functions/userActivity/sentJournal";
+import { userActivityHandler } from "../../functions/userActivity/handler";
 import { asEventBridgeEvent, getObjectRecord } from "../../simulation/downloadEvents";
 import { FakeSns, type PublishedMessage } from "../../simulation/fakeSns";
 import { fixture, subscriptionPayload } from "../../simulation/fixtures";

@@ -41,16 +41,23 @@ const parse = (text: unknown): Document => JSON.parse(String(text)) as Document;
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as unknown[]).map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : value === undefined ? [] : [typeof value === "string" ? value : JSON.stringify(value)]);
 
-/** The functions/ module that exports a callback factory of this name. */
+/** The functions/ module (`functions/<module>.ts`, or a room's `functions/<module>/handler.ts`) that exports a callback factory of this name. */
 function moduleExporting(factoryName: string): string {
   const directory = path.join(PROJECT_DIRECTORY, "functions");
-  for (const file of fs.readdirSync(directory).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
-    const exported = require(path.join(directory, file)) as Record<string, unknown>;
+  for (const entry of fs.readdirSync(directory).filter((f) => f !== "index.ts" && f !== "shared")) {
+    const file = entry.endsWith(".ts") ? path.join(directory, entry) : path.join(directory, entry, "handler.ts");
+    if (!fs.existsSync(file)) continue;
+    const exported = require(file) as Record<string, unknown>;
     if (typeof exported[factoryName] === "function") {
-      return file.replace(/\.ts$/, "");
+      return entry.replace(/\.ts$/, "");
     }
   }
   throw new Error(`no functions/ module exports ${factoryName}`);
+}
+
+/** Where a module's code is, as the report names it. */
+function moduleSource(module: string): string {
+  return fs.existsSync(path.join(PROJECT_DIRECTORY, "functions", module)) ? `functions/${module}/` : `functions/${module}.ts`;
 }
 
 /** Actions the state machine's states need, read from its Amazon States Language definition. */
@@ -163,7 +170,7 @@ describe("least privilege, proven by IAM simulation", function () {
         const moduleCalls = callLedger.calls.filter((c) => c.module === module && !(module === "trailBackfill" && READER_CREDENTIAL_CLIENTS.has(c.client)));
         const archive = await materializeArchive(fn.inputs.code);
         const shipped = callLedger.calls.filter((c) => c.scope === archiveScope(archive.codeDigest) && !READER_CREDENTIAL_CLIENTS.has(c.client));
-        expect(moduleCalls, `no calls of functions/${module}.ts were recorded: run the whole suite`).not.to.deep.equal([]);
+        expect(moduleCalls, `no calls of ${moduleSource(module)} were recorded: run the whole suite`).not.to.deep.equal([]);
         expect(shipped, `no artifact test ran the code ${functionName} ships`).not.to.deep.equal([]);
 
         // Act
@@ -175,7 +182,7 @@ describe("least privilege, proven by IAM simulation", function () {
         const implied = encryptedWithCmk ? ["kms:Decrypt", "kms:GenerateDataKey"] : [];
         const upper = sorted([...moduleCalls.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
         const lower = sorted([...shipped.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
-        record(role, `Lambda (functions/${module}.ts)`, allowed, upper);
+        record(role, `Lambda (${moduleSource(module)})`, allowed, upper);
         expect(allowed.actions.filter((a) => !upper.includes(a)), "allowed but never called by the code").to.deep.equal([]);
         expect(lower.filter((a) => !allowed.actions.includes(a)), "called by the shipped code but not allowed").to.deep.equal([]);
       });

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 
-import { namedError } from "./shared/runtime";
+import { namedError } from "../shared/runtime";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;

@@ -1,8 +1,8 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 
-import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS, sentJournalKey } from "../../functions/sentJournal";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
+import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS, sentJournalKey } from "../../../functions/userActivity/sentJournal";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
 
 describe("sentJournal", () => {
   let db: LocalDynamoDb;

@@ -1,7 +1,6 @@
 /**
- * `npx ts-node --transpile-only scripts/benchmarkUserActivity.ts [--records N] [--batch N]`: measures the
- * UserActivityNotifier's handler code and compares two ways of feeding several notifiers from one trail log group on
- * the same simulated load:
+ * `npm run bench:activity [-- --records N --batch N]`: measures the UserActivityNotifier's handler code and compares
+ * two ways of feeding several notifiers from one trail log group on the same simulated load:
  *
  * - the article's way, one subscription filter per notifier (CloudWatch Logs allows only two per log group), and
  * - one LogSubscriptionDispatcher shared by all of them.
@@ -18,12 +17,13 @@ import { gzipSync } from "zlib";
 
 import type { PublishCommand } from "@aws-sdk/client-sns";
 
-import { type ActivityCriteria, activityMatches, activityPrefilter } from "../functions/activityCriteria";
+import { activityPrefilter } from "../components/activityPatterns";
+import { type ActivityCriteria, activityMatches } from "../functions/userActivity/criteria";
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { logDispatchHandler } from "../functions/logDispatch";
+import { logDispatchHandler } from "../functions/logDispatch/handler";
 import { matchesAnyRecordPattern } from "../functions/shared/recordPattern";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
-import { formatActivity } from "../functions/userActivity";
+import { formatActivity } from "../functions/userActivity/format";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {
   "user-hogehoge": { userNames: ["hogehoge"] },

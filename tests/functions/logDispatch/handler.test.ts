@@ -4,11 +4,12 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from "@aws-sdk/cl
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 
-import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../functions/shared/cloudtrailEvents";
-import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../functions/logDispatch";
-import { fixture, record, subscriptionPayload } from "../../simulation/fixtures";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
-import { callLedger } from "../../simulation/callLedger";
+import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } from "../../../functions/shared/cloudtrailEvents";
+import { logDispatchHandler } from "../../../functions/logDispatch/handler";
+import type { DispatchRoute } from "../../../functions/logDispatch/settings";
+import { fixture, record, subscriptionPayload } from "../../../simulation/fixtures";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
+import { callLedger } from "../../../simulation/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);
@@ -127,28 +128,6 @@ describe("logDispatch", () => {
     expect(result.forwarded["activity-ssm"]).to.equal(300);
   });
 
-  it("cuts the longest values of a record too large for SNS, keeping identifying fields whole", () => {
-    // Prepare
-    const big = { ...ssm, requestParameters: { target: "i-0123456789abcdef0", document: "文".repeat(300_000) }, userAgent: "x".repeat(2000) };
-
-    // Act
-    const shrunk = shrinkRecord(big, 100_000);
-
-    // Assess
-    expect(Buffer.byteLength(JSON.stringify(shrunk), "utf8")).to.be.at.most(100_000);
-    expect(shrunk).to.deep.include({ eventID: ssm.eventID, eventTime: ssm.eventTime, userIdentity: ssm.userIdentity, userAgent: "x".repeat(2000) });
-    expect((shrunk?.requestParameters as { target: string; document: string }).target).to.equal("i-0123456789abcdef0");
-    expect((shrunk?.requestParameters as { document: string }).document).to.match(/^文{1024,} \.\.\.\[cut \d+ characters to forward\]$/);
-    expect(shrinkRecord({ ...ssm, many: Array.from({ length: 50_000 }, (_, i) => i) }, 1000)).to.equal(undefined);
-  });
-
-  it("reports a single log event too large to forward instead of failing the batch", () => {
-    const envelope = { messageType: "DATA_MESSAGE" as const, logEvents: [] };
-    const big = { id: "1", timestamp: 1, message: "x".repeat(100) };
-
-    expect(packPayloads(envelope, [big], 50)).to.deep.equal({ payloads: [], tooLarge: [big] });
-  });
-
   it("still forwards to the other consumers when one publish fails, then fails for a retry", async () => {
     snsMock.on(PublishCommand, { MessageAttributes: { consumer: { DataType: "String", StringValue: "activity-ssm" } } }).rejects(Object.assign(new Error("boom"), { name: "InternalError" }));
 
@@ -171,18 +150,6 @@ describe("logDispatch", () => {
         records: [],
         rejected: [{ source: "logs", reason: "SNS message is not a forwarded CloudWatch Logs subscription payload", id: "m-1" }],
       });
-    });
-  });
-
-  describe("logDispatchSettingsFromEnvironment", () => {
-    it("reads the topic and the routes", () => {
-      expect(logDispatchSettingsFromEnvironment({ DISPATCH_TOPIC_ARN: TOPIC_ARN, DISPATCH_ROUTES: JSON.stringify(routes) })).to.deep.equal({ topicArn: TOPIC_ARN, routes });
-    });
-
-    it("fails at cold start on routes with a bad pattern, naming the variable and the path", () => {
-      expect(() => logDispatchSettingsFromEnvironment({ DISPATCH_TOPIC_ARN: TOPIC_ARN, DISPATCH_ROUTES: '[{"key":"a","patterns":[{"eventName":[]}]}]' })).to.throw(
-        "environment variable DISPATCH_ROUTES is invalid: [0].patterns[0].eventName must list at least one accepted value",
-      );
     });
   });
 });

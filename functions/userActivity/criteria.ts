@@ -2,23 +2,16 @@
  * Which CloudTrail records a UserActivityNotifier reports: who (IAM user names, principal ARNs or ARN prefixes, role
  * session names), what (named presets, event sources, event names), read-only events or not, and exclusions.
  *
- * The same criteria are used twice: turned into a coarse {@link RecordPattern} (for the EventBridge rule and the
- * CloudWatch Logs filter pattern, which keep the volume down) and evaluated exactly by {@link activityMatches} in the
- * handler, which decides what is sent. The pattern never drops a record the exact match accepts.
+ * The same criteria are used twice: turned into a coarse record pattern at deploy time (components/activityPatterns.ts,
+ * for the EventBridge rule and the CloudWatch Logs filter pattern, which keep the volume down) and evaluated exactly by
+ * {@link activityMatches} in the handler, which decides what is sent. The pattern never drops a record the exact match
+ * accepts.
  */
-import type { CloudTrailRecord, UserIdentity } from "./shared/cloudtrailEvents";
-import type { FieldMatcher, RecordPattern } from "./shared/recordPattern";
+import type { CloudTrailRecord, UserIdentity } from "../shared/cloudtrailEvents";
+import { isObject } from "../shared/values";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
-
-/** CloudTrail `eventType` values of calls people and services make, and the EventBridge detail type of each. */
-export const DETAIL_TYPE_OF_EVENT_TYPE: Readonly<Record<string, string>> = {
-  AwsApiCall: "AWS API Call via CloudTrail",
-  AwsConsoleSignIn: "AWS Console Signin via CloudTrail",
-  AwsConsoleAction: "AWS Console Action via CloudTrail",
-  AwsServiceEvent: "AWS Service Event via CloudTrail",
-};
 
 /** Event types a person's activity is recorded as. */
 const PERSON_EVENT_TYPES = ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"];
@@ -68,6 +61,7 @@ export const ACTIVITY_PRESETS = {
   },
 } as const satisfies Record<string, ActivityPreset>;
 
+/** The name of a preset. */
 export type ActivityPresetName = keyof typeof ACTIVITY_PRESETS;
 
 /** Names of the presets. */
@@ -109,6 +103,7 @@ export interface ActivitySelector {
   eventNames?: string[];
 }
 
+/** What a UserActivityNotifier reports: who and what, presets, the read-only filter and exclusions. */
 export interface ActivityCriteria extends ActivitySelector {
   /**
    * Named selections of events, each an alternative next to `eventSources`/`eventNames`: `ssm-sessions`,
@@ -129,17 +124,8 @@ export interface ActivityCriteria extends ActivitySelector {
   exclude?: ActivitySelector[];
 }
 
-/** What a source needs: patterns that keep at least every matching record, and which EventBridge rule state. */
-export interface ActivityPrefilter {
-  /** Record patterns (alternatives) that match at least every record {@link activityMatches} accepts. */
-  patterns: RecordPattern[];
-  /** EventBridge detail types of those records. */
-  detailTypes: string[];
-  /** True when read-only calls can match: the EventBridge rule then needs `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`. */
-  includesReadOnly: boolean;
-}
-
-interface WhatBranch {
+/** One alternative of what the criteria select: the events of a preset, or the named sources and events. */
+export interface WhatBranch {
   eventSources?: readonly string[];
   eventNames?: readonly string[];
   eventTypes: readonly string[];
@@ -149,11 +135,13 @@ interface WhatBranch {
   mayBeReadOnly: boolean;
 }
 
-function hasAny(list: readonly unknown[] | undefined): list is readonly unknown[] {
+/** True when `list` is given and holds at least one entry. */
+export function hasAny(list: readonly unknown[] | undefined): list is readonly unknown[] {
   return list !== undefined && list.length > 0;
 }
 
-function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
+/** The alternatives of what the criteria select (every person-made call when they name none). */
+export function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
   const readOnlyExcluded = criteria.readOnlyEvents === "exclude";
   const branches: WhatBranch[] = (criteria.presets ?? []).map((name) => {
     const { eventSources, eventNames, eventTypes, readOnly }: ActivityPreset = ACTIVITY_PRESETS[name];
@@ -178,10 +166,6 @@ function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
     branches.push({ eventTypes: PERSON_EVENT_TYPES, writeOnly: readOnlyExcluded, mayBeReadOnly: !readOnlyExcluded });
   }
   return branches;
-}
-
-function nameMatcher(name: string): FieldMatcher {
-  return name.endsWith("*") ? { prefix: name.slice(0, -1) } : name;
 }
 
 function nameMatches(value: unknown, names: readonly string[]): boolean {
@@ -248,54 +232,8 @@ export function activityMatches(record: CloudTrailRecord, criteria: ActivityCrit
   );
 }
 
-function whoPattern(criteria: ActivityCriteria): RecordPattern | undefined {
-  const branches: RecordPattern[] = [];
-  if (hasAny(criteria.userNames)) {
-    branches.push({ userName: [...criteria.userNames] });
-  }
-  if (hasAny(criteria.principalArns)) {
-    branches.push({ arn: criteria.principalArns.map(nameMatcher) });
-    branches.push({ sessionContext: { sessionIssuer: { arn: criteria.principalArns.map(nameMatcher) } } });
-  }
-  if (hasAny(criteria.sessionNames)) {
-    // Session names end the ARN of assumed-role sessions and federated users (names cannot contain "/").
-    branches.push({ type: ["AssumedRole", "FederatedUser"], arn: criteria.sessionNames.map((session): FieldMatcher => ({ suffix: `/${session}` })) });
-  }
-  if (branches.length === 0) {
-    return undefined;
-  }
-  return branches.length === 1 ? branches[0] : { $or: branches };
-}
-
-function branchPattern(branch: WhatBranch): RecordPattern {
-  return {
-    ...(branch.eventSources ? { eventSource: [...branch.eventSources] } : {}),
-    ...(branch.eventNames ? { eventName: branch.eventNames.map(nameMatcher) } : {}),
-    eventType: [...branch.eventTypes],
-    ...(branch.writeOnly ? { readOnly: [false] } : {}),
-  };
-}
-
-/**
- * The coarse form of the criteria for EventBridge and CloudWatch Logs: who, what (event types included) and the
- * read-only filter; the exclusions only the handler applies.
- */
-export function activityPrefilter(criteria: ActivityCriteria): ActivityPrefilter {
-  const branches = whatBranches(criteria);
-  const who = whoPattern(criteria);
-  const what = branches.map(branchPattern);
-  const whatPart: RecordPattern = what.length === 1 ? what[0] : { $or: what };
-  const pattern: RecordPattern = who === undefined ? whatPart : { userIdentity: who, ...whatPart };
-  const eventTypes = [...new Set(branches.flatMap((b) => b.eventTypes))];
-  return {
-    patterns: [pattern],
-    detailTypes: eventTypes.map((type) => DETAIL_TYPE_OF_EVENT_TYPE[type]),
-    includesReadOnly: branches.some((b) => b.mayBeReadOnly),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------------------
-// Validation, shared by the component's validateArgs and the stack config
+// Validation, shared by the component's validateArgs, the stack config and the handler's settings
 
 const USER_NAME = /^[^\p{Cc}]{1,128}$/u;
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[^\s*]+\*?$/;
@@ -310,10 +248,6 @@ const SELECTOR_LISTS: ReadonlyArray<{ key: keyof ActivitySelector; valid: RegExp
   { key: "eventSources", valid: EVENT_SOURCE, expectation: "an event source such as ssm.amazonaws.com" },
   { key: "eventNames", valid: EVENT_NAME, expectation: "an event name such as StartSession, or a prefix ending in * such as Describe*" },
 ];
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function selectorProblems(value: Record<string, unknown>, path: string, allowed: readonly string[]): string[] {
   const problems: string[] = [];

@@ -10,7 +10,7 @@
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 
-import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, snsSubject } from "./shared/snsAlert";
+import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, snsSubject } from "../shared/snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
