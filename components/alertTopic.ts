@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
-import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
+import { policyDocument, PolicyStatement } from "./policy";
 import { ArgChecker, isEmailAddress, isNonEmptyString } from "./validation";
 
 /**

@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
-import { awsEnvironment, policyDocument, serviceTrustPolicy } from "./policy";
+import { policyDocument, serviceTrustPolicy } from "./policy";
 import { ArgChecker, isLogRetention, isNonEmptyString } from "./validation";
 
 /** One condition of an advanced event selector, as in CloudTrail's `AdvancedFieldSelector`. */

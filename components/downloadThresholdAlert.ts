@@ -19,7 +19,8 @@ import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPa
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
-import { awsEnvironment, PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
+import { awsEnvironment } from "./awsEnvironment";
+import { PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isTimeZone, shown } from "./validation";
 

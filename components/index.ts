@@ -1,5 +1,6 @@
 export * from "./alertTopic";
 export * from "./auditTrail";
+export * from "./awsEnvironment";
 export * from "./bucketCreationAlarm";
 export * from "./contributions";
 export * from "./downloadThresholdAlert";

@@ -4,8 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONSUMER_ATTRIBUTE, type DispatchRoute, LOG_DISPATCH_ENVIRONMENT, logDispatchCallbackFactory } from "../functions/logDispatch";
 import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/shared/recordPattern";
 import { AlertTopic } from "./alertTopic";
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
-import { awsEnvironment, policyDocument } from "./policy";
+import { policyDocument } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isNonEmptyString } from "./validation";
 

@@ -9,9 +9,10 @@ import {
   trailBackfillCallbackFactory,
 } from "../functions/trailBackfill";
 import { AlertTopic } from "./alertTopic";
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
-import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
+import { policyDocument, PolicyStatement } from "./policy";
 import { alarmOnFirst, SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 

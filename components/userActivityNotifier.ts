@@ -14,7 +14,8 @@ import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../funct
 import { AlertTopic } from "./alertTopic";
 import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { awsEnvironment, policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
+import { awsEnvironment } from "./awsEnvironment";
+import { policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
 
