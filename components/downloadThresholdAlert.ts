@@ -18,7 +18,7 @@ import { AlertTopic } from "./alertTopic";
 import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/shared/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
+import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
 import { awsEnvironment } from "./awsEnvironment";
 import { PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
@@ -478,49 +478,24 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
 
     if (source === "eventbridge") {
       this.eventPattern = downloadEventPattern(watches);
-      this.rule = new aws.cloudwatch.EventRule(
+      const downloads = new EventRuleSource(
         `${name}-downloads`,
         { description: `S3 GetObject on the objects ${name} watches (CloudTrail data events)`, eventPattern: this.eventPattern, state: "ENABLED" },
         child,
       );
-      const permission = new aws.lambda.Permission(
-        `${name}-invoke-from-rule`,
-        { action: "lambda:InvokeFunction", function: this.handler.functionName, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
-        child,
-      );
-      this.ruleTarget = deliveredRuleTarget(
-        {
-          rule: this.rule,
-          purpose: `S3 downloads counted by ${name}`,
-          arn: this.handler.functionArn,
-          alertTopic,
-          names: { target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
-        },
-        // EventBridge can invoke the function only once the permission exists.
-        { parent: this, dependsOn: [permission] },
-      );
+      this.rule = downloads.rule;
+      this.ruleTarget = downloads.bind(this.handler, {
+        purpose: `S3 downloads counted by ${name}`,
+        alertTopic,
+        names: { permission: `${name}-invoke-from-rule`, target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
+      });
     } else if (source === "logs") {
       this.filterPattern = downloadFilterPattern(watches);
-      const permission = new aws.lambda.Permission(
-        `${name}-invoke-from-logs`,
-        {
-          action: "lambda:InvokeFunction",
-          function: this.handler.functionName,
-          principal: "logs.amazonaws.com",
-          sourceArn: pulumi.interpolate`${trail.logGroupArn}:*`,
-          sourceAccount: env.accountId,
-        },
-        child,
-      );
-      this.subscriptionFilter = new aws.cloudwatch.LogSubscriptionFilter(
-        `${name}-subscription`,
-        { logGroup: trail.logGroupName, filterPattern: this.filterPattern, destinationArn: this.handler.functionArn },
-        // CloudWatch Logs test-invokes the function when the filter is created.
-        { parent: this, dependsOn: [permission] },
-      );
+      const logs = new LogSubscriptionSource({ logGroupName: trail.logGroupName, logGroupArn: trail.logGroupArn, filterPattern: this.filterPattern, accountId: env.accountId }, child);
+      this.subscriptionFilter = logs.bind(this.handler, { permission: `${name}-invoke-from-logs`, subscription: `${name}-subscription` }).subscriptionFilter;
     } else {
       // The dispatch subscription and its invoke permission (sourceArn: the dispatch topic) become children of this.
-      source.dispatcher.connect(this, name, { functionArn: this.handler.functionArn, patterns: [this.recordPattern] });
+      new DispatcherRoute(source.dispatcher, { key: name, patterns: [this.recordPattern] }, child).bind(this.handler);
     }
 
     this.registerOutputs({

@@ -4,7 +4,7 @@ export * from "./awsEnvironment";
 export * from "./bucketCreationAlarm";
 export * from "./contributions";
 export * from "./downloadThresholdAlert";
-export * from "./eventRuleTarget";
+export * from "./eventSources";
 export * from "./lockedBucket";
 export * from "./logSubscriptionDispatcher";
 export * from "./policy";

@@ -12,7 +12,7 @@ import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from 
 import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
 import { USER_ACTIVITY_ENVIRONMENT, userActivityCallbackFactory } from "../functions/userActivity";
 import { AlertTopic } from "./alertTopic";
-import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
+import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment } from "./awsEnvironment";
 import { policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
@@ -229,7 +229,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     if (source.type === "logs") {
       this.createSubscription(name, source);
     } else if (source.type === "dispatcher") {
-      source.dispatcher.connect(this, name, { functionArn: this.functionArn, patterns: prefilter.patterns });
+      new DispatcherRoute(source.dispatcher, { key: name, patterns: prefilter.patterns }, { parent: this }).bind(this.handler);
     }
 
     this.registerOutputs({
@@ -258,11 +258,11 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     });
     // Read-only management events reach a rule only in this state; other states save the function's invocations.
     const state = prefilter.includesReadOnly ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" : "ENABLED";
-    const rules: Record<string, aws.cloudwatch.EventRule> = {};
+    const sources: Record<string, EventRuleSource> = {};
     const description = `cloudtrail-alerts UserActivityNotifier ${name}`;
 
     for (const region of remote) {
-      rules[region] = new aws.cloudwatch.EventRule(
+      sources[region] = new EventRuleSource(
         `${name}-rule-${region}`,
         { region, description: `${description}: forwards matching CloudTrail events to ${home}`, eventPattern: this.eventPattern, state },
         { parent: this },
@@ -271,30 +271,15 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     // The home rule sees the home Region's events and those forwarded to its bus; when the home Region is not watched
     // itself, it accepts only the forwarded ones (their `region` field keeps the Region they happened in).
     const homePattern = regions.includes(home) ? this.eventPattern : JSON.stringify({ region: remote, ...(JSON.parse(this.eventPattern) as object) });
-    rules[home] = new aws.cloudwatch.EventRule(
+    sources[home] = new EventRuleSource(
       `${name}-rule-${home}`,
       { region: home, description: `${description}: invokes the notifier function`, eventPattern: homePattern, state },
-      { parent: this },
-    );
-    const permission = new aws.lambda.Permission(
-      `${name}-permission-${home}`,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.functionName,
-        principal: "events.amazonaws.com",
-        // Only this rule may invoke the function.
-        sourceArn: rules[home].arn,
-      },
       { parent: this },
     );
     // Each rule's target keeps what EventBridge could not deliver in a dead-letter queue in the rule's Region.
     const purpose = (region: string) => (region === home ? `invokes the function of UserActivityNotifier ${name}` : `forwards ${region} events of UserActivityNotifier ${name} to ${home}`);
     const names = (region: string) => ({ target: `${name}-target-${region}`, deadLetters: `${name}-undelivered-${region}` });
-    this.ruleTargets[home] = deliveredRuleTarget(
-      { rule: rules[home], purpose: purpose(home), region: home, arn: this.functionArn, alertTopic, names: names(home) },
-      // The rule invokes the function as soon as the target exists.
-      { parent: this, dependsOn: [permission] },
-    );
+    this.ruleTargets[home] = sources[home].bind(this.handler, { purpose: purpose(home), alertTopic, names: { permission: `${name}-permission-${home}`, ...names(home) } });
 
     if (remote.length > 0) {
       const homeBus = aws.cloudwatch.getEventBusOutput({ name: "default", region: home }, { parent: this });
@@ -310,7 +295,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
               Action: "sts:AssumeRole",
               Condition: {
                 StringEquals: { "aws:SourceAccount": env.accountId },
-                ArnEquals: { "aws:SourceArn": remote.map((region) => rules[region].arn) },
+                ArnEquals: { "aws:SourceArn": remote.map((region) => sources[region].rule.arn) },
               },
             },
           ]),
@@ -327,36 +312,21 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       );
       for (const region of remote) {
         // A CloudWatch alarm notifies only a topic in its own Region, so this queue's alarm (in `region`) has no action.
-        this.ruleTargets[region] = deliveredRuleTarget(
-          { rule: rules[region], purpose: purpose(region), region, arn: homeBus.arn, roleArn: forwardRole.arn, names: names(region) },
+        this.ruleTargets[region] = sources[region].forward(
+          { arn: homeBus.arn, roleArn: forwardRole.arn },
+          { purpose: purpose(region), names: names(region) },
           // EventBridge assumes the role on the first forwarded event: its permission must be in place.
-          { parent: this, dependsOn: [forwardPolicy] },
+          { dependsOn: [forwardPolicy] },
         );
       }
     }
-    return rules;
+    return Object.fromEntries(Object.entries(sources).map(([region, source]) => [region, source.rule]));
   }
 
   private createSubscription(name: string, source: LogsActivitySource): void {
     const env = awsEnvironment(this);
-    const permission = new aws.lambda.Permission(
-      `${name}-logs-permission`,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.functionName,
-        principal: "logs.amazonaws.com",
-        // Only this log group, in this account, may invoke the function.
-        sourceArn: pulumi.interpolate`${source.logGroupArn}:*`,
-        sourceAccount: env.accountId,
-      },
-      { parent: this },
-    );
-    new aws.cloudwatch.LogSubscriptionFilter(
-      `${name}-subscription`,
-      { logGroup: source.logGroupName, filterPattern: this.filterPattern, destinationArn: this.functionArn },
-      // CloudWatch Logs test-invokes the destination when the filter is created: the permission must exist first.
-      { parent: this, dependsOn: [permission] },
-    );
+    const logs = new LogSubscriptionSource({ logGroupName: source.logGroupName, logGroupArn: source.logGroupArn, filterPattern: this.filterPattern, accountId: env.accountId }, { parent: this });
+    logs.bind(this.handler, { permission: `${name}-logs-permission`, subscription: `${name}-subscription` });
   }
 
   /** The criteria part of the arguments (what the function receives). */
