@@ -20,8 +20,9 @@ import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
 import { awsEnvironment } from "./awsEnvironment";
-import { PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
+import { PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { TtlTable } from "./ttlTable";
 import { ArgChecker, isLogRetention, isTimeZone, shown } from "./validation";
 
 /**
@@ -418,33 +419,13 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       [SETTINGS_ENVIRONMENT.timeZone]: timeZone,
     };
     if (counter === "dynamodb") {
-      const { hashKey, rangeKey, timeToLiveAttribute } = DOWNLOAD_COUNTS_TABLE;
-      this.table = new aws.dynamodb.Table(
-        `${name}-counts`,
-        {
-          billingMode: "PAY_PER_REQUEST",
-          hashKey: hashKey.name,
-          rangeKey: rangeKey.name,
-          attributes: [hashKey, rangeKey].map(({ name: attribute, type }) => ({ name: attribute, type })),
-          // Items are only needed for their window (plus time for late redeliveries); DynamoDB deletes them after.
-          ttl: { attributeName: timeToLiveAttribute, enabled: true },
-          // Object keys are sensitive: encrypt with a KMS key whose use CloudTrail records (override: tableKmsKeyArn).
-          serverSideEncryption: tableKmsKeyArn === undefined ? { enabled: true } : { enabled: true, kmsKeyArn: tableKmsKeyArn },
-        },
-        child,
-      );
+      // Items are only needed for their window (plus time for late redeliveries); object keys are sensitive.
+      const counts = new TtlTable(`${name}-counts`, { ...DOWNLOAD_COUNTS_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
+      this.table = counts.table;
       this.tableName = this.table.name;
       environment[SETTINGS_ENVIRONMENT.tableName] = this.table.name;
-      statements.push({
-        Sid: "CountDownloads",
-        Effect: "Allow",
-        // UpdateItem only: it counts, reads back a redelivered event's position and settles alerts after a failure.
-        Action: "dynamodb:UpdateItem",
-        Resource: this.table.arn,
-      });
-      if (tableKmsKeyArn !== undefined) {
-        statements.push(tableKeyThroughDynamoDb(tableKmsKeyArn, env.region));
-      }
+      // UpdateItem only: it counts, reads back a redelivered event's position and settles alerts after a failure.
+      statements.push(...counts.grant("CountDownloads", "dynamodb:UpdateItem"));
     } else {
       environment[SETTINGS_ENVIRONMENT.logGroupName] = trail.logGroupName;
       statements.push({

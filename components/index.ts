@@ -11,5 +11,6 @@ export * from "./policy";
 export * from "./secureCallbackFunction";
 export * from "./trailBackfill";
 export * from "./trailReaderRole";
+export * from "./ttlTable";
 export * from "./userActivityNotifier";
 export * from "./validation";

@@ -15,8 +15,9 @@ import { AlertTopic } from "./alertTopic";
 import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment } from "./awsEnvironment";
-import { policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
+import { policyDocument, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { TtlTable } from "./ttlTable";
 import { ArgChecker, isLogRetention, isRegion, isTimeZone } from "./validation";
 
 /** Region where IAM, STS global endpoint, console sign-in and other global services record their events. */
@@ -186,26 +187,13 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       [USER_ACTIVITY_ENVIRONMENT.chatNotifications]: String(chatNotifications),
     };
     if (deduplicate) {
-      const { hashKey, timeToLiveAttribute } = SENT_JOURNAL_TABLE;
-      this.table = new aws.dynamodb.Table(
-        `${name}-sent`,
-        {
-          billingMode: "PAY_PER_REQUEST",
-          hashKey: hashKey.name,
-          attributes: [{ name: hashKey.name, type: hashKey.type }],
-          // Entries are needed only while a delivery of their event can still arrive; DynamoDB deletes them after.
-          ttl: { attributeName: timeToLiveAttribute, enabled: true },
-          serverSideEncryption: tableKmsKeyArn === undefined ? { enabled: true } : { enabled: true, kmsKeyArn: tableKmsKeyArn },
-        },
-        child,
-      );
+      // Entries are needed only while a delivery of their event can still arrive.
+      const sent = new TtlTable(`${name}-sent`, { ...SENT_JOURNAL_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
+      this.table = sent.table;
       this.tableName = this.table.name;
       environment[USER_ACTIVITY_ENVIRONMENT.sentTable] = this.table.name;
       // GetItem and PutItem only: look up the batch's events, record each one notified.
-      statements.push({ Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: this.table.arn });
-      if (tableKmsKeyArn !== undefined) {
-        statements.push(tableKeyThroughDynamoDb(tableKmsKeyArn, awsEnvironment(this).region));
-      }
+      statements.push(...sent.grant("RememberSentNotifications", ["dynamodb:GetItem", "dynamodb:PutItem"]));
     }
 
     this.handler = new SecureCallbackFunction(
