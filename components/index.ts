@@ -1,3 +1,4 @@
+export * from "./adoptable";
 export * from "./alertTopic";
 export * from "./auditTrail";
 export * from "./awsEnvironment";
