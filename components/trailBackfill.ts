@@ -121,17 +121,11 @@ const TRAIL_BACKFILL_ADOPTION: Adoption<"existingBucketName"> = {
   hint: "use existingBucketKmsKeyArn",
 };
 
-/** The destination bucket adopted or created. */
-interface BackfillBucket {
-  /** The created bucket; undefined when adopted. */
-  bucket?: aws.s3.Bucket;
-  bucketName: pulumi.Output<string>;
-  bucketArn: pulumi.Output<string>;
-  /** The account every write expects to own the bucket. */
-  bucketOwner: pulumi.Output<string>;
-  /** The customer managed key the bucket encrypts with, if any. */
-  bucketKeyArn?: pulumi.Input<string>;
-}
+/**
+ * The destination bucket adopted or created (`bucket` only when created), the account every write expects to own it,
+ * and the customer managed key it encrypts with.
+ */
+type BackfillBucket = { bucket?: aws.s3.Bucket; bucketKeyArn?: pulumi.Input<string> } & Record<"bucketName" | "bucketArn" | "bucketOwner", pulumi.Output<string>>;
 
 /** What the state machine definition is built from. */
 export interface BackfillDefinitionParams {
