@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
+import { awsEnvironment, type AwsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
-import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
+import { policyDocument, PolicyStatement } from "./policy";
 import { argProblems, isEmailAddress, isNonEmptyString } from "./validation";
 
 /**
@@ -77,6 +79,23 @@ export type AlertTopicArgs = AlertTopicCreateArgs | AlertTopicAdoptArgs;
 
 const AWS_MANAGED_SNS_KEY = "alias/aws/sns";
 
+/** AlertTopic's create-or-adopt arguments. */
+const ALERT_TOPIC_ADOPTION: Adoption<"existingTopicArn"> = {
+  existing: "existingTopicArn",
+  resource: "topic",
+  createOnly: ["kmsMasterKeyId", "restrictPublishers", "topicName"],
+  adoptOnly: ["existingTopicKmsKeyArn"],
+};
+
+/** The topic adopted or created. */
+interface TopicParts {
+  topicArn: pulumi.Output<string>;
+  kmsKeyArn: pulumi.Output<string | undefined>;
+  topic?: aws.sns.Topic;
+  key?: aws.kms.Key;
+  publishers?: Contributions<string>;
+}
+
 /** Actions a topic policy can name; the TLS-only statement denies them all without TLS. */
 const TOPIC_ACTIONS = [
   "sns:AddPermission",
@@ -111,86 +130,16 @@ export class AlertTopic extends pulumi.ComponentResource {
     AlertTopic.validateArgs(name, args);
     const { emailAddresses = [], subscriptions = [] } = args;
 
-    if (args.existingTopicArn !== undefined) {
-      this.topicArn = pulumi.output(args.existingTopicArn);
-      this.kmsKeyArn = pulumi.output(args.existingTopicKmsKeyArn);
-    } else {
-      const { kmsMasterKeyId, restrictPublishers = true, topicName } = args;
-      const env = awsEnvironment(this);
-      // Only alarms of this account and region may use the key and the topic (confused-deputy protection).
-      const fromThisAccountsAlarms = {
-        StringEquals: { "aws:SourceAccount": env.accountId },
-        ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${env.partition}:cloudwatch:${env.region}:${env.accountId}:alarm:*` },
-      };
-
-      if (kmsMasterKeyId === undefined) {
-        this.key = new aws.kms.Key(
-          `${name}-key`,
-          {
-            description: `Encrypts the cloudtrail-alerts topic ${name}`,
-            enableKeyRotation: true,
-            policy: policyDocument([
-              {
-                // AWS's default key policy statement: it delegates access to IAM policies of this account and keeps
-                // the key manageable. In a key policy "Resource": "*" means this key; nothing narrower exists.
-                Sid: "EnableIamPolicies",
-                Effect: "Allow",
-                Principal: { AWS: pulumi.interpolate`arn:${env.partition}:iam::${env.accountId}:root` },
-                Action: "kms:*",
-                Resource: "*",
-              },
-              {
-                Sid: "AllowThisAccountsAlarmsToEncrypt",
-                Effect: "Allow",
-                Principal: { Service: "cloudwatch.amazonaws.com" },
-                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-                Resource: "*",
-                Condition: fromThisAccountsAlarms,
-              },
-            ]),
-          },
-          { parent: this },
-        );
-        this.kmsKeyArn = this.key.arn;
-      } else {
-        if (kmsMasterKeyId === AWS_MANAGED_SNS_KEY) {
-          void pulumi.log.warn(
-            `AlertTopic "${name}": CloudWatch alarms cannot publish to a topic encrypted with ${AWS_MANAGED_SNS_KEY}; ` +
-              "alarm notifications will be dropped. Omit kmsMasterKeyId to get a key that allows them.",
-            this,
-          );
-        }
-        // The AWS managed key grants use through SNS to every principal of the account, and it may not exist yet in
-        // a fresh account (AWS creates it on first use), so publishers get no KMS statement for it.
-        this.kmsKeyArn =
-          kmsMasterKeyId === AWS_MANAGED_SNS_KEY
-            ? pulumi.output(undefined)
-            : aws.kms.getKeyOutput({ keyId: kmsMasterKeyId }, { parent: this }).arn;
-      }
-
-      this.topic = new aws.sns.Topic(
-        name,
-        {
-          ...(topicName === undefined ? {} : { name: topicName }),
-          kmsMasterKeyId: this.key ? this.key.arn : kmsMasterKeyId,
-        },
-        { parent: this },
-      );
-      this.topicArn = this.topic.arn;
-
-      const topicArn = this.topic.arn;
-      this.publishers = new Contributions<string>(`AlertTopic "${name}" publishers`);
-      new aws.sns.TopicPolicy(
-        `${name}-policy`,
-        {
-          arn: topicArn,
-          policy: this.publishers.all.apply((roleArns) =>
-            policyDocument(AlertTopic.policyStatements({ topicArn, fromThisAccountsAlarms, roleArns, restrictPublishers })),
-          ),
-        },
-        { parent: this },
-      );
-    }
+    const parts: TopicParts = adoptOrCreate(args, ALERT_TOPIC_ADOPTION, {
+      // An adopted topic keeps its policy and encryption: only subscriptions are added to it.
+      adopt: (adopted) => ({ topicArn: pulumi.output(adopted.existingTopicArn), kmsKeyArn: pulumi.output(adopted.existingTopicKmsKeyArn) }),
+      create: (created) => this.createTopic(name, created),
+    });
+    this.topicArn = parts.topicArn;
+    this.kmsKeyArn = parts.kmsKeyArn;
+    this.topic = parts.topic;
+    this.key = parts.key;
+    this.publishers = parts.publishers;
 
     for (const address of emailAddresses) {
       new aws.sns.TopicSubscription(
@@ -215,6 +164,94 @@ export class AlertTopic extends pulumi.ComponentResource {
     }
 
     this.registerOutputs({ topicArn: this.topicArn, kmsKeyArn: this.kmsKeyArn, topic: this.topic, key: this.key });
+  }
+
+  private createTopic(name: string, args: AlertTopicCreateArgs): TopicParts {
+    const { kmsMasterKeyId, restrictPublishers = true, topicName } = args;
+    const env = awsEnvironment(this);
+    // Only alarms of this account and region may use the key and the topic (confused-deputy protection).
+    const fromThisAccountsAlarms = {
+      StringEquals: { "aws:SourceAccount": env.accountId },
+      ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${env.partition}:cloudwatch:${env.region}:${env.accountId}:alarm:*` },
+    };
+    const { key, kmsKeyArn } = this.createOrFindKey(name, kmsMasterKeyId, env, fromThisAccountsAlarms);
+
+    const topic = new aws.sns.Topic(
+      name,
+      {
+        ...(topicName === undefined ? {} : { name: topicName }),
+        kmsMasterKeyId: key ? key.arn : kmsMasterKeyId,
+      },
+      { parent: this },
+    );
+
+    const topicArn = topic.arn;
+    const publishers = new Contributions<string>(`AlertTopic "${name}" publishers`);
+    new aws.sns.TopicPolicy(
+      `${name}-policy`,
+      {
+        arn: topicArn,
+        policy: publishers.all.apply((roleArns) =>
+          policyDocument(AlertTopic.policyStatements({ topicArn, fromThisAccountsAlarms, roleArns, restrictPublishers })),
+        ),
+      },
+      { parent: this },
+    );
+    return { topicArn, kmsKeyArn, topic, key, publishers };
+  }
+
+  /** The topic's key: created unless the caller gave one, whose ARN is then looked up. */
+  private createOrFindKey(
+    name: string,
+    kmsMasterKeyId: pulumi.Input<string> | undefined,
+    env: AwsEnvironment,
+    fromThisAccountsAlarms: Record<string, unknown>,
+  ): { key?: aws.kms.Key; kmsKeyArn: pulumi.Output<string | undefined> } {
+    if (kmsMasterKeyId === undefined) {
+      const key = new aws.kms.Key(
+        `${name}-key`,
+        {
+          description: `Encrypts the cloudtrail-alerts topic ${name}`,
+          enableKeyRotation: true,
+          policy: policyDocument([
+            {
+              // AWS's default key policy statement: it delegates access to IAM policies of this account and keeps
+              // the key manageable. In a key policy "Resource": "*" means this key; nothing narrower exists.
+              Sid: "EnableIamPolicies",
+              Effect: "Allow",
+              Principal: { AWS: pulumi.interpolate`arn:${env.partition}:iam::${env.accountId}:root` },
+              Action: "kms:*",
+              Resource: "*",
+            },
+            {
+              Sid: "AllowThisAccountsAlarmsToEncrypt",
+              Effect: "Allow",
+              Principal: { Service: "cloudwatch.amazonaws.com" },
+              Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+              Resource: "*",
+              Condition: fromThisAccountsAlarms,
+            },
+          ]),
+        },
+        { parent: this },
+      );
+      return { key, kmsKeyArn: key.arn };
+    }
+    if (kmsMasterKeyId === AWS_MANAGED_SNS_KEY) {
+      void pulumi.log.warn(
+        `AlertTopic "${name}": CloudWatch alarms cannot publish to a topic encrypted with ${AWS_MANAGED_SNS_KEY}; ` +
+          "alarm notifications will be dropped. Omit kmsMasterKeyId to get a key that allows them.",
+        this,
+      );
+    }
+    // The AWS managed key grants use through SNS to every principal of the account, and it may not exist yet in
+    // a fresh account (AWS creates it on first use), so publishers get no KMS statement for it.
+    return {
+      kmsKeyArn:
+        kmsMasterKeyId === AWS_MANAGED_SNS_KEY
+          ? pulumi.output(undefined)
+          : aws.kms.getKeyOutput({ keyId: kmsMasterKeyId }, { parent: this }).arn,
+    };
   }
 
   /**
@@ -292,19 +329,8 @@ export class AlertTopic extends pulumi.ComponentResource {
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: AlertTopicArgs): void {
     const checker = argProblems(`AlertTopic "${name}"`);
-    const given = args as Record<string, unknown>;
-    const adopting = args.existingTopicArn !== undefined;
-    if (adopting) {
-      const createOnly = (["kmsMasterKeyId", "restrictPublishers", "topicName"] as const).filter(
-        (key) => given[key] !== undefined,
-      );
-      if (createOnly.length > 0) {
-        checker.fail(`existingTopicArn adopts a topic and cannot be combined with ${createOnly.join(", ")}`);
-      }
-      checker.check("existingTopicArn", args.existingTopicArn, (v: string) => /^arn:aws[\w-]*:sns:/.test(v), "an SNS topic ARN");
-    } else if (given.existingTopicKmsKeyArn !== undefined) {
-      checker.fail("existingTopicKmsKeyArn applies only together with existingTopicArn");
-    }
+    adoptionProblems(args, ALERT_TOPIC_ADOPTION).forEach((problem) => checker.fail(problem));
+    checker.check("existingTopicArn", args.existingTopicArn, (v: string) => /^arn:aws[\w-]*:sns:/.test(v), "an SNS topic ARN");
     (args.emailAddresses ?? []).forEach((address, i) =>
       checker.check(`emailAddresses[${i}]`, address, isEmailAddress, "an email address"),
     );

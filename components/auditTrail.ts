@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
-import { awsEnvironment, policyDocument, serviceTrustPolicy } from "./policy";
+import { policyDocument, serviceTrustPolicy } from "./policy";
 import { argProblems, isLogRetention, isNonEmptyString } from "./validation";
 
 /** One condition of an advanced event selector, as in CloudTrail's `AdvancedFieldSelector`. */
@@ -73,6 +75,21 @@ export interface AuditTrailAdoptArgs {
 /** Create a trail, or adopt one by its log group: never both. */
 export type AuditTrailArgs = AuditTrailCreateArgs | AuditTrailAdoptArgs;
 
+/** AuditTrail's create-or-adopt arguments. */
+const AUDIT_TRAIL_ADOPTION: Adoption<"existingLogGroupName"> = {
+  existing: "existingLogGroupName",
+  resource: "trail",
+  createOnly: ["trailName", "logRetentionInDays", "logGroupKmsKeyArn", "bucketKmsKeyArn"],
+};
+
+/** The trail adopted (its log group) or created. */
+interface TrailParts {
+  logGroupName: pulumi.Output<string>;
+  logGroupArn: pulumi.Output<string>;
+  trailArn?: pulumi.Output<string>;
+  bucketName?: pulumi.Output<string>;
+}
+
 /**
  * The CloudTrail trail alerts are computed from, and the CloudWatch Logs group it delivers to.
  *
@@ -109,27 +126,14 @@ export class AuditTrail extends pulumi.ComponentResource {
     this.dataEventSelectors = this.selectors.all;
     this.adopted = args.existingLogGroupName !== undefined;
 
-    if (args.existingLogGroupName !== undefined) {
-      const existing = aws.cloudwatch.getLogGroupOutput({ name: args.existingLogGroupName }, { parent: this });
-      this.logGroupName = existing.name;
-      this.logGroupArn = existing.arn;
-      this.dataEventSelectors.apply((selectors) => {
-        if (selectors.length > 0) {
-          void pulumi.log.warn(
-            `AuditTrail "${name}" adopts an existing trail, which this stack does not modify. For the alerts to see ` +
-              `the data events they need, add these advanced event selectors to the trail that delivers to that log ` +
-              `group: ${JSON.stringify(selectors)}`,
-            this,
-          );
-        }
-      });
-    } else {
-      const created = this.createTrail(name, args);
-      this.logGroupName = created.logGroupName;
-      this.logGroupArn = created.logGroupArn;
-      this.trailArn = created.trailArn;
-      this.bucketName = created.bucketName;
-    }
+    const parts: TrailParts = adoptOrCreate(args, AUDIT_TRAIL_ADOPTION, {
+      adopt: (adopted) => this.adoptTrail(name, adopted),
+      create: (created) => this.createTrail(name, created),
+    });
+    this.logGroupName = parts.logGroupName;
+    this.logGroupArn = parts.logGroupArn;
+    this.trailArn = parts.trailArn;
+    this.bucketName = parts.bucketName;
 
     this.registerOutputs({
       logGroupName: this.logGroupName,
@@ -162,7 +166,23 @@ export class AuditTrail extends pulumi.ComponentResource {
     }
   }
 
-  private createTrail(name: string, args: AuditTrailCreateArgs) {
+  /** Looks up the adopted trail's log group; the selectors other components ask for are reported, not applied. */
+  private adoptTrail(name: string, args: AuditTrailAdoptArgs): TrailParts {
+    const existing = aws.cloudwatch.getLogGroupOutput({ name: args.existingLogGroupName }, { parent: this });
+    this.dataEventSelectors.apply((selectors) => {
+      if (selectors.length > 0) {
+        void pulumi.log.warn(
+          `AuditTrail "${name}" adopts an existing trail, which this stack does not modify. For the alerts to see ` +
+            `the data events they need, add these advanced event selectors to the trail that delivers to that log ` +
+            `group: ${JSON.stringify(selectors)}`,
+          this,
+        );
+      }
+    });
+    return { logGroupName: existing.name, logGroupArn: existing.arn };
+  }
+
+  private createTrail(name: string, args: AuditTrailCreateArgs): TrailParts {
     const { logRetentionInDays = 365, logGroupKmsKeyArn, bucketKmsKeyArn } = args;
     const trailName = args.trailName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
     const env = awsEnvironment(this);
@@ -255,17 +275,9 @@ export class AuditTrail extends pulumi.ComponentResource {
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: AuditTrailArgs): void {
     const checker = argProblems(`AuditTrail "${name}"`);
-    const given = args as Record<string, unknown>;
-    if (args.existingLogGroupName !== undefined) {
-      const createOnly = (["trailName", "logRetentionInDays", "logGroupKmsKeyArn", "bucketKmsKeyArn"] as const).filter(
-        (key) => given[key] !== undefined,
-      );
-      if (createOnly.length > 0) {
-        checker.fail(`existingLogGroupName adopts a trail and cannot be combined with ${createOnly.join(", ")}`);
-      }
-      checker.check("existingLogGroupName", args.existingLogGroupName, isNonEmptyString, "a log group name");
-    }
+    adoptionProblems(args, AUDIT_TRAIL_ADOPTION).forEach((problem) => checker.fail(problem));
     checker
+      .check("existingLogGroupName", args.existingLogGroupName, isNonEmptyString, "a log group name")
       .check("trailName", args.trailName, (v: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/.test(v), "3-128 letters, digits, '.', '_' or '-', starting with a letter or digit")
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)")
       .throwIfAny();

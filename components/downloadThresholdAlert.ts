@@ -18,9 +18,11 @@ import { AlertTopic } from "./alertTopic";
 import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/shared/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
-import { awsEnvironment, PolicyStatement, tableKeyThroughDynamoDb } from "./policy";
+import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
+import { awsEnvironment } from "./awsEnvironment";
+import { PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { TtlTable } from "./ttlTable";
 import { shown } from "../functions/shared/values";
 import { argProblems, isLogRetention, isTimeZone } from "./validation";
 
@@ -418,33 +420,13 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       [SETTINGS_ENVIRONMENT.timeZone]: timeZone,
     };
     if (counter === "dynamodb") {
-      const { hashKey, rangeKey, timeToLiveAttribute } = DOWNLOAD_COUNTS_TABLE;
-      this.table = new aws.dynamodb.Table(
-        `${name}-counts`,
-        {
-          billingMode: "PAY_PER_REQUEST",
-          hashKey: hashKey.name,
-          rangeKey: rangeKey.name,
-          attributes: [hashKey, rangeKey].map(({ name: attribute, type }) => ({ name: attribute, type })),
-          // Items are only needed for their window (plus time for late redeliveries); DynamoDB deletes them after.
-          ttl: { attributeName: timeToLiveAttribute, enabled: true },
-          // Object keys are sensitive: encrypt with a KMS key whose use CloudTrail records (override: tableKmsKeyArn).
-          serverSideEncryption: tableKmsKeyArn === undefined ? { enabled: true } : { enabled: true, kmsKeyArn: tableKmsKeyArn },
-        },
-        child,
-      );
+      // Items are only needed for their window (plus time for late redeliveries); object keys are sensitive.
+      const counts = new TtlTable(`${name}-counts`, { ...DOWNLOAD_COUNTS_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
+      this.table = counts.table;
       this.tableName = this.table.name;
       environment[SETTINGS_ENVIRONMENT.tableName] = this.table.name;
-      statements.push({
-        Sid: "CountDownloads",
-        Effect: "Allow",
-        // UpdateItem only: it counts, reads back a redelivered event's position and settles alerts after a failure.
-        Action: "dynamodb:UpdateItem",
-        Resource: this.table.arn,
-      });
-      if (tableKmsKeyArn !== undefined) {
-        statements.push(tableKeyThroughDynamoDb(tableKmsKeyArn, env.region));
-      }
+      // UpdateItem only: it counts, reads back a redelivered event's position and settles alerts after a failure.
+      statements.push(...counts.grant("CountDownloads", "dynamodb:UpdateItem"));
     } else {
       environment[SETTINGS_ENVIRONMENT.logGroupName] = trail.logGroupName;
       statements.push({
@@ -478,49 +460,24 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
 
     if (source === "eventbridge") {
       this.eventPattern = downloadEventPattern(watches);
-      this.rule = new aws.cloudwatch.EventRule(
+      const downloads = new EventRuleSource(
         `${name}-downloads`,
         { description: `S3 GetObject on the objects ${name} watches (CloudTrail data events)`, eventPattern: this.eventPattern, state: "ENABLED" },
         child,
       );
-      const permission = new aws.lambda.Permission(
-        `${name}-invoke-from-rule`,
-        { action: "lambda:InvokeFunction", function: this.handler.functionName, principal: "events.amazonaws.com", sourceArn: this.rule.arn },
-        child,
-      );
-      this.ruleTarget = deliveredRuleTarget(
-        {
-          rule: this.rule,
-          purpose: `S3 downloads counted by ${name}`,
-          arn: this.handler.functionArn,
-          alertTopic,
-          names: { target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
-        },
-        // EventBridge can invoke the function only once the permission exists.
-        { parent: this, dependsOn: [permission] },
-      );
+      this.rule = downloads.rule;
+      this.ruleTarget = downloads.bind(this.handler, {
+        purpose: `S3 downloads counted by ${name}`,
+        alertTopic,
+        names: { permission: `${name}-invoke-from-rule`, target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
+      });
     } else if (source === "logs") {
       this.filterPattern = downloadFilterPattern(watches);
-      const permission = new aws.lambda.Permission(
-        `${name}-invoke-from-logs`,
-        {
-          action: "lambda:InvokeFunction",
-          function: this.handler.functionName,
-          principal: "logs.amazonaws.com",
-          sourceArn: pulumi.interpolate`${trail.logGroupArn}:*`,
-          sourceAccount: env.accountId,
-        },
-        child,
-      );
-      this.subscriptionFilter = new aws.cloudwatch.LogSubscriptionFilter(
-        `${name}-subscription`,
-        { logGroup: trail.logGroupName, filterPattern: this.filterPattern, destinationArn: this.handler.functionArn },
-        // CloudWatch Logs test-invokes the function when the filter is created.
-        { parent: this, dependsOn: [permission] },
-      );
+      const logs = new LogSubscriptionSource({ logGroupName: trail.logGroupName, logGroupArn: trail.logGroupArn, filterPattern: this.filterPattern, accountId: env.accountId }, child);
+      this.subscriptionFilter = logs.bind(this.handler, { permission: `${name}-invoke-from-logs`, subscription: `${name}-subscription` }).subscriptionFilter;
     } else {
       // The dispatch subscription and its invoke permission (sourceArn: the dispatch topic) become children of this.
-      source.dispatcher.connect(this, name, { functionArn: this.handler.functionArn, patterns: [this.recordPattern] });
+      new DispatcherRoute(source.dispatcher, { key: name, patterns: [this.recordPattern] }, child).bind(this.handler);
     }
 
     this.registerOutputs({

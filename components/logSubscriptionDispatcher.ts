@@ -5,8 +5,10 @@ import { CONSUMER_ATTRIBUTE, logDispatchCallbackFactory } from "../functions/log
 import { type DispatchRoute, routesJson, toEnvironment } from "../functions/logDispatch/settings";
 import { logsFilterPattern, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern, recordPatternProblems } from "../functions/shared/recordPattern";
 import { AlertTopic } from "./alertTopic";
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
-import { awsEnvironment, policyDocument } from "./policy";
+import { LogSubscriptionSource } from "./eventSources";
+import { policyDocument } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
 import { argProblems, isLogRetention, isNonEmptyString } from "./validation";
 
@@ -145,19 +147,6 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
       child,
     );
 
-    const permission = new aws.lambda.Permission(
-      `${name}-permission`,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.handler.functionName,
-        principal: "logs.amazonaws.com",
-        // Only this log group, in this account, may invoke the dispatcher.
-        sourceArn: pulumi.interpolate`${logGroupArn}:*`,
-        sourceAccount: env.accountId,
-      },
-      child,
-    );
-
     this.routes.all.apply((routes) => {
       if (routes.length === 0) {
         void pulumi.log.warn(`LogSubscriptionDispatcher "${name}" has no consumers: it would be invoked for every event of the log group and forward nothing. Connect a consumer or remove it.`, this);
@@ -165,16 +154,9 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
     });
     this.filterPattern =
       filterPattern === undefined ? this.routes.all.apply((routes) => logsFilterPattern(routes.flatMap((r) => r.patterns))) : pulumi.output(filterPattern);
-    this.subscriptionFilter = new aws.cloudwatch.LogSubscriptionFilter(
-      `${name}-filter`,
-      {
-        logGroup: logGroupName,
-        filterPattern: this.filterPattern,
-        destinationArn: this.handler.functionArn,
-      },
-      // CloudWatch Logs test-invokes the destination when the filter is created: the permission must exist first.
-      { parent: this, dependsOn: [permission] },
-    );
+    // Only this log group, in this account, may invoke the dispatcher.
+    const logs = new LogSubscriptionSource({ logGroupName, logGroupArn, filterPattern: this.filterPattern, accountId: env.accountId }, child);
+    this.subscriptionFilter = logs.bind(this.handler, { permission: `${name}-permission`, subscription: `${name}-filter` }).subscriptionFilter;
 
     this.registerOutputs({
       topicArn: this.topicArn,

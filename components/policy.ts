@@ -42,23 +42,6 @@ export function denyInsecureTransport(
   };
 }
 
-/** The account, region and partition a component's resources are created in, looked up once. */
-export interface AwsEnvironment {
-  accountId: pulumi.Output<string>;
-  region: pulumi.Output<string>;
-  partition: pulumi.Output<string>;
-}
-
-/** Looks up the account, region and partition of the provider that `parent` uses. */
-export function awsEnvironment(parent: pulumi.Resource): AwsEnvironment {
-  const opts = { parent };
-  return {
-    accountId: aws.getCallerIdentityOutput({}, opts).accountId,
-    region: aws.getRegionOutput({}, opts).region,
-    partition: aws.getPartitionOutput({}, opts).partition,
-  };
-}
-
 /**
  * Use of a customer managed key that encrypts a DynamoDB table, through DynamoDB only (`kms:ViaService`): what a
  * function reading or writing the table needs when the table is encrypted with that key.

@@ -8,10 +8,12 @@ import {
   normalizeKeyPrefix,
   trailBackfillCallbackFactory,
 } from "../functions/trailBackfill";
+import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
 import { AlertTopic } from "./alertTopic";
+import { awsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
-import { awsEnvironment, policyDocument, PolicyStatement } from "./policy";
+import { policyDocument, PolicyStatement } from "./policy";
 import { alarmOnFirst, SecureCallbackFunction } from "./secureCallbackFunction";
 import { argProblems, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 
@@ -110,6 +112,21 @@ export interface TrailBackfillAdoptArgs extends TrailBackfillCommonArgs {
 /** Create the destination bucket, or adopt one by name: never both. */
 export type TrailBackfillArgs = TrailBackfillCreateArgs | TrailBackfillAdoptArgs;
 
+/** TrailBackfill's create-or-adopt arguments (of its destination bucket). */
+const TRAIL_BACKFILL_ADOPTION: Adoption<"existingBucketName"> = {
+  existing: "existingBucketName",
+  resource: "bucket",
+  createOnly: ["bucketKmsKeyArn"],
+  adoptOnly: ["existingBucketOwner", "existingBucketKmsKeyArn"],
+  hint: "use existingBucketKmsKeyArn",
+};
+
+/**
+ * The destination bucket adopted or created (`bucket` only when created), the account every write expects to own it,
+ * and the customer managed key it encrypts with.
+ */
+type BackfillBucket = { bucket?: aws.s3.Bucket; bucketKeyArn?: pulumi.Input<string> } & Record<"bucketName" | "bucketArn" | "bucketOwner", pulumi.Output<string>>;
+
 /** What the state machine definition is built from. */
 export interface BackfillDefinitionParams {
   functionArn: string;
@@ -168,24 +185,22 @@ export class TrailBackfill extends pulumi.ComponentResource {
     this.readers = new Contributions(`TrailBackfill "${name}" reader roles`);
     this.readerRoleArns = this.readers.all.apply((readers) => Object.fromEntries(readers.map((r) => [r.accountId, r.roleArn])));
 
-    let bucketArn: pulumi.Output<string>;
-    let bucketOwner: pulumi.Output<string>;
-    let bucketKeyArn: pulumi.Input<string> | undefined;
-    if (args.existingBucketName !== undefined) {
-      this.bucketName = pulumi.output(args.existingBucketName);
-      // Bucket ARNs hold neither region nor account; an adopted bucket may be in another account, where no data
-      // source of this stack's provider could look it up.
-      bucketArn = pulumi.interpolate`arn:${env.partition}:s3:::${this.bucketName}`;
-      bucketOwner = pulumi.output(args.existingBucketOwner ?? env.accountId);
-      bucketKeyArn = args.existingBucketKmsKeyArn;
-    } else {
-      const { bucket } = createLockedBucket(name, this, args.bucketKmsKeyArn === undefined ? {} : { kmsKeyArn: args.bucketKmsKeyArn });
-      this.bucket = bucket;
-      this.bucketName = bucket.bucket;
-      bucketArn = bucket.arn;
-      bucketOwner = env.accountId;
-      bucketKeyArn = args.bucketKmsKeyArn;
-    }
+    const destination: BackfillBucket = adoptOrCreate(args, TRAIL_BACKFILL_ADOPTION, {
+      adopt: (adopted) => {
+        const bucketName = pulumi.output(adopted.existingBucketName);
+        // Bucket ARNs hold neither region nor account; an adopted bucket may be in another account, where no data
+        // source of this stack's provider could look it up.
+        const arn = pulumi.interpolate`arn:${env.partition}:s3:::${bucketName}`;
+        return { bucketName, bucketArn: arn, bucketOwner: pulumi.output(adopted.existingBucketOwner ?? env.accountId), bucketKeyArn: adopted.existingBucketKmsKeyArn };
+      },
+      create: (created) => {
+        const { bucket } = createLockedBucket(name, this, created.bucketKmsKeyArn === undefined ? {} : { kmsKeyArn: created.bucketKmsKeyArn });
+        return { bucket, bucketName: bucket.bucket, bucketArn: bucket.arn, bucketOwner: env.accountId, bucketKeyArn: created.bucketKmsKeyArn };
+      },
+    });
+    this.bucket = destination.bucket;
+    this.bucketName = destination.bucketName;
+    const { bucketArn, bucketOwner, bucketKeyArn } = destination;
 
     const statements = pulumi.all([this.readerRoleArns, bucketArn, bucketKeyArn]).apply(([readers, arn, keyArn]) =>
       TrailBackfill.functionStatements({ readerRoleArns: Object.values(readers), bucketArn: arn, keyPrefix: this.keyPrefix, bucketKmsKeyArn: keyArn }),
@@ -452,16 +467,11 @@ export class TrailBackfill extends pulumi.ComponentResource {
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
   static validateArgs(name: string, args: TrailBackfillArgs): void {
     const checker = argProblems(`TrailBackfill "${name}"`);
-    const given = args as unknown as Record<string, unknown>;
+    adoptionProblems(args, TRAIL_BACKFILL_ADOPTION).forEach((problem) => checker.fail(problem));
     if (args.existingBucketName !== undefined) {
-      if (given.bucketKmsKeyArn !== undefined) {
-        checker.fail("existingBucketName adopts a bucket and cannot be combined with bucketKmsKeyArn; use existingBucketKmsKeyArn");
-      }
       checker
         .check("existingBucketName", args.existingBucketName, (v: string) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), "an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')")
         .check("existingBucketOwner", args.existingBucketOwner, isAccountId, "a 12-digit AWS account ID");
-    } else if (given.existingBucketOwner !== undefined || given.existingBucketKmsKeyArn !== undefined) {
-      checker.fail("existingBucketOwner and existingBucketKmsKeyArn apply only together with existingBucketName");
     }
     try {
       normalizeKeyPrefix(args.prefix);

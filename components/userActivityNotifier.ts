@@ -8,10 +8,12 @@ import { SENT_JOURNAL_TABLE } from "../functions/userActivity/sentJournal";
 import { toEnvironment } from "../functions/userActivity/settings";
 import { activityPrefilter, type ActivityPrefilter } from "./activityPatterns";
 import { AlertTopic } from "./alertTopic";
-import { deliveredRuleTarget, type DeliveredRuleTarget } from "./eventRuleTarget";
+import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
-import { awsEnvironment, policyDocument, tableKeyThroughDynamoDb, type PolicyStatement } from "./policy";
+import { awsEnvironment } from "./awsEnvironment";
+import { policyDocument, type PolicyStatement } from "./policy";
 import { SecureCallbackFunction } from "./secureCallbackFunction";
+import { TtlTable } from "./ttlTable";
 import { argProblems, isLogRetention, isRegion, isTimeZone } from "./validation";
 
 /** Region where IAM, STS global endpoint, console sign-in and other global services record their events. */
@@ -175,25 +177,12 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     // Publishing to the alert topic (added by publishesAlerts) and, with deduplicate, reading and writing the journal.
     const statements: pulumi.Input<PolicyStatement>[] = [];
     if (deduplicate) {
-      const { hashKey, timeToLiveAttribute } = SENT_JOURNAL_TABLE;
-      this.table = new aws.dynamodb.Table(
-        `${name}-sent`,
-        {
-          billingMode: "PAY_PER_REQUEST",
-          hashKey: hashKey.name,
-          attributes: [{ name: hashKey.name, type: hashKey.type }],
-          // Entries are needed only while a delivery of their event can still arrive; DynamoDB deletes them after.
-          ttl: { attributeName: timeToLiveAttribute, enabled: true },
-          serverSideEncryption: tableKmsKeyArn === undefined ? { enabled: true } : { enabled: true, kmsKeyArn: tableKmsKeyArn },
-        },
-        child,
-      );
+      // Entries are needed only while a delivery of their event can still arrive.
+      const sent = new TtlTable(`${name}-sent`, { ...SENT_JOURNAL_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
+      this.table = sent.table;
       this.tableName = this.table.name;
       // GetItem and PutItem only: look up the batch's events, record each one notified.
-      statements.push({ Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: this.table.arn });
-      if (tableKmsKeyArn !== undefined) {
-        statements.push(tableKeyThroughDynamoDb(tableKmsKeyArn, awsEnvironment(this).region));
-      }
+      statements.push(...sent.grant("RememberSentNotifications", ["dynamodb:GetItem", "dynamodb:PutItem"]));
     }
 
     const environment = toEnvironment({ timeZone, language, criteria: this.criteria, chatNotifications, ...(this.tableName === undefined ? {} : { sentTableName: this.tableName }) });
@@ -218,7 +207,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     if (source.type === "logs") {
       this.createSubscription(name, source);
     } else if (source.type === "dispatcher") {
-      source.dispatcher.connect(this, name, { functionArn: this.functionArn, patterns: prefilter.patterns });
+      new DispatcherRoute(source.dispatcher, { key: name, patterns: prefilter.patterns }, { parent: this }).bind(this.handler);
     }
 
     this.registerOutputs({
@@ -247,11 +236,11 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     });
     // Read-only management events reach a rule only in this state; other states save the function's invocations.
     const state = prefilter.includesReadOnly ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" : "ENABLED";
-    const rules: Record<string, aws.cloudwatch.EventRule> = {};
+    const sources: Record<string, EventRuleSource> = {};
     const description = `cloudtrail-alerts UserActivityNotifier ${name}`;
 
     for (const region of remote) {
-      rules[region] = new aws.cloudwatch.EventRule(
+      sources[region] = new EventRuleSource(
         `${name}-rule-${region}`,
         { region, description: `${description}: forwards matching CloudTrail events to ${home}`, eventPattern: this.eventPattern, state },
         { parent: this },
@@ -260,30 +249,15 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     // The home rule sees the home Region's events and those forwarded to its bus; when the home Region is not watched
     // itself, it accepts only the forwarded ones (their `region` field keeps the Region they happened in).
     const homePattern = regions.includes(home) ? this.eventPattern : JSON.stringify({ region: remote, ...(JSON.parse(this.eventPattern) as object) });
-    rules[home] = new aws.cloudwatch.EventRule(
+    sources[home] = new EventRuleSource(
       `${name}-rule-${home}`,
       { region: home, description: `${description}: invokes the notifier function`, eventPattern: homePattern, state },
-      { parent: this },
-    );
-    const permission = new aws.lambda.Permission(
-      `${name}-permission-${home}`,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.functionName,
-        principal: "events.amazonaws.com",
-        // Only this rule may invoke the function.
-        sourceArn: rules[home].arn,
-      },
       { parent: this },
     );
     // Each rule's target keeps what EventBridge could not deliver in a dead-letter queue in the rule's Region.
     const purpose = (region: string) => (region === home ? `invokes the function of UserActivityNotifier ${name}` : `forwards ${region} events of UserActivityNotifier ${name} to ${home}`);
     const names = (region: string) => ({ target: `${name}-target-${region}`, deadLetters: `${name}-undelivered-${region}` });
-    this.ruleTargets[home] = deliveredRuleTarget(
-      { rule: rules[home], purpose: purpose(home), region: home, arn: this.functionArn, alertTopic, names: names(home) },
-      // The rule invokes the function as soon as the target exists.
-      { parent: this, dependsOn: [permission] },
-    );
+    this.ruleTargets[home] = sources[home].bind(this.handler, { purpose: purpose(home), alertTopic, names: { permission: `${name}-permission-${home}`, ...names(home) } });
 
     if (remote.length > 0) {
       const homeBus = aws.cloudwatch.getEventBusOutput({ name: "default", region: home }, { parent: this });
@@ -299,7 +273,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
               Action: "sts:AssumeRole",
               Condition: {
                 StringEquals: { "aws:SourceAccount": env.accountId },
-                ArnEquals: { "aws:SourceArn": remote.map((region) => rules[region].arn) },
+                ArnEquals: { "aws:SourceArn": remote.map((region) => sources[region].rule.arn) },
               },
             },
           ]),
@@ -316,36 +290,21 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       );
       for (const region of remote) {
         // A CloudWatch alarm notifies only a topic in its own Region, so this queue's alarm (in `region`) has no action.
-        this.ruleTargets[region] = deliveredRuleTarget(
-          { rule: rules[region], purpose: purpose(region), region, arn: homeBus.arn, roleArn: forwardRole.arn, names: names(region) },
+        this.ruleTargets[region] = sources[region].forward(
+          { arn: homeBus.arn, roleArn: forwardRole.arn },
+          { purpose: purpose(region), names: names(region) },
           // EventBridge assumes the role on the first forwarded event: its permission must be in place.
-          { parent: this, dependsOn: [forwardPolicy] },
+          { dependsOn: [forwardPolicy] },
         );
       }
     }
-    return rules;
+    return Object.fromEntries(Object.entries(sources).map(([region, source]) => [region, source.rule]));
   }
 
   private createSubscription(name: string, source: LogsActivitySource): void {
     const env = awsEnvironment(this);
-    const permission = new aws.lambda.Permission(
-      `${name}-logs-permission`,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.functionName,
-        principal: "logs.amazonaws.com",
-        // Only this log group, in this account, may invoke the function.
-        sourceArn: pulumi.interpolate`${source.logGroupArn}:*`,
-        sourceAccount: env.accountId,
-      },
-      { parent: this },
-    );
-    new aws.cloudwatch.LogSubscriptionFilter(
-      `${name}-subscription`,
-      { logGroup: source.logGroupName, filterPattern: this.filterPattern, destinationArn: this.functionArn },
-      // CloudWatch Logs test-invokes the destination when the filter is created: the permission must exist first.
-      { parent: this, dependsOn: [permission] },
-    );
+    const logs = new LogSubscriptionSource({ logGroupName: source.logGroupName, logGroupArn: source.logGroupArn, filterPattern: this.filterPattern, accountId: env.accountId }, { parent: this });
+    logs.bind(this.handler, { permission: `${name}-logs-permission`, subscription: `${name}-subscription` });
   }
 
   /** The criteria part of the arguments (what the function receives). */
