@@ -8,7 +8,6 @@ import { type CloudTrailRecord, decodeCloudTrailPayload, readSubscriptionData } 
 import { type DispatchRoute, logDispatchHandler, logDispatchSettingsFromEnvironment, packPayloads, shrinkRecord } from "../../functions/logDispatch";
 import { fixture, record, subscriptionPayload } from "../../simulation/fixtures";
 import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
-import { callLedger } from "../../simulation/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);
@@ -41,8 +40,6 @@ describe("logDispatch", () => {
     logger = recordingLogger();
     metrics = recordingMetrics();
   });
-  // The stub replaces send, so its calls are handed to the call ledger before each reset.
-  afterEach(() => callLedger.recordMockedCalls(snsMock));
   after(() => snsMock.restore());
 
   const handler = () => logDispatchHandler({ topicArn: TOPIC_ARN, routes }, { sns: new SNSClient({ region: "ap-northeast-1" }), logger, metrics });

@@ -17,7 +17,6 @@ import {
 } from "../../functions/userActivity";
 import { eventBridgeEvent, fixture, record, recordFixtureNames, subscriptionPayload } from "../../simulation/fixtures";
 import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
-import { callLedger } from "../../simulation/callLedger";
 import { dynamoDbError, FaultProxy } from "../../simulation/faultProxy";
 import { FAKE_AWS_ENVIRONMENT } from "../../simulation/fakeSns";
 import { LocalDynamoDb } from "../../simulation/localDynamoDb";
@@ -271,8 +270,6 @@ describe("userActivity", () => {
       logger = recordingLogger();
       metrics = recordingMetrics();
     });
-    // The stub replaces send, so its calls are handed to the call ledger before each reset.
-    afterEach(() => callLedger.recordMockedCalls(snsMock));
     after(() => snsMock.restore());
 
     const handler = (overrides: Partial<UserActivitySettings> = {}) =>
