@@ -64,8 +64,9 @@ export interface DownloadAlertSettingsArgs {
    */
   reset?: { schedule?: string; timeZone?: string };
   /**
-   * `every`: an alert for each download past the threshold (the source article's behaviour). `once`: one alert per
-   * object and window, for the download that passes the threshold. Alerts go to the topic with an ASCII subject.
+   * `every`: an alert for each download past the threshold (as the FilterLogEvents re-count of
+   * docs/sourceArticles.md did). `once`: one alert per object and window, for the download that passes the threshold.
+   * Alerts go to the topic with an ASCII subject.
    * See https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
    * @default "every"
    */
@@ -74,16 +75,16 @@ export interface DownloadAlertSettingsArgs {
    * Where downloads come from. `eventbridge`: a rule on the default event bus matching `GetObject` on the watched
    * objects; it must be in the buckets' region, so deploy this component with a provider for that region.
    * See https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html
-   * `logs`: a subscription filter on the trail's log group (the source article's way; a log group accepts 2).
+   * `logs`: a subscription filter on the trail's log group (as in docs/sourceArticles.md; a log group accepts 2).
    * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample
    * @default "eventbridge"
    */
   source?: "eventbridge" | "logs";
   /**
    * How downloads are counted. `dynamodb`: one conditional update per event on a table this component creates
-   * (redeliveries never count twice, one AWS call per download whatever the window holds). `logs`: the source
-   * article's re-count with `FilterLogEvents` on the trail's log group, no table; it scans the whole window on every
-   * download, shares a 5 requests/s quota per account and region, and alerts again on redelivered events.
+   * (redeliveries never count twice, one AWS call per download whatever the window holds). `logs`: the
+   * FilterLogEvents re-count of docs/sourceArticles.md, on the trail's log group, no table; it scans the whole window
+   * on every download, shares a 5 requests/s quota per account and region, and alerts again on redelivered events.
    * See https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
    * @default "dynamodb"
    */
@@ -123,7 +124,8 @@ export interface DownloadThresholdAlertArgs extends Omit<DownloadAlertSettingsAr
    * Where downloads come from. `eventbridge`: a rule on the default event bus matching `GetObject` on the watched
    * objects; it must be in the buckets' region, so deploy this component with a provider for that region.
    * See https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html
-   * `logs`: a subscription filter of its own on the trail's log group (the source article's way; a log group accepts 2).
+   * `logs`: a subscription filter of its own on the trail's log group (as in docs/sourceArticles.md; a log group
+   * accepts 2).
    * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample
    * `{ type: "dispatcher", dispatcher }`: the trail's log group through a shared {@link LogSubscriptionDispatcher},
    * which takes no filter of its own; the dispatcher forwards exactly the successful `GetObject` events on the

@@ -51,8 +51,8 @@ export interface EventBridgeActivitySource {
 }
 
 /**
- * The article's way: a subscription filter of this notifier's own on the trail's log group, with a filter pattern
- * generated from the criteria. A multi-region trail's log group holds every Region's events. CloudWatch Logs allows
+ * One subscription filter per notifier (docs/sourceArticles.md): a subscription filter of this notifier's own on the
+ * trail's log group, with a filter pattern generated from the criteria. A multi-region trail's log group holds every Region's events. CloudWatch Logs allows
  * two subscription filters per log group: use `dispatcher` when more than two consumers share a trail.
  * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
  */

@@ -7,7 +7,7 @@
  * - `dynamodb` (recommended): one conditional UpdateItem per CloudTrail event ID on the item of (object, window).
  *   The condition makes a redelivered event a no-op and gives every counted download a distinct position, so exactly
  *   one invocation sees the count cross the threshold. One DynamoDB call per download, whatever the window holds.
- * - `logs` (the source article's design): re-counts the window with `FilterLogEvents` on the trail's log group.
+ * - `logs` (the FilterLogEvents re-count, docs/sourceArticles.md): re-counts the window on the trail's log group.
  *   See {@link logsDownloadCounter} for its limits.
  */
 import { createHash } from "crypto";
@@ -41,13 +41,13 @@ export interface ResetSchedule {
   timeZone: string;
 }
 
-/** `every`: alert on each download past the threshold (the source article's behaviour). `once`: once per object and window. */
+/** `every`: alert on each download past the threshold (as docs/sourceArticles.md's re-count did). `once`: once per object and window. */
 export type NotifyMode = "every" | "once";
 
 /** Languages of alert bodies (subjects are always ASCII English). */
 export type AlertLanguage = Language;
 
-/** The source article's reset: Monday 01:00 in Tokyo. */
+/** The reset of the FilterLogEvents re-count (docs/sourceArticles.md): Monday 01:00 in Tokyo. */
 export const DEFAULT_RESET: ResetSchedule = { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" };
 
 /**
@@ -542,8 +542,8 @@ export interface LogsCounterOptions {
 const RETRYABLE_LOGS_ERRORS = new Set(["ThrottlingException", "ServiceUnavailableException", "InternalServerException"]);
 
 /**
- * The source article's counter, kept for users who want no table: every download re-counts its object's window with
- * `FilterLogEvents` on the trail's log group (paged until there is no `nextToken`), and its count is its position
+ * The FilterLogEvents re-count (docs/sourceArticles.md), kept for users who want no table: every download re-counts
+ * its object's window with `FilterLogEvents` on the trail's log group (paged until there is no `nextToken`), and its count is its position
  * among the distinct events found (by event time, then event ID), so the download that crosses the threshold is the
  * same whichever invocation asks.
  *

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:backfill`: the backfill function against the LookupEvents fake (2 requests/s per pair as a token
  * bucket of 2, 50 events a page, NextTokens, newest first) at response latencies of 0.05 s and 1 s, for 1 and 8
- * pairs, side by side with the source article's loop (fixed 0.6 s pause, exponential backoff on throttling).
+ * pairs, side by side with the LookupEvents loop of docs/sourceArticles.md (fixed 0.6 s pause, exponential backoff
+ * on throttling).
  *
  * Time is simulated: the handler, the rate limiter and the fake run on a virtual clock, so hours of quota-bound paging
  * take seconds. Everything else is real: the function's own code (`backfillPair`, invoked again and again with its
@@ -274,8 +275,8 @@ async function main(): Promise<void> {
   out("distinct events written per second of the whole run. lost / duplicated: events of the fake's data missing from, or repeated across,");
   out("the objects finally in the bucket. peak memory: the most live memory (JS heap and buffers right after a full garbage collection,");
   out("sampled every 30 s of simulated time, every second on the real clock) above the baseline; each scenario runs in its own process.");
-  out("longest pair: time from a pair's start to its last file.");
-  out("invocations: Lambda invocations of the longest pair (the function stops 2 minutes before Lambda's 15; the article's loop runs in one");
+  out("longest pair: time from a pair's start to its last file. article's loop: the LookupEvents loop of docs/sourceArticles.md.");
+  out("invocations: Lambda invocations of the longest pair (the function stops 2 minutes before Lambda's 15; the LookupEvents loop runs in one");
   out("invocation, so one longer than 15 minutes would be killed). With another tool using 0.5 req/s of the quota, 1.5 req/s is left.");
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }

@@ -3,8 +3,8 @@
  *
  * Replays downloads of watched objects, in random order with some events delivered twice, through the real handler
  * (`downloadThresholdHandler`) twice: with the DynamoDB counter against dynalite (a DynamoDB API server on loopback)
- * and with the source article's FilterLogEvents re-count against a fake CloudWatch Logs that enforces 5 requests/s and
- * pages results. Alerts go to a fake SNS on loopback. Prints alerts sent against expected, duplicates, AWS calls per
+ * and with the FilterLogEvents re-count (docs/sourceArticles.md) against a fake CloudWatch Logs that enforces
+ * 5 requests/s and pages results. Alerts go to a fake SNS on loopback. Prints alerts sent against expected, duplicates, AWS calls per
  * delivery, throttled calls and handler times, for `notify: every` and `notify: once`.
  *
  * Time: the FilterLogEvents quota is measured on a virtual clock that advances only while every worker waits

@@ -2,7 +2,8 @@
  * `npm run bench:activity [-- --records N --batch N]`: measures the UserActivityNotifier's handler code and compares
  * two ways of feeding several notifiers from one trail log group on the same simulated load:
  *
- * - the article's way, one subscription filter per notifier (CloudWatch Logs allows only two per log group), and
+ * - one subscription filter per notifier, as in docs/sourceArticles.md (CloudWatch Logs allows only two per log
+ *   group), and
  * - one LogSubscriptionDispatcher shared by all of them.
  *
  * The load is a deterministic mix of CloudTrail records (seeded): mostly read-only calls of service roles, some

@@ -385,7 +385,7 @@ describe("DownloadThresholdAlert", () => {
     });
   });
 
-  describe("with source and counter logs (the source article's design)", () => {
+  describe("with source and counter logs (the FilterLogEvents re-count of docs/sourceArticles.md)", () => {
     let trail: AuditTrail;
     let resources: RecordedResource[];
 

@@ -422,7 +422,7 @@ describe("UserActivityNotifier", () => {
     });
   });
 
-  describe("with its own log subscription (the article's way)", () => {
+  describe("with its own log subscription (one subscription filter per notifier, docs/sourceArticles.md)", () => {
     it("subscribes the function to the log group with a pattern that quotes the user name, and a scoped permission", async () => {
       const logGroupArn = `arn:aws:logs:${HOME}:${ACCOUNT}:log-group:/aws/cloudtrail/org`;
       newTopic();

@@ -9,8 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { installOfflineEngine } from "../../preview/evaluate";
 import { MockCloud, RecordedResource } from "../../preview/mockCloud";
-import { setInvocationHook } from "../../preview/lambdaArchive";
-import { archiveScope, callLedger } from "../../simulation/callLedger";
 import { valueOf } from "./outputs";
 import { writeVerifyReport } from "../../simulation/verifyReport";
 
@@ -37,9 +35,6 @@ export const mochaHooks = {
         delete process.env[variable];
       }
       engine = await installOfflineEngine(PROJECT_DIRECTORY, "dev", false);
-      callLedger.install();
-      // Calls made by handlers loaded from archives are attributed to the code they ship.
-      setInvocationHook((codeDigest, invoke) => callLedger.attribute(archiveScope(codeDigest), invoke));
     }
   },
 };
