@@ -34,20 +34,21 @@ type Document = { Statement: Array<Record<string, unknown>> };
 
 const LAMBDA_PLATFORM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"];
 const CLOUDTRAIL_DELIVERY_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
-/** Clients the backfill builds from a reader role's credentials (functions/trailBackfill.ts, readerRoleCredentials). */
+/** Clients the backfill builds from a reader role's credentials (functions/trailBackfill/credentials.ts). */
 const READER_CREDENTIAL_CLIENTS = new Set(["CloudTrailClient"]);
 
 const parse = (text: unknown): Document => JSON.parse(String(text)) as Document;
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as unknown[]).map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : value === undefined ? [] : [typeof value === "string" ? value : JSON.stringify(value)]);
 
-/** The functions/ module that exports a callback factory of this name. */
+/** The functions/ module (a file, or a room's folder with its handler.ts) that exports a callback factory of this name. */
 function moduleExporting(factoryName: string): string {
   const directory = path.join(PROJECT_DIRECTORY, "functions");
-  for (const file of fs.readdirSync(directory).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
-    const exported = require(path.join(directory, file)) as Record<string, unknown>;
+  const handlerOf = (entry: string) => (entry.endsWith(".ts") ? entry : path.join(entry, "handler.ts"));
+  for (const entry of fs.readdirSync(directory).filter((f) => f !== "index.ts" && fs.existsSync(path.join(directory, handlerOf(f))))) {
+    const exported = require(path.join(directory, handlerOf(entry))) as Record<string, unknown>;
     if (typeof exported[factoryName] === "function") {
-      return file.replace(/\.ts$/, "");
+      return entry.replace(/\.ts$/, "");
     }
   }
   throw new Error(`no functions/ module exports ${factoryName}`);
