@@ -26,7 +26,7 @@ export interface PairStats {
   invocations: number;
   /** LookupEvents requests sent, throttled ones included. */
   requests: number;
-  /** Requests answered with ThrottlingException. */
+  /** Requests refused for the rate quota (ThrottlingException, HTTP 429 and the like). */
   throttled: number;
   /** Requests retried after other transient errors. */
   retried: number;

@@ -23,15 +23,9 @@ const VARIABLES = {
   concurrentRequests: "CONCURRENT_REQUESTS_PER_PAIR",
 } as const;
 
-/** A requests-per-second setting the function accepts (the component allows at most 2, LookupEvents' quota). */
-export function isRequestsPerSecond(value: number): boolean {
-  return value > 0 && value <= 100;
-}
-
-/** A concurrent-requests setting the function accepts (the component allows at most 16). */
-export function isConcurrentRequests(value: number): boolean {
-  return Number.isInteger(value) && value >= 1 && value <= 32;
-}
+// What the function accepts; the component is stricter (at most 2 requests per second, LookupEvents' quota, and 16).
+const isRequestsPerSecond = (value: number): boolean => value > 0 && value <= 100;
+const isConcurrentRequests = (value: number): boolean => Number.isInteger(value) && value >= 1 && value <= 32;
 
 /**
  * What the function is deployed with. `V` is the type of values known only at deployment (a Pulumi `Output<string>`
