@@ -14,7 +14,10 @@ import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, SF
 import { Presets, SingleBar } from "cli-progress";
 
 import { BACKFILL_MAP_LABEL } from "../components/trailBackfill";
-import { backfillRequestProblems, type BackfillSummary, DEFAULT_CONCURRENT_REQUESTS, LOOKBACK_MS, LOOKUP_PAGE_SIZE, widenedRange } from "../functions/trailBackfill";
+import { LOOKBACK_MS, LOOKUP_PAGE_SIZE } from "../functions/trailBackfill/awsFacts";
+import { backfillRequestProblems, widenedRange } from "../functions/trailBackfill/request";
+import { DEFAULT_CONCURRENT_REQUESTS } from "../functions/trailBackfill/settings";
+import type { BackfillSummary } from "../functions/trailBackfill/summary";
 import { WINDOW_MS } from "../functions/shared/timeIntervals";
 import { findProjectDirectory, loadStackFiles } from "../preview/stackFiles";
 import { type BackfillConfig, loadStackConfig, StackConfigError } from "../stackConfig";

@@ -18,7 +18,9 @@ import * as v8 from "v8";
 import * as vm from "vm";
 
 import { systemClock } from "../functions/shared/runtime";
-import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
+import { decodePairInput, type PairCheckpoint, type PairDone } from "../functions/trailBackfill/checkpoint";
+import { INVOCATION_SAFETY_MS } from "../functions/trailBackfill/handler";
+import { backfillPair } from "../functions/trailBackfill/pairBackfill";
 import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
 import { BackfillHarness } from "../simulation/backfillHarness";
 import { CountingS3 } from "../simulation/countingS3";
@@ -111,10 +113,9 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
           let payload: unknown = { ...pair, roleArn: `arn:aws:iam::${pair.account}:role/reader`, startTime: new Date(RANGE_START).toISOString(), endTime: new Date(RANGE_END).toISOString() };
           let output: PairCheckpoint | PairDone;
           do {
-            output = await backfillPair(decodePairInput(payload), {
+            output = await backfillPair(decodePairInput(payload), { bucket: "bench" }, {
               cloudTrail,
               s3: s3.client(),
-              bucket: "bench",
               clock,
               stopAt: clock.now() + LAMBDA_TIMEOUT_MS - INVOCATION_SAFETY_MS,
               logger: silent,
@@ -170,10 +171,9 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, liveMemory())), 1000);
   const began = Date.now();
-  const output = (await backfillPair(decodePairInput({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }), {
+  const output = (await backfillPair(decodePairInput({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }), { bucket: "bench-real" }, {
     cloudTrail: harness.cloudTrailClient(role, region),
     s3: harness.s3Client(),
-    bucket: "bench-real",
     stopAt: Date.now() + 600_000,
     logger: silent,
   })) as PairDone;

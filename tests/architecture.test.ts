@@ -46,20 +46,15 @@ const FORBIDDEN_IMPORTS: Record<string, string[]> = {
 const KNOWN_SIZE_VIOLATIONS: readonly string[] = [
   // Files over 450 lines.
   "functions/downloadThreshold.ts",
-  "functions/trailBackfill.ts",
   "components/downloadThresholdAlert.ts",
-  "components/trailBackfill.ts",
   // Functions over 80 lines.
   "functions/downloadThreshold.ts: dynamoDbDownloadCounter",
   "functions/downloadThreshold.ts: downloadThresholdHandler",
   "functions/downloadThreshold.ts: downloadThresholdHandler > returned function",
-  "functions/trailBackfill.ts: backfillPair",
   "components/auditTrail.ts: AuditTrail.createTrail",
   "components/downloadThresholdAlert.ts: DownloadThresholdAlert.constructor",
   "components/logSubscriptionDispatcher.ts: LogSubscriptionDispatcher.constructor",
   "components/secureCallbackFunction.ts: SecureCallbackFunction.constructor",
-  "components/trailBackfill.ts: TrailBackfill.constructor",
-  "components/trailBackfill.ts: TrailBackfill.definition",
 ];
 
 /**
@@ -70,7 +65,6 @@ const KNOWN_SIZE_VIOLATIONS: readonly string[] = [
  */
 const KNOWN_SERIALIZATION_HAZARDS: readonly string[] = [
   "functions/downloadThreshold.ts: Set RETRYABLE_LOGS_ERRORS",
-  "functions/trailBackfill.ts: Set RETRYABLE_NAMES",
 ];
 
 interface Violation {

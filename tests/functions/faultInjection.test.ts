@@ -16,7 +16,7 @@ import { TrailBackfill } from "../../components/trailBackfill";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
 import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold";
 import { logDispatchHandler } from "../../functions/logDispatch/handler";
-import { handleBackfillEvent } from "../../functions/trailBackfill";
+import { handleBackfillEvent } from "../../functions/trailBackfill/handler";
 import { dynamoDbSentJournal, type SentJournal } from "../../functions/userActivity/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity/handler";
 import { BackfillHarness } from "../../simulation/backfillHarness";
@@ -470,10 +470,9 @@ describe("fault injection", () => {
         invocations += 1;
         // Only the invocations running when the kill comes die with it; later ones start fresh.
         const signal = kill.signal.aborted ? undefined : kill.signal;
-        return handleBackfillEvent(payload, {
+        return handleBackfillEvent(payload, { bucket: BACKFILL_BUCKET }, {
           cloudTrailFor: (roleArn, region) => Promise.resolve(harness.cloudTrailClient(roleArn, region, EXTERNAL_ID)),
           s3: tracked,
-          bucket: BACKFILL_BUCKET,
           clock,
           random: seededRandom(invocations),
           logger: recordingLogger(),
