@@ -13,7 +13,7 @@ import {
   type DownloadThresholdResult,
   type NotifyMode,
   type WatchedObject,
-} from "../functions/downloadThreshold";
+} from "../functions/downloadThreshold/handler";
 import { AlertTopic } from "./alertTopic";
 import { MAX_EVENT_PATTERN_LENGTH, MAX_LOGS_FILTER_PATTERN_LENGTH, type RecordPattern } from "../functions/shared/recordPattern";
 import { AdvancedEventSelector, AuditTrail } from "./auditTrail";

@@ -18,7 +18,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { downloadThresholdHandler, type DownloadThresholdSettings, type NotifyMode, type WatchedObject } from "../functions/downloadThreshold";
+import { downloadThresholdHandler, type DownloadThresholdSettings, type NotifyMode, type WatchedObject } from "../functions/downloadThreshold/handler";
 import type { Logger } from "../functions/shared/runtime";
 import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
 import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";

@@ -14,7 +14,7 @@ import { expect } from "chai";
 
 import { TrailBackfill } from "../../components/trailBackfill";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold";
+import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold/handler";
 import { logDispatchHandler } from "../../functions/logDispatch";
 import { handleBackfillEvent } from "../../functions/trailBackfill";
 import { dynamoDbSentJournal, type SentJournal } from "../../functions/sentJournal";

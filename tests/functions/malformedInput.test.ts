@@ -15,7 +15,7 @@ import { expect } from "chai";
 import { TrailBackfill } from "../../components/trailBackfill";
 import { activityPrefilter } from "../../functions/activityCriteria";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold";
+import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold/handler";
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch";
 import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/shared/runtime";
 import { handleBackfillEvent } from "../../functions/trailBackfill";

@@ -7,16 +7,16 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
-import { type DispatchRoute, logDispatchHandler } from "../../functions/logDispatch";
-import { logsFilterPattern, matchesRecordPattern } from "../../functions/shared/recordPattern";
-import { getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeSns } from "../../simulation/fakeSns";
-import { fixture } from "../../simulation/fixtures";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
-import { logsFilterMatches } from "../../simulation/logsFilterPattern";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../../functions/downloadThreshold/handler";
+import { type DispatchRoute, logDispatchHandler } from "../../../functions/logDispatch";
+import { logsFilterPattern, matchesRecordPattern } from "../../../functions/shared/recordPattern";
+import { getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { fixture } from "../../../simulation/fixtures";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
+import { logsFilterMatches } from "../../../simulation/logsFilterPattern";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 const DISPATCH_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:trail-subscription-topic";
 const ALERT_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:alerts";

@@ -4,7 +4,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { type PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
 import {
   downloadAlert,
   DOWNLOAD_COUNTS_TABLE,
@@ -15,12 +15,12 @@ import {
   visibleKey,
   type DownloadThresholdSettings,
   type WatchedObject,
-} from "../../functions/downloadThreshold";
-import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeSns } from "../../simulation/fakeSns";
-import { KillSwitch } from "../../simulation/faultProxy";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+} from "../../../functions/downloadThreshold/handler";
+import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { KillSwitch } from "../../../simulation/faultProxy";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
 const BUCKET = "confidential-reports";

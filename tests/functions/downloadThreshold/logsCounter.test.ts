@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadFilterPattern, downloadThresholdHandler, objectFilterPattern, type WatchedObject } from "../../functions/downloadThreshold";
-import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeCloudWatchLogs } from "../../simulation/fakeCloudWatchLogs";
-import { FakeSns } from "../../simulation/fakeSns";
-import { compileFilterPattern } from "../../simulation/logsFilterPattern";
-import { seededRandom, VirtualClock } from "../../simulation/virtualClock";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { downloadFilterPattern, downloadThresholdHandler, objectFilterPattern, type WatchedObject } from "../../../functions/downloadThreshold/handler";
+import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeCloudWatchLogs } from "../../../simulation/fakeCloudWatchLogs";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { compileFilterPattern } from "../../../simulation/logsFilterPattern";
+import { seededRandom, VirtualClock } from "../../../simulation/virtualClock";
 
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
 const LOG_GROUP = "/aws/cloudtrail/cloudtrail-alerts-dev-trail";

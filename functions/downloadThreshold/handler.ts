@@ -17,11 +17,11 @@ import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Cron } from "croner";
 
-import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "./shared/cloudtrailEvents";
-import { describePrincipal, formatLocalTime, oneLine, type Language } from "./shared/readableEvent";
-import { quoteFilterString, type RecordPattern } from "./shared/recordPattern";
-import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, systemClock, type Logger, type MetricSink } from "./shared/runtime";
-import { publishAlert, type Alert } from "./shared/snsAlert";
+import { cloudTrailConsoleLink, decodeCloudTrailPayload, type CloudTrailRecord } from "../shared/cloudtrailEvents";
+import { describePrincipal, formatLocalTime, oneLine, type Language } from "../shared/readableEvent";
+import { quoteFilterString, type RecordPattern } from "../shared/recordPattern";
+import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, namedError, reportRejectedInput, requireEnv, systemClock, type Logger, type MetricSink } from "../shared/runtime";
+import { publishAlert, type Alert } from "../shared/snsAlert";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
