@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import type { AlertTopicArgs, AuditTrailArgs } from "./components";
-import { checkDownloadAlertSettings, type ArgProblems, type DownloadAlertSettingsArgs } from "./components/downloadThresholdAlert";
+import { checkDownloadAlertSettings, type DownloadAlertSettingsArgs } from "./components/downloadThresholdAlert";
+import type { ProblemSink } from "./functions/shared/problems";
 import { isAccountId, isEmailAddress, isLogRetention, isRegion, isTimeZone, shown } from "./components/validation";
 import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "./functions/activityCriteria";
 
@@ -258,12 +259,13 @@ function readDownloadAlerts(
 }
 
 /** Reports a component's argument problems as config errors under `key`, stopping at the first. */
-function firstProblemThrows(key: string): ArgProblems {
+function firstProblemThrows(key: string): ProblemSink {
   return {
     check(arg, value, ok, expectation) {
       if (value !== undefined && !ok(value as never)) {
         throw new StackConfigError(`${key}.${arg}`, `${key}.${arg} must be ${expectation}, got ${shown(value)}`);
       }
+      return this;
     },
     fail(message) {
       throw new StackConfigError(key, `${key}.${message}`);

@@ -3,7 +3,8 @@
  * least-privilege proof compares each role's policy with the calls its code really makes (not with a hand-kept list).
  *
  * Who sent it:
- * - `module`: the outermost `functions/<module>.ts` on the call stack (handler tests call handlers directly);
+ * - `module`: the outermost `functions/<module>.ts`, or file of a room `functions/<module>/`, on the call stack
+ *   (handler tests call handlers directly);
  * - `scope`: a label given with {@link CallLedger.attribute} around code that has no such frame, such as a handler
  *   loaded from its serialized archive (artifact tests attribute it to the deployed function's URN).
  */
@@ -50,7 +51,8 @@ export interface RecordedCall {
   scope?: string;
 }
 
-const FUNCTIONS_FRAME = new RegExp(`[\\\\/]functions[\\\\/]([A-Za-z0-9_]+)\\.(ts|js):\\d+`);
+// A room's files (functions/<room>/<file>.ts) count as the room; functions/shared/ belongs to no handler.
+const FUNCTIONS_FRAME = new RegExp(`[\\\\/]functions[\\\\/](?!shared[\\\\/])([A-Za-z0-9_]+)(?:[\\\\/][A-Za-z0-9_]+)?\\.(ts|js):\\d+`);
 
 function outermostFunctionsModule(stack: string | undefined): string | undefined {
   let found: string | undefined;

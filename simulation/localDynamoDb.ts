@@ -7,7 +7,7 @@ import type { AddressInfo } from "net";
 
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
-import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold/handler";
+import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold/dynamoDbCounter";
 import { SENT_JOURNAL_TABLE } from "../functions/sentJournal";
 import { FAKE_AWS_ENVIRONMENT } from "./fakeSns";
 

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 import type { ActivityCriteria } from "../functions/activityCriteria";
-import type { WatchedObject } from "../functions/downloadThreshold/handler";
+import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 
 export const MALFORMED_DIRECTORY = path.join(__dirname, "..", "tests", "fixtures", "malformed");
 

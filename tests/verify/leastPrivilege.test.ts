@@ -41,11 +41,12 @@ const parse = (text: unknown): Document => JSON.parse(String(text)) as Document;
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as unknown[]).map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : value === undefined ? [] : [typeof value === "string" ? value : JSON.stringify(value)]);
 
-/** The functions/ module that exports a callback factory of this name. */
+/** The functions/ module (or room, whose factory is in its handler.ts) that exports a callback factory of this name. */
 function moduleExporting(factoryName: string): string {
   const directory = path.join(PROJECT_DIRECTORY, "functions");
-  for (const file of fs.readdirSync(directory).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
-    const exported = require(path.join(directory, file)) as Record<string, unknown>;
+  const room = (f: string) => fs.existsSync(path.join(directory, f, "handler.ts"));
+  for (const file of fs.readdirSync(directory).filter((f) => (f.endsWith(".ts") && f !== "index.ts") || room(f))) {
+    const exported = require(path.join(directory, room(file) ? path.join(file, "handler.ts") : file)) as Record<string, unknown>;
     if (typeof exported[factoryName] === "function") {
       return file.replace(/\.ts$/, "");
     }

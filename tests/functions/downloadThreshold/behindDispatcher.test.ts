@@ -8,7 +8,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../../functions/downloadThreshold/handler";
+import { downloadRecordPattern } from "../../../components/downloadPatterns";
+import { downloadThresholdHandler } from "../../../functions/downloadThreshold/handler";
+import { watchedDownload, type WatchedObject } from "../../../functions/downloadThreshold/watchedDownload";
 import { type DispatchRoute, logDispatchHandler } from "../../../functions/logDispatch";
 import { logsFilterPattern, matchesRecordPattern } from "../../../functions/shared/recordPattern";
 import { getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
@@ -68,8 +70,8 @@ describe("DownloadThresholdAlert behind a LogSubscriptionDispatcher (handlers en
     const delivered = [...watched, ...unwatched, ssm].filter((record) => logsFilterMatches(filterPattern, record));
     const dispatch = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: sns.client(), logger: recordingLogger(), metrics: recordingMetrics() });
     const count = downloadThresholdHandler(
-      { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
       { watches, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+      { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
     );
 
     // Act: dispatch, then deliver each message SNS accepted for the download consumer as Lambda would.
