@@ -18,7 +18,9 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { downloadThresholdHandler, type DownloadThresholdSettings, type NotifyMode, type WatchedObject } from "../functions/downloadThreshold";
+import { downloadThresholdHandler } from "../functions/downloadThreshold/handler";
+import type { DownloadThresholdSettings, NotifyMode } from "../functions/downloadThreshold/settings";
+import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import type { Logger } from "../functions/shared/runtime";
 import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
 import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";
@@ -193,10 +195,11 @@ async function runDynamoDb(workload: Workload, notify: NotifyMode, options: Opti
   const started = Date.now();
   const result = await replay(workload, options.concurrency, () => {
     const tally = { calls: 0 };
-    const handler = downloadThresholdHandler(
-      { sns: counting<SNSClient>(sns.client(), tally), dynamodb: counting<DynamoDBClient>(db.client(), tally), logger: SILENT },
-      settingsFor(workload, notify, { kind: "dynamodb", tableName }),
-    );
+    const handler = downloadThresholdHandler(settingsFor(workload, notify, { kind: "dynamodb", tableName }), {
+      sns: counting<SNSClient>(sns.client(), tally),
+      dynamodb: counting<DynamoDBClient>(db.client(), tally),
+      logger: SILENT,
+    });
     return { invoke: (event) => handler(event), calls: () => tally.calls, now: () => performance.now() };
   });
   const seconds = (Date.now() - started) / 1000;
@@ -219,10 +222,10 @@ async function runLogs(workload: Workload, notify: NotifyMode, options: Options)
     replay(workload, options.concurrency, () => {
       const tally = { calls: 0 };
       const handler = downloadThresholdHandler(
-        // sender(): the fake without the SDK's serialization, which would dominate the run time.
-        { sns: counting<SNSClient>(clock.trackSends(sns.client()), tally), logs: counting<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
         // Lambda's 300 s timeout minus the 5 s the handler keeps in reserve.
         { ...settingsFor(workload, notify, { kind: "logs", logGroupName: LOG_GROUP }), timeBudgetMs: 295_000 },
+        // sender(): the fake without the SDK's serialization, which would dominate the run time.
+        { sns: counting<SNSClient>(clock.trackSends(sns.client()), tally), logs: counting<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
       );
       return { invoke: (event) => handler(event), calls: () => tally.calls, now: () => clock.now() };
     }),

@@ -7,7 +7,7 @@ import type { AddressInfo } from "net";
 
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
-import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold";
+import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold/dynamoDbCounter";
 import { SENT_JOURNAL_TABLE } from "../functions/userActivity/sentJournal";
 import { FAKE_AWS_ENVIRONMENT } from "./fakeSns";
 

@@ -6,7 +6,8 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 
 import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, type DownloadThresholdAlertArgs, LogSubscriptionDispatcher, UserActivityNotifier } from "../../components";
-import { DOWNLOAD_COUNTS_TABLE, type DownloadThresholdResult } from "../../functions/downloadThreshold";
+import { DOWNLOAD_COUNTS_TABLE } from "../../functions/downloadThreshold/dynamoDbCounter";
+import type { DownloadThresholdResult } from "../../functions/downloadThreshold/handler";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
 import { asEventBridgeEvent, getObjectRecord } from "../../simulation/downloadEvents";

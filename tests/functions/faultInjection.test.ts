@@ -14,7 +14,10 @@ import { expect } from "chai";
 
 import { TrailBackfill } from "../../components/trailBackfill";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold";
+import { downloadRecordPattern } from "../../components/downloadPatterns";
+import { eventAttribute, POSITIONS_PER_TAG } from "../../functions/downloadThreshold/dynamoDbCounter";
+import { downloadThresholdHandler, type DownloadThresholdResult } from "../../functions/downloadThreshold/handler";
+import type { WatchedObject } from "../../functions/downloadThreshold/watchedDownload";
 import { logDispatchHandler } from "../../functions/logDispatch/handler";
 import { handleBackfillEvent } from "../../functions/trailBackfill/handler";
 import { dynamoDbSentJournal, type SentJournal } from "../../functions/userActivity/sentJournal";
@@ -118,8 +121,8 @@ describe("fault injection", () => {
       });
       const client = sns.client();
       return downloadThresholdHandler(
-        { sns: kill ? kill.wrap(client) : client, dynamodb: kill ? kill.wrap(proxied) : proxied, logger: recordingLogger(), metrics: recordingMetrics() },
         { watches: WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+        { sns: kill ? kill.wrap(client) : client, dynamodb: kill ? kill.wrap(proxied) : proxied, logger: recordingLogger(), metrics: recordingMetrics() },
       );
     }
 
@@ -392,8 +395,8 @@ describe("fault injection", () => {
       } as unknown as Pick<import("@aws-sdk/client-sns").SNSClient, "send">;
       const dispatch = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: flaky, logger: recordingLogger(), metrics: recordingMetrics() });
       const counter = downloadThresholdHandler(
-        { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
         { watches: WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+        { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
       );
       const event = subscriptionPayload([...downloads, ...sessions]);
 

@@ -15,7 +15,8 @@ import { expect } from "chai";
 import { activityPrefilter } from "../../components/activityPatterns";
 import { TrailBackfill } from "../../components/trailBackfill";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold";
+import { downloadRecordPattern } from "../../components/downloadPatterns";
+import { downloadThresholdHandler } from "../../functions/downloadThreshold/handler";
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch/handler";
 import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/shared/runtime";
 import { handleBackfillEvent } from "../../functions/trailBackfill/handler";
@@ -165,12 +166,12 @@ describe("malformed-input corpus", () => {
         const logger = recordingLogger();
         const metrics = recordingMetrics();
         const handler = downloadThresholdHandler(
-          { sns: sns.client(), dynamodb: db.client(), logger, metrics },
           { watches: CORPUS_WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+          { sns: sns.client(), dynamodb: db.client(), logger, metrics },
         );
         const prime = downloadThresholdHandler(
-          { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
           { watches: CORPUS_WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+          { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
         );
         const payload = payloadOf(c);
         const records = recordsIn(payload);

@@ -7,17 +7,19 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
-import { logDispatchHandler } from "../../functions/logDispatch/handler";
-import type { DispatchRoute } from "../../functions/logDispatch/settings";
-import { logsFilterPattern, matchesRecordPattern } from "../../functions/shared/recordPattern";
-import { getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeSns } from "../../simulation/fakeSns";
-import { fixture } from "../../simulation/fixtures";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
-import { logsFilterMatches } from "../../simulation/logsFilterPattern";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { downloadRecordPattern } from "../../../components/downloadPatterns";
+import { downloadThresholdHandler } from "../../../functions/downloadThreshold/handler";
+import { watchedDownload, type WatchedObject } from "../../../functions/downloadThreshold/watchedDownload";
+import { logDispatchHandler } from "../../../functions/logDispatch/handler";
+import type { DispatchRoute } from "../../../functions/logDispatch/settings";
+import { logsFilterPattern, matchesRecordPattern } from "../../../functions/shared/recordPattern";
+import { getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { fixture } from "../../../simulation/fixtures";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
+import { logsFilterMatches } from "../../../simulation/logsFilterPattern";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 const DISPATCH_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:trail-subscription-topic";
 const ALERT_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
@@ -69,8 +71,8 @@ describe("DownloadThresholdAlert behind a LogSubscriptionDispatcher (handlers en
     const delivered = [...watched, ...unwatched, ssm].filter((record) => logsFilterMatches(filterPattern, record));
     const dispatch = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: sns.client(), logger: recordingLogger(), metrics: recordingMetrics() });
     const count = downloadThresholdHandler(
-      { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
       { watches, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+      { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
     );
 
     // Act: dispatch, then deliver each message SNS accepted for the download consumer as Lambda would.

@@ -4,23 +4,16 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { type PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import {
-  downloadAlert,
-  DOWNLOAD_COUNTS_TABLE,
-  downloadThresholdHandler,
-  downloadThresholdSettingsFromEnv,
-  eventAttribute,
-  SETTINGS_ENVIRONMENT,
-  visibleKey,
-  type DownloadThresholdSettings,
-  type WatchedObject,
-} from "../../functions/downloadThreshold";
-import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeSns } from "../../simulation/fakeSns";
-import { KillSwitch } from "../../simulation/faultProxy";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { DOWNLOAD_COUNTS_TABLE, eventAttribute } from "../../../functions/downloadThreshold/dynamoDbCounter";
+import { downloadThresholdHandler } from "../../../functions/downloadThreshold/handler";
+import type { DownloadThresholdSettings } from "../../../functions/downloadThreshold/settings";
+import type { WatchedObject } from "../../../functions/downloadThreshold/watchedDownload";
+import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { KillSwitch } from "../../../simulation/faultProxy";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
 const BUCKET = "confidential-reports";
@@ -64,10 +57,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       language: options.language ?? "en",
       timeZone: "Asia/Tokyo",
     };
-    const handler = downloadThresholdHandler(
-      { sns: sns.client(), dynamodb: db.client(), logger, metrics },
-      settings,
-    );
+    const handler = downloadThresholdHandler(settings, { sns: sns.client(), dynamodb: db.client(), logger, metrics });
     return { handler, logger, metrics };
   }
 
@@ -354,7 +344,7 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       timeZone: "Asia/Tokyo",
     };
     const dynamodb = db.client();
-    return downloadThresholdHandler({ sns: kill ? kill.wrap(snsClient) : snsClient, dynamodb: kill ? kill.wrap(dynamodb) : dynamodb, logger: recordingLogger(), metrics: recordingMetrics() }, settings);
+    return downloadThresholdHandler(settings, { sns: kill ? kill.wrap(snsClient) : snsClient, dynamodb: kill ? kill.wrap(dynamodb) : dynamodb, logger: recordingLogger(), metrics: recordingMetrics() });
   }
   const lambda = (requestId: string) => ({ getRemainingTimeInMillis: () => 60_000, awsRequestId: requestId });
 
@@ -450,78 +440,4 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
       [DOWNLOAD_COUNTS_TABLE.timeToLiveAttribute]: { N: String(WINDOW_END / 1000 + 14 * 24 * 3600) },
     });
   });
-});
-
-describe("visibleKey", () => {
-  it("keeps every visible character as S3 reports it and writes invisible or layout characters as escapes", () => {
-    expect(visibleKey('報告/📈 e\u0301 "a+b%20" \\ *.pdf')).to.equal('報告/📈 e\u0301 "a+b%20" \\ *.pdf');
-    expect(visibleKey("a\nb\u0000c\u2028d\u200be\u202ef\ufeff")).to.equal("a\\u{000A}b\\u{0000}c\\u{2028}d\\u{200B}e\\u{202E}f\\u{FEFF}");
-  });
-});
-
-describe("downloadAlert", () => {
-  it("keeps each value taken from the record on its own line, so that a user agent cannot forge alert lines", () => {
-    // Prepare
-    const record = { ...download(1), userAgent: "curl/8.0\nWho: root (root user)\u2028x", sourceIPAddress: undefined };
-
-    // Act
-    const { message } = downloadAlert({
-      download: { bucket: BUCKET, key: KEY, threshold: 1, record },
-      count: 2,
-      window: { start: new Date(WINDOW_START), end: new Date(WINDOW_END) },
-      notify: "once",
-      language: "en",
-      timeZone: "Asia/Tokyo",
-    });
-
-    // Assess
-    expect(message.split("\n").filter((line) => /^(Who|When|Source IP|User agent): /.test(line))).to.deep.equal([
-      "Who: alice@example.com (IAM Identity Center user, permission set ReadOnly)",
-      "When: 2025-03-03 02:00:00 +09:00",
-      "Source IP: (unknown)",
-      "User agent: curl/8.0 Who: root (root user) x",
-    ]);
-  });
-});
-
-describe("downloadThresholdSettingsFromEnv", () => {
-  const E = SETTINGS_ENVIRONMENT;
-  const valid = {
-    [E.watches]: JSON.stringify([{ bucket: BUCKET, key: KEY, threshold: 5 }]),
-    [E.resetSchedule]: "0 1 * * 1",
-    [E.resetTimeZone]: "Asia/Tokyo",
-    [E.notify]: "every",
-    [E.counter]: "dynamodb",
-    [E.tableName]: "counts",
-    [E.language]: "ja",
-    [E.timeZone]: "Asia/Tokyo",
-    [E.topicArn]: TOPIC_ARN,
-  };
-
-  it("reads every setting", () => {
-    expect(downloadThresholdSettingsFromEnv(valid)).to.deep.equal({
-      watches: [{ bucket: BUCKET, key: KEY, threshold: 5 }],
-      reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
-      notify: "every",
-      counter: { kind: "dynamodb", tableName: "counts" },
-      topicArn: TOPIC_ARN,
-      language: "ja",
-      timeZone: "Asia/Tokyo",
-    });
-  });
-
-  const broken: Array<[string, Record<string, string | undefined>, string]> = [
-    ["a missing table name", { [E.tableName]: undefined }, "environment variable COUNTS_TABLE_NAME is not set"],
-    ["watches that are not JSON", { [E.watches]: "[" }, 'environment variable WATCHED_OBJECTS must be a JSON list of watched objects, got "["'],
-    ["a watch without threshold", { [E.watches]: '[{"bucket":"b","key":"k"}]' }, "environment variable WATCHED_OBJECTS must be a JSON list of { bucket, key | keyPrefix, threshold }"],
-    ["a 6-field schedule", { [E.resetSchedule]: "0 0 1 * * 1" }, "environment variable RESET_SCHEDULE must be a 5-field cron expression"],
-    ["an unknown counter", { [E.counter]: "redis" }, 'environment variable COUNTER must be "dynamodb" or "logs", got "redis"'],
-    ["an unknown alert time zone", { [E.timeZone]: "Tokyo" }, 'environment variable ALERT_TIME_ZONE must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
-  ];
-  for (const [title, change, message] of broken) {
-    it(`fails at cold start on ${title}, naming the variable`, () => {
-      const env: Record<string, string | undefined> = { ...valid, ...change };
-      expect(() => downloadThresholdSettingsFromEnv(env)).to.throw(message);
-    });
-  }
 });
