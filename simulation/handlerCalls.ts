@@ -16,7 +16,7 @@ export const HANDLER_CALLS: ReadonlyArray<HandlerCalls<never>> = [downloadThresh
 
 /** The declaration of the room whose callback factory is `factory`. */
 export function handlerCallsOf(factory: string | undefined): HandlerCalls<unknown> | undefined {
-  return HANDLER_CALLS.find((h) => h.factory === factory) as HandlerCalls<unknown> | undefined;
+  return HANDLER_CALLS.find((h) => h.factory === factory);
 }
 
 /** The calls a function with this environment makes, in the mode its environment selects. */

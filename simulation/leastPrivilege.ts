@@ -105,12 +105,20 @@ async function judgeRole(role: PlanRole, context: NeedsContext, candidates: Reso
   for (const need of needs.needs) if (!pairs.has(needInstance(need))) pairs.set(needInstance(need), { action: need.action, resource: instanceOf(need.resource, candidates.foreign) });
   const simulate = simulator(role, policies);
   const decisions = new Map<string, boolean>();
+  const ambiguous: Pair[] = [];
   let evaluated = 0;
   for (const [key, pair] of pairs) {
     const decision = await simulate(pair);
-    if (decision === "not a resource of the action") continue;
+    if (decision === "ambiguous") {
+      ambiguous.push(pair);
+      continue;
+    }
     evaluated += 1;
     decisions.set(key, decision === "Allowed");
+  }
+  if (ambiguous.length > 0) {
+    const example = `${ambiguous[0].action} on ${ambiguous[0].resource}`;
+    base.unknowns.push(`the simulator cannot tell the resource type of ${ambiguous.length} (action, resource) pair(s) its policies may allow, such as ${example}`);
   }
   const allowed = [...pairs].filter(([key]) => decisions.get(key) === true).map(([, pair]) => pair);
   const covered = (pair: Pair) => needs.needs.some((n) => n.action === pair.action && [n.resource, ...(n.sameAs ?? [])].some((pattern) => globMatches(pattern, pair.resource)));
@@ -243,12 +251,32 @@ class ResourceCandidates {
   }
 }
 
-function withoutCondition(statement: Record<string, unknown>): Record<string, unknown> {
-  const { Condition: _dropped, ...rest } = statement;
-  return rest;
+/** A glob of an IAM policy element as a case-insensitive test (policy variables match anything). */
+function elementTest(patterns: string[]): (value: string) => boolean {
+  const tests = patterns.map((p) => (p.includes("${") ? () => true : (value: string) => globMatches(p.toLowerCase(), value.toLowerCase())));
+  return (value) => tests.some((test) => test(value));
 }
 
-type Decision = "Allowed" | "Denied" | "not a resource of the action";
+/**
+ * False only when no Allow statement of the role's policies names both the action and the resource (by `Action` or
+ * `NotAction`, `Resource` or `NotResource`): then IAM cannot allow the request on identity policies.
+ */
+function identityMayAllow(role: PlanRole): (pair: Pair) => boolean {
+  const statements = role.policies.flatMap((p) => statementsOf(p.document)).filter((s) => s.Effect === "Allow");
+  const tests = statements.map((s) => {
+    const action = s.NotAction === undefined ? elementTest(listOf(s.Action)) : (a: string) => !elementTest(listOf(s.NotAction))(a);
+    const resource = s.NotResource === undefined ? elementTest(listOf(s.Resource)) : (r: string) => !elementTest(listOf(s.NotResource))(r);
+    return (pair: Pair) => action(pair.action) && resource(pair.resource);
+  });
+  return (pair) => tests.some((test) => test(pair));
+}
+
+function withoutCondition(statement: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(statement).filter(([key]) => key !== "Condition"));
+}
+
+/** "Denied" includes a resource that is not of the action's types (AWS would refuse such a request). */
+type Decision = "Allowed" | "Denied" | "ambiguous";
 const decisionCache = new Map<string, Decision>();
 const policyDigests = new WeakMap<object, string>();
 const digestOf = (document: object) => {
@@ -269,8 +297,12 @@ function simulator(role: PlanRole, policies: Policies): (pair: Pair) => Promise<
   const account = arnParts(role.arn)!.account;
   const context = { "aws:PrincipalArn": role.arn, "aws:PrincipalAccount": account, "aws:PrincipalIsAWSService": "false", "aws:SecureTransport": "true" };
   const roleKey = createHash("sha256").update(JSON.stringify([role.arn, identityPolicies])).digest("hex");
+  const mayAllow = identityMayAllow(role);
   return async (pair) => {
     const resourcePolicy = pair.resource === "*" ? undefined : policies.policyFor(pair.resource);
+    // Decided without the simulator: no Allow statement of the role names the action and the resource, and no
+    // resource policy could grant it (an IAM request is implicitly denied then).
+    if (resourcePolicy === undefined && !mayAllow(pair)) return "Denied";
     const key = `${roleKey} ${pair.action} ${pair.resource} ${resourcePolicy === undefined ? "" : digestOf(resourcePolicy)}`;
     const cached = decisionCache.get(key);
     if (cached !== undefined) return cached;
@@ -287,8 +319,10 @@ function simulator(role: PlanRole, policies: Policies): (pair: Pair) => Promise<
     let decision: Decision;
     if (result.resultType === "error") {
       // The ARN-format prefilter is coarse; the simulator's own resource-type check has the last word.
-      if (!JSON.stringify(result.errors).includes("no.resource.types")) throw new Error(`the simulator refused ${pair.action} on ${pair.resource} for ${role.label}: ${JSON.stringify(result.errors)}`);
-      decision = "not a resource of the action";
+      const errors = JSON.stringify(result.errors);
+      if (errors.includes("no.resource.types")) decision = "Denied";
+      else if (errors.includes("multiple.resource.types")) decision = "ambiguous";
+      else throw new Error(`the simulator refused ${pair.action} on ${pair.resource} for ${role.label}: ${errors}`);
     } else {
       decision = result.overallResult === "Allowed" ? "Allowed" : "Denied";
     }

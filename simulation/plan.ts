@@ -133,14 +133,15 @@ interface Registered {
 /**
  * What `pulumi preview --json` prints for a stack that already exists and is unchanged, for the resources of
  * {@link ROLE_RELEVANT_TYPES}: each a step `same` whose `newState` has the inputs (with the auto-names the provider's
- * check adds: `name`, a bucket's `bucket`) and the outputs that name it (`arn`, `name`, `bucket`, `url`). Lambda code is
- * left out. `config` is the stack's config, secrets shown as `[secret]`.
+ * check adds: `name`, a bucket's `bucket`) and the outputs that name it (`arn`, `name`, `bucket`, `url`), in URN order.
+ * Lambda code is left out. `config` is the stack's config, secrets shown as `[secret]`.
  */
 export function previewPlanOf(resources: Registered[], config: Record<string, string>, secretKeys: string[]): Record<string, unknown> {
-  const kept = resources.filter((r) => ROLE_RELEVANT_TYPES.includes(r.type));
+  // In URN order: the engine registers resources in an order that varies between evaluations.
+  const kept = resources.filter((r) => ROLE_RELEVANT_TYPES.includes(r.type)).sort((a, b) => a.urn.localeCompare(b.urn));
   const pick = (state: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => state[k] !== undefined).map((k) => [k, state[k]]));
   const steps = kept.map((r) => {
-    const { code: _code, ...inputs } = r.inputs;
+    const inputs = Object.fromEntries(Object.entries(r.inputs).filter(([key]) => key !== "code"));
     const autonames = r.custom ? pick(r.state, r.type.startsWith("aws:s3/bucket:") ? ["bucket"] : ["name"]) : {};
     const newState = {
       urn: r.urn,

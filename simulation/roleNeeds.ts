@@ -72,7 +72,7 @@ export class NeedsContext {
     if (cached !== undefined) return cached;
     const factory = (fn.inputs.tags as Record<string, unknown> | undefined)?.[CALLBACK_TAG];
     const declaration = handlerCallsOf(typeof factory === "string" ? factory : undefined);
-    const variables = ((fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {}) as Record<string, unknown>;
+    const variables = (fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
     const unknownVariables = Object.entries(variables).filter(([, value]) => isUnknown(value) || typeof value !== "string").map(([name]) => name);
     let result: { mode: string; room: string; calls: AwsCall[] } | string;
     if (declaration === undefined) {
@@ -179,7 +179,7 @@ function lambdaPlatformNeeds(fn: PlanResource, context: NeedsContext): { needs: 
   ].filter((d) => d !== undefined);
   for (const destination of destinations) {
     const action = typeof destination === "string" ? DESTINATION_ACTIONS[arnParts(destination)?.service ?? ""] : undefined;
-    if (action === undefined || typeof destination !== "string") unknowns.push(`function ${fn.name} sends failed events to ${String(destination)}, which verify does not know`);
+    if (action === undefined || typeof destination !== "string") unknowns.push(`function ${fn.name} sends failed events to ${JSON.stringify(destination)}, which verify does not know`);
     else needs.push({ action, resource: destination, source: SOURCES.lambdaDestinations });
   }
   const encryption = encryptionNeeds(needs, index);
@@ -195,7 +195,7 @@ function encryptionNeeds(calls: Need[], index: PlanIndex): { needs: Need[]; unkn
   const keyNeeds = (key: unknown, awsManaged: string, actions: string[], source: string, what: string) => {
     if (key === undefined || key === awsManaged) return;
     if (typeof key === "string" && /^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(key)) needs.push(...actions.map((action) => ({ action, resource: key, source })));
-    else unknowns.push(`${what} is encrypted with ${String(key)}, whose key ARN the plan does not give`);
+    else unknowns.push(`${what} is encrypted with ${JSON.stringify(key)}, whose key ARN the plan does not give`);
   };
   for (const call of calls) {
     const service = call.action.split(":")[0];

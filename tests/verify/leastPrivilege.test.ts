@@ -180,10 +180,10 @@ describe("least privilege over every resource, proven by IAM simulation", functi
       const tableArn = String(byType("aws:dynamodb/table:Table").find((t) => t.name === "download-alerts-counts")!.state.arn);
 
       // Act
-      const leftOut = drift(fn, alter((calls) => calls.filter((c) => c.command !== "UpdateItemCommand")) as never).problems;
-      const neverSent = drift(fn, alter((calls) => [...calls, { client: "DynamoDBClient", command: "GetItemCommand", action: "dynamodb:GetItem", resources: [tableArn] }]) as never).problems;
-      const elsewhere = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, resources: [`${tableArn}-other`] } : c))) as never).problems;
-      const wrongAction = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, action: "dynamodb:PutItem" } : c))) as never).problems;
+      const leftOut = drift(fn, alter((calls) => calls.filter((c) => c.command !== "UpdateItemCommand"))).problems;
+      const neverSent = drift(fn, alter((calls) => [...calls, { client: "DynamoDBClient", command: "GetItemCommand", action: "dynamodb:GetItem", resources: [tableArn] }])).problems;
+      const elsewhere = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, resources: [`${tableArn}-other`] } : c)))).problems;
+      const wrongAction = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, action: "dynamodb:PutItem" } : c)))).problems;
 
       // Assess
       expect(leftOut).to.deep.equal([`the code sent DynamoDBClient UpdateItemCommand (dynamodb:UpdateItem) on ${tableArn}, which functions/downloadThreshold/calls.ts (counter: dynamodb) does not declare`]);
