@@ -10,6 +10,12 @@
  * Time: the FilterLogEvents quota is measured on a virtual clock that advances only while every worker waits
  * in `sleep()` (otherwise the run would take hours); its handler times are that simulated waiting, with requests taking no time.
  * DynamoDB handler times are measured in real time on loopback.
+ *
+ * Measured from the client's side: calls and throttled attempts are counted by wrapping each client (simulation/
+ * clientTally.ts); a design whose fakes cannot throttle says "n/a". Each invocation gets a Lambda context (a request
+ * ID that Lambda's retries of it share, and the time left before the function's timeout), as Lambda passes it. All
+ * randomness comes from PRNGs seeded with `--seed` (the workload, request IDs, the handlers' backoff jitter), so two
+ * runs with the same options print the same counts; only the real times differ.
  */
 import { parseArgs } from "util";
 
@@ -18,10 +24,11 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { downloadThresholdHandler } from "../functions/downloadThreshold/handler";
+import { downloadThresholdHandler, type InvocationContext } from "../functions/downloadThreshold/handler";
 import type { DownloadThresholdSettings, NotifyMode } from "../functions/downloadThreshold/settings";
 import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import type { Logger } from "../functions/shared/runtime";
+import { type ClientTally, newTally, tallied } from "../simulation/clientTally";
 import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
 import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";
 import { FakeSns } from "../simulation/fakeSns";
@@ -40,6 +47,8 @@ const WINDOW_MS = 7 * 24 * 3600 * 1000;
 const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 /** Lambda retries a failed asynchronous invocation twice. */
 const ATTEMPTS = 3;
+/** The function's timeout per counter (DownloadThresholdAlert's `timeoutInSeconds`). */
+const TIMEOUT_MS = { dynamodb: 60_000, logs: 300_000 };
 
 interface Options {
   downloads: number;
@@ -54,6 +63,8 @@ interface Workload {
   records: CloudTrailRecord[];
   /** Indexes into `records`, in delivery order; redelivered events appear twice. */
   deliveries: number[];
+  /** Lambda's request ID of each delivery (its retries share it). */
+  requestIds: string[];
   expected: Record<NotifyMode, number>;
 }
 
@@ -64,10 +75,11 @@ function buildWorkload(options: Options): Workload {
   const keyStyles = [(i: number) => `報告/売上報告 ${i}.pdf`, (i: number) => `bench/q${i}+final.pdf`, (i: number) => `bench/100% done ${i}.pdf`];
   const watches: WatchedObject[] = Array.from({ length: options.objects }, (_, i) => ({ bucket: BUCKET, key: keyStyles[i % keyStyles.length](i), threshold: integer(5, 50) }));
   const hex = (digits: number) => Array.from({ length: digits }, () => integer(0, 15).toString(16)).join("");
+  const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
   const records = Array.from({ length: options.downloads }, () => {
     const watch = watches[integer(0, watches.length - 1)];
     return getObjectRecord({
-      eventID: `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
+      eventID: uuid(),
       eventTime: new Date(WINDOW_START + Math.floor((random() * WINDOW_MS) / 1000) * 1000).toISOString().replace(".000Z", "Z"),
       key: watch.key!,
       sourceIPAddress: `192.0.2.${integer(1, 254)}`,
@@ -94,17 +106,12 @@ function buildWorkload(options: Options): Workload {
     expected.every += Math.max(0, downloads - watch.threshold);
     expected.once += downloads > watch.threshold ? 1 : 0;
   }
-  return { watches, records, deliveries: slots.map((s) => s.index), expected };
+  return { watches, records, deliveries: slots.map((s) => s.index), requestIds: slots.map(() => uuid()), expected };
 }
 
-/** Counts the requests a client sends. */
-function counting<C extends { send(...args: never[]): Promise<unknown> }>(client: C, tally: { calls: number }): Pick<C, "send"> {
-  return {
-    send: ((...args: never[]) => {
-      tally.calls += 1;
-      return client.send(...args);
-    }),
-  };
+/** Throttled attempts seen by all the clients of a run. */
+function throttledIn(tallies: ClientTally[]): number {
+  return tallies.reduce((sum, t) => sum + t.throttled, 0);
 }
 
 interface Invocation {
@@ -120,7 +127,8 @@ interface RunResult {
   notify: NotifyMode;
   invocations: Invocation[];
   alerts: Array<{ eventID: string; object: string }>;
-  throttled: number;
+  /** Throttled attempts seen by the clients; undefined when the design's fakes cannot throttle. */
+  throttled?: number;
   failedInvocations: number;
   droppedEvents: number;
   /** Wall-clock seconds the replay took. */
@@ -136,9 +144,10 @@ interface RunResult {
 async function replay(
   workload: Workload,
   concurrency: number,
-  worker: (index: number) => { invoke(event: unknown): Promise<unknown>; calls(): number; now(): number },
+  timeoutMs: number,
+  worker: (index: number) => { invoke(event: unknown, context: InvocationContext): Promise<unknown>; calls(): number; now(): number },
 ): Promise<{ invocations: Invocation[]; failedInvocations: number; droppedEvents: number }> {
-  const queue = workload.deliveries.map((index) => ({ index, attempt: 1 }));
+  const queue = workload.deliveries.map((index, i) => ({ index, requestId: workload.requestIds[i], attempt: 1 }));
   const invocations: Invocation[] = [];
   let failedInvocations = 0;
   let droppedEvents = 0;
@@ -150,13 +159,14 @@ async function replay(
           const callsBefore = environment.calls();
           const started = environment.now();
           let failed = false;
+          const context = { awsRequestId: next.requestId, getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (environment.now() - started)) };
           try {
-            await environment.invoke(asEventBridgeEvent(workload.records[next.index]));
+            await environment.invoke(asEventBridgeEvent(workload.records[next.index]), context);
           } catch {
             failed = true;
             failedInvocations += 1;
             if (next.attempt < ATTEMPTS) {
-              queue.push({ index: next.index, attempt: next.attempt + 1 });
+              queue.push({ ...next, attempt: next.attempt + 1 });
             } else {
               droppedEvents += 1;
             }
@@ -192,20 +202,26 @@ function alertsOf(sns: FakeSns): RunResult["alerts"] {
 async function runDynamoDb(workload: Workload, notify: NotifyMode, options: Options): Promise<RunResult> {
   const [db, sns] = await Promise.all([LocalDynamoDb.start(), FakeSns.start([TOPIC_ARN])]);
   const tableName = await db.createCountsTable();
+  const random = seededRandom(options.seed + 1);
+  const tallies: ClientTally[] = [];
   const started = Date.now();
-  const result = await replay(workload, options.concurrency, () => {
-    const tally = { calls: 0 };
+  const result = await replay(workload, options.concurrency, TIMEOUT_MS.dynamodb, () => {
+    const tally = newTally();
+    tallies.push(tally);
     const handler = downloadThresholdHandler(settingsFor(workload, notify, { kind: "dynamodb", tableName }), {
-      sns: counting<SNSClient>(sns.client(), tally),
-      dynamodb: counting<DynamoDBClient>(db.client(), tally),
+      sns: tallied<SNSClient>(sns.client(), tally),
+      dynamodb: tallied<DynamoDBClient>(db.client(), tally),
+      random,
       logger: SILENT,
     });
-    return { invoke: (event) => handler(event), calls: () => tally.calls, now: () => performance.now() };
+    return { invoke: (event, context) => handler(event, context), calls: () => tally.calls, now: () => performance.now() };
   });
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);
   await Promise.all([db.stop(), sns.stop()]);
-  return { design: "DynamoDB counter", notify, ...result, alerts, throttled: 0, seconds, drainMs: seconds * 1000 };
+  // dynalite has no throughput limits and the fake SNS throttles only when told to: "n/a" unless a client saw one.
+  const throttled = throttledIn(tallies);
+  return { design: "DynamoDB counter", notify, ...result, alerts, ...(throttled > 0 ? { throttled } : {}), seconds, drainMs: seconds * 1000 };
 }
 
 async function runLogs(workload: Workload, notify: NotifyMode, options: Options): Promise<RunResult> {
@@ -218,22 +234,27 @@ async function runLogs(workload: Workload, notify: NotifyMode, options: Options)
   const started = Date.now();
   const virtualStart = clock.now();
   // Time stands still while a publish to the fake SNS is in flight (see VirtualClock.trackSends).
+  const tallies: ClientTally[] = [];
   const result = await clock.run(() =>
-    replay(workload, options.concurrency, () => {
-      const tally = { calls: 0 };
+    replay(workload, options.concurrency, TIMEOUT_MS.logs, () => {
+      const tally = newTally();
+      tallies.push(tally);
       const handler = downloadThresholdHandler(
-        // Lambda's 300 s timeout minus the 5 s the handler keeps in reserve.
-        { ...settingsFor(workload, notify, { kind: "logs", logGroupName: LOG_GROUP }), timeBudgetMs: 295_000 },
+        settingsFor(workload, notify, { kind: "logs", logGroupName: LOG_GROUP }),
         // sender(): the fake without the SDK's serialization, which would dominate the run time.
-        { sns: counting<SNSClient>(clock.trackSends(sns.client()), tally), logs: counting<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
+        { sns: clock.trackSends(tallied<SNSClient>(sns.client(), tally)), logs: tallied<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
       );
-      return { invoke: (event) => handler(event), calls: () => tally.calls, now: () => clock.now() };
+      return { invoke: (event, context) => handler(event, context), calls: () => tally.calls, now: () => clock.now() };
     }),
   );
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);
   await sns.stop();
-  return { design: "FilterLogEvents re-count", notify, ...result, alerts, throttled: logs.stats.throttled, seconds, drainMs: clock.now() - virtualStart };
+  const throttled = throttledIn(tallies);
+  if (throttled !== logs.stats.throttled) {
+    throw new Error(`the clients saw ${throttled} throttled calls, the fake CloudWatch Logs answered ${logs.stats.throttled}`);
+  }
+  return { design: "FilterLogEvents re-count", notify, ...result, alerts, throttled, seconds, drainMs: clock.now() - virtualStart };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -268,7 +289,7 @@ function summarize(run: RunResult, expected: number, deliveries: number) {
     "missing alerts": String(Math.max(0, expected - (run.alerts.length - duplicates))),
     "AWS calls per delivery (mean / max)": `${(totalCalls / deliveries).toFixed(2)} / ${Math.max(...calls)}`,
     "calls per delivery, downloads in the first vs last tenth of the window": `${callsWhere((p) => p < 0.1).toFixed(2)} vs ${callsWhere((p) => p >= 0.9).toFixed(2)}`,
-    "throttled calls": String(run.throttled),
+    "throttled calls (seen by the clients)": run.throttled === undefined ? "n/a (its fakes cannot throttle)" : String(run.throttled),
     "failed invocations (retried)": `${run.failedInvocations} (${run.droppedEvents} dropped after ${ATTEMPTS} attempts)`,
     "handler time p50 / p99 (see below)": `${formatMs(percentile(times, 50))} / ${formatMs(percentile(times, 99))}`,
     "time to work through all deliveries (see below)": formatMs(run.drainMs),

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:activity [-- --records N --batch N]`: measures the UserActivityNotifier's handler code and compares
+ * `npm run bench:activity [-- --records N --batch N --seed N]`: measures the UserActivityNotifier's handler code and compares
  * two ways of feeding several notifiers from one trail log group on the same simulated load:
  *
  * - one subscription filter per notifier, as in docs/sourceArticles.md (CloudWatch Logs allows only two per log
@@ -10,7 +10,8 @@
  * changes, AWS service events, console sign-ins, SSM sessions and the watched user's calls. CloudWatch Logs applies each
  * filter pattern before batching, so a destination is invoked once per batch of its matching events; the batch size
  * is a parameter (CloudWatch Logs decides it in practice). Times are wall-clock on this machine, SNS is an in-memory
- * client that accepts every publish.
+ * client that accepts every publish: its publishes are counted from the client's side (simulation/clientTally.ts), and
+ * throttling is "n/a", since it cannot throttle. The dispatcher's handler takes no Lambda context (it uses none).
  */
 import { performance } from "perf_hooks";
 import { parseArgs } from "util";
@@ -25,6 +26,7 @@ import { logDispatchHandler } from "../functions/logDispatch/handler";
 import { matchesAnyRecordPattern } from "../functions/shared/recordPattern";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { formatActivity } from "../functions/userActivity/format";
+import { newTally, tallied } from "../simulation/clientTally";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {
   "user-hogehoge": { userNames: ["hogehoge"] },
@@ -45,8 +47,8 @@ function random(seed: number): () => number {
   };
 }
 
-function load(count: number): CloudTrailRecord[] {
-  const next = random(42);
+function load(count: number, seed: number): CloudTrailRecord[] {
+  const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
   const role = (name: string, session: string) => ({
     type: "AssumedRole",
@@ -91,10 +93,10 @@ const silent: Logger = { info: () => undefined, warn: () => undefined, error: ()
 const noMetrics: MetricSink = { count: () => undefined };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { records: { type: "string", default: "20000" }, batch: { type: "string", default: "100" } } });
+  const { values } = parseArgs({ options: { records: { type: "string", default: "20000" }, batch: { type: "string", default: "100" }, seed: { type: "string", default: "42" } } });
   const count = Number(values.records);
   const batchSize = Number(values.batch);
-  const records = load(count);
+  const records = load(count, Number(values.seed));
   const names = Object.keys(NOTIFIERS);
   const prefilters = Object.fromEntries(names.map((n) => [n, activityPrefilter(NOTIFIERS[n]).patterns]));
 
@@ -108,15 +110,17 @@ async function main(): Promise<void> {
   const unionBatches = batches(union, batchSize);
 
   // The dispatcher's handler on the real batches, with an SNS client that accepts everything.
-  let messages = 0;
   let forwardedBytes = 0;
-  const sns = {
-    send: (command: PublishCommand) => {
-      messages += 1;
-      forwardedBytes += Buffer.byteLength(command.input.Message ?? "", "utf8");
-      return Promise.resolve({ MessageId: "m", $metadata: {} });
+  const tally = newTally();
+  const sns = tallied(
+    {
+      send: (command: PublishCommand) => {
+        forwardedBytes += Buffer.byteLength(command.input.Message ?? "", "utf8");
+        return Promise.resolve({ MessageId: "m", $metadata: {} });
+      },
     },
-  };
+    tally,
+  );
   const routes = names.map((key) => ({ key, patterns: prefilters[key] }));
   const dispatch = logDispatchHandler({ topicArn: "arn:aws:sns:ap-northeast-1:123456789012:dispatch", routes }, { sns: sns as never, logger: silent, metrics: noMetrics });
   const payloads = unionBatches.map(payloadOf);
@@ -146,8 +150,9 @@ async function main(): Promise<void> {
   out("| feeding the notifiers | subscription filters on the log group | dispatcher invocations | SNS messages to notifiers | notifier invocations |");
   out("|---|---:|---:|---:|---:|");
   out(`| one filter per notifier (article) | ${names.length} (CloudWatch Logs allows 2) | - | - | ${perNotifier.reduce((s, n) => s + n.invocations, 0)} |`);
-  out(`| one LogSubscriptionDispatcher | 1 | ${unionBatches.length} | ${messages} | ${messages} |`);
+  out(`| one LogSubscriptionDispatcher | 1 | ${unionBatches.length} | ${tally.calls} | ${tally.calls} |`);
   out();
+  out(`SNS publishes seen by the client: ${tally.calls}; throttled: n/a (the in-memory SNS client cannot throttle). Load seed: ${values.seed}.`);
   out(`Dispatcher handler: ${unionBatches.length} batches (${union.length} records, ${(receivedBytes / 1024).toFixed(0)} KiB received, ${(forwardedBytes / 1024).toFixed(0)} KiB forwarded) in ${dispatchMs.toFixed(0)} ms: ${(dispatchMs / unionBatches.length).toFixed(2)} ms per batch, ${((union.length / dispatchMs) * 1000).toFixed(0)} records/s.`);
   out(`formatActivity: ${sample.length} records in ${timings.ja.toFixed(0)} ms (ja), ${timings.en.toFixed(0)} ms (en): ${((sample.length / timings.ja) * 1000).toFixed(0)} and ${((sample.length / timings.en) * 1000).toFixed(0)} records/s.`);
 }

@@ -59,7 +59,12 @@ export function renderFailures(roles: RoleFinding[], planUnknowns: string[] = []
 function render(report: VerifyReport): string {
   const out: string[] = [];
   const pairs = (key: "evaluated" | "allowed" | "needed") => report.roles.reduce((sum, r) => sum + r[key], 0);
-  out.push(renderRoles(`1. Least privilege of the dev stack's roles (${report.roles.length} roles; ${pairs("evaluated")} (action, resource) pairs evaluated, ${pairs("allowed")} allowed, ${pairs("needed")} needed)`, report.roles));
+  out.push(
+    renderRoles(
+      `1. Least privilege of the roles of the dev stack and of the configurations that change their calls (${report.roles.length} roles; ${pairs("evaluated")} (action, resource) pairs evaluated, ${pairs("allowed")} allowed, ${pairs("needed")} needed)`,
+      report.roles,
+    ),
+  );
   out.push(...renderFailures(report.roles), "");
   const groups = new Map<string, { total: number; ok: number }>();
   for (const p of report.policies) {
