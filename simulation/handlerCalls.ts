@@ -12,7 +12,7 @@ import { userActivityCalls } from "../functions/userActivity/calls";
 import { iamActionOf, type RecordedCall } from "./callLedger";
 
 /** Every room's declaration. A new handler room adds its own here. */
-export const HANDLER_CALLS: ReadonlyArray<HandlerCalls<never>> = [downloadThresholdCalls, userActivityCalls, logDispatchCalls, trailBackfillCalls] as unknown as ReadonlyArray<HandlerCalls<never>>;
+export const HANDLER_CALLS: ReadonlyArray<HandlerCalls<unknown>> = [downloadThresholdCalls, userActivityCalls, logDispatchCalls, trailBackfillCalls];
 
 /** The declaration of the room whose callback factory is `factory`. */
 export function handlerCallsOf(factory: string | undefined): HandlerCalls<unknown> | undefined {
