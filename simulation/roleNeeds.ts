@@ -107,7 +107,8 @@ export function needsOfRole(role: PlanRole, context: NeedsContext): RoleNeeds {
     result.unknowns.push(...part.unknowns);
   };
   for (const fn of context.functionsOf(role)) merge(lambdaNeeds(fn, role, context));
-  for (const lambdaRole of context.roles.filter((r) => context.rolesTrusting(r.arn).length > 0 && context.rolesTrusting(r.arn).includes(role))) {
+  // A role a function assumes (its trust policy names the function's role) needs what the function does with it.
+  for (const lambdaRole of context.roles.filter((r) => context.rolesTrusting(r.arn).includes(role))) {
     for (const fn of context.functionsOf(lambdaRole)) merge(assumedRoleNeeds(fn, context));
   }
   for (const trail of context.index.byType("aws:cloudtrail/trail:Trail").filter((t) => t.inputs.cloudWatchLogsRoleArn === role.arn)) merge(trailDeliveryNeeds(trail));
