@@ -41,7 +41,10 @@ export function renderRoles(title: string, roles: RoleFinding[]): string {
     return [r.role, r.uses, [...new Set(r.sources.map(noteOf))].join(", "), String(r.evaluated), String(r.allowed), String(r.needed), verdict];
   });
   const rendered = table(title, ["role", "used by", "needs from", "pairs evaluated", "allowed", "needed", "allowed = needed"], rows);
-  return [rendered, ...notes.map((note, i) => `[${i + 1}] ${note}`), ""].join("\n");
+  const legend =
+    "pairs evaluated: (action, resource) pairs simulated; allowed: those the role may do; needed: the (action, ARN pattern) pairs it needs,\n" +
+    "where one pattern (a log group's `:*`) may cover several allowed pairs. allowed = needed: every allowed pair is needed and every need allowed.";
+  return [rendered, legend, ...notes.map((note, i) => `[${i + 1}] ${note}`), ""].join("\n");
 }
 
 /** Every failure of the roles, one line each, naming the role, the action and the resource. */
