@@ -20,6 +20,7 @@ interface PackageJson {
   files: string[];
   exports: Record<string, { types: string; default: string } | string>;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
 }
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_DIRECTORY, "package.json"), "utf8")) as PackageJson;
@@ -55,7 +56,8 @@ describe("package", () => {
       for (const folder of packageJson.files) {
         fs.cpSync(path.join(PROJECT_DIRECTORY, folder), path.join(installed, folder), { recursive: true });
       }
-      for (const dependency of new Set(Object.keys(packageJson.dependencies).map((d) => d.split("/")[0]))) {
+      // A consumer brings the peers (@pulumi/pulumi, @pulumi/aws) itself; npm installs the dependencies.
+      for (const dependency of new Set(Object.keys({ ...packageJson.dependencies, ...packageJson.peerDependencies }).map((d) => d.split("/")[0]))) {
         fs.symlinkSync(path.join(PROJECT_DIRECTORY, "node_modules", dependency), path.join(consumerDirectory, "node_modules", dependency), "dir");
       }
       fs.writeFileSync(
