@@ -53,7 +53,7 @@ function runComponentPackage(): Promise<Run> {
 const byUrn = (a: Printed, b: Printed) => a.urn.localeCompare(b.urn);
 
 describe("component package", function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let run: Run;
 
   before(async () => {

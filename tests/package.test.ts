@@ -116,7 +116,7 @@ describe("package", () => {
   });
 
   describe("packed by npm pack", function () {
-    this.timeout(180_000);
+    this.timeout(300_000);
     let files: string[];
     let directory: string;
 
@@ -157,7 +157,7 @@ describe("package", () => {
   });
 
   describe("installed from its tarball into a program with its own @pulumi/pulumi", function () {
-    this.timeout(180_000);
+    this.timeout(300_000);
     let consumer: ConsumerRun;
 
     before(async () => {
