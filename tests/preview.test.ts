@@ -41,7 +41,8 @@ function writeStack(name: string, overrides: Record<string, unknown>): string {
 }
 
 describe("offline preview (npm start)", function () {
-  this.timeout(120_000);
+  // Eight previews start at once, each compiling the program: on two loaded cores that takes minutes.
+  this.timeout(300_000);
 
   let tree: Run;
   let json: Run;
