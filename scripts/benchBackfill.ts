@@ -18,6 +18,7 @@ import * as vm from "vm";
 
 import { systemClock } from "../functions/shared/runtime";
 import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
+import { runMain } from "../preview/exit";
 import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
 import { BackfillHarness } from "../simulation/backfillHarness";
 import { CountingS3 } from "../simulation/countingS3";
@@ -280,7 +281,4 @@ async function main(): Promise<void> {
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

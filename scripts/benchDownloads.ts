@@ -20,6 +20,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import { downloadThresholdHandler, type DownloadThresholdSettings, type NotifyMode, type WatchedObject } from "../functions/downloadThreshold";
 import type { Logger } from "../functions/shared/runtime";
+import { runMain } from "../preview/exit";
 import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
 import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";
 import { FakeSns } from "../simulation/fakeSns";
@@ -329,7 +330,4 @@ async function main(): Promise<void> {
   log("benchmark's downloads; a real trail's log group also holds every other event, so real re-counts scan more.");
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -18,6 +18,7 @@ import { DETAIL_TYPE_OF_EVENT_TYPE } from "../functions/activityCriteria";
 import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { userActivityHandler } from "../functions/userActivity";
+import { runMain } from "../preview/exit";
 import { FakeSns } from "../simulation/fakeSns";
 
 const DEFAULT_EVENT = path.join(__dirname, "..", "tests", "fixtures", "eventbridge", "ssm-start-session.json");
@@ -97,10 +98,4 @@ function bodyOf(message: string): string {
   return message;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);
