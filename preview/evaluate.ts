@@ -51,5 +51,9 @@ export async function evaluateStack(directory: string, stackName: string, dryRun
   const program = path.resolve(directory, main);
   const outputs = (await pulumi.runtime.runInPulumiStack(() => Promise.resolve(require(program) as Record<string, unknown>))) ?? {};
   await pulumi.runtime.disconnect();
+  if (cloud.refusals.length > 0) {
+    // The real engine fails the update on the first refused registration; report every one, on one line.
+    throw new Error(cloud.refusals.map((refusal) => refusal.message).join("; "));
+  }
   return { project, stack, region, accountId, resources: cloud.resources, outputs, cloud };
 }
