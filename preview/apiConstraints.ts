@@ -22,6 +22,8 @@ export interface MemberConstraint {
   enum?: Array<string | number>;
   /** "documentation" when the model lists the values in words rather than as an enum. */
   enumSource?: string;
+  /** Values the provider takes and translates (e.g. a retention of 0 for "never expire"): not checked. */
+  providerValues?: Array<string | number>;
 }
 
 /** Where the constraints come from: the botocore release and each service model's API version. */
@@ -76,7 +78,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Why `value` breaks `constraint`; undefined when it does not (or cannot be checked offline). */
 export function constraintProblem(value: unknown, constraint: MemberConstraint): string | undefined {
-  if (value === undefined || value === null || value === UNKNOWN) {
+  if (value === undefined || value === null || value === UNKNOWN || constraint.providerValues?.includes(value as string | number) === true) {
     return undefined;
   }
   const where = `(${constraint.member}, shape ${constraint.shape})`;

@@ -307,6 +307,19 @@ const NOT_API_MEMBERS: Record<string, Record<string, string>> = {
   "aws:s3/bucket:Bucket": { forceDestroy: "Pulumi's own setting: empty the bucket before deleting it" },
 };
 
+/**
+ * Values the provider takes for an input and does not send as they are (so AWS's constraint does not apply to them),
+ * as the provider documents them.
+ */
+const PROVIDER_VALUES: Record<string, Record<string, Array<string | number>>> = {
+  // 0: never expire; the provider then sends no PutRetentionPolicy.
+  "aws:cloudwatch/logGroup:LogGroup": { retentionInDays: [0] },
+  // -1: no reserved concurrency; the provider then calls DeleteFunctionConcurrency.
+  "aws:lambda/function:Function": { reservedConcurrentExecutions: [-1] },
+  // Disabled: an unversioned bucket, only on creation or import; the provider sends nothing.
+  "aws:s3/bucketVersioning:BucketVersioning": { "versioningConfiguration.status": ["Disabled"] },
+};
+
 /** A constraint as the table stores it. */
 interface Constraint {
   member: string;
@@ -318,6 +331,7 @@ interface Constraint {
   jsPattern?: string;
   enum?: Array<string | number>;
   enumSource?: "documentation";
+  providerValues?: Array<string | number>;
 }
 
 interface Shape {
@@ -540,7 +554,9 @@ export function buildTable(botocore: string, version: string): Record<string, un
     resources[type] = {};
     for (const [property, target] of Object.entries(members)) {
       const [service, memberPath] = target.split(" ");
-      resources[type][property] = constraintOf(model(service), service, memberPath);
+      const constraint = constraintOf(model(service), service, memberPath);
+      const providerValues = PROVIDER_VALUES[type]?.[property];
+      resources[type][property] = providerValues === undefined ? constraint : { ...constraint, providerValues };
     }
   }
   return {
