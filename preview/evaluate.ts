@@ -49,11 +49,19 @@ export async function installOfflineEngine(
 export async function evaluateStack(directory: string, stackName: string, dryRun = true): Promise<Evaluation> {
   const { cloud, project, stack, main, region, accountId } = await installOfflineEngine(directory, stackName, dryRun);
   const program = path.resolve(directory, main);
-  const outputs = (await pulumi.runtime.runInPulumiStack(() => Promise.resolve(require(program) as Record<string, unknown>))) ?? {};
-  await pulumi.runtime.disconnect();
-  if (cloud.refusals.length > 0) {
-    // The real engine fails the update on the first refused registration; report every one, on one line.
-    throw new Error(cloud.refusals.map((refusal) => refusal.message).join("; "));
+  // The real engine fails the update on a refused registration: report every refusal, on one line, before any
+  // error the program ran into because of one.
+  const refused = () => (cloud.refusals.length > 0 ? new Error(cloud.refusals.map((refusal) => refusal.message).join("; ")) : undefined);
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = (await pulumi.runtime.runInPulumiStack(() => Promise.resolve(require(program) as Record<string, unknown>))) ?? {};
+    await pulumi.runtime.disconnect();
+  } catch (error) {
+    throw refused() ?? error;
+  }
+  const refusal = refused();
+  if (refusal !== undefined) {
+    throw refusal;
   }
   return { project, stack, region, accountId, resources: cloud.resources, outputs, cloud };
 }
