@@ -573,7 +573,17 @@ function main(): number {
   const { values } = parseArgs({ options: { botocore: { type: "string" } }, strict: true });
   const { directory, version } = findBotocore(values.botocore);
   const table = buildTable(directory, version);
-  fs.writeFileSync(OUTPUT, `${JSON.stringify(table, null, 2)}\n`);
+  // One line per input, so that a new model's diff reads input by input.
+  const oneLine = new Map<string, string>();
+  const text = JSON.stringify(table, (key, value: unknown) => {
+    if (typeof value === "object" && value !== null && "member" in value) {
+      const token = `@constraint-${oneLine.size}@`;
+      oneLine.set(`"${token}"`, JSON.stringify(value));
+      return token;
+    }
+    return value;
+  }, 2).replace(/"@constraint-\d+@"/g, (token) => oneLine.get(token) ?? token);
+  fs.writeFileSync(OUTPUT, `${text}\n`);
   process.stdout.write(`${path.relative(process.cwd(), OUTPUT)}: botocore ${version}, ${Object.keys(table.resources as object).length} resource types\n`);
   return 0;
 }
