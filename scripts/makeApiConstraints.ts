@@ -575,7 +575,7 @@ function main(): number {
   const table = buildTable(directory, version);
   // One line per input, so that a new model's diff reads input by input.
   const oneLine = new Map<string, string>();
-  const text = JSON.stringify(table, (key, value: unknown) => {
+  const text = JSON.stringify(table, (_key, value: unknown) => {
     if (typeof value === "object" && value !== null && "member" in value) {
       const token = `@constraint-${oneLine.size}@`;
       oneLine.set(`"${token}"`, JSON.stringify(value));
