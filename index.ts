@@ -117,13 +117,23 @@ if (config.backfill !== undefined) {
 export const alertTopicArn = alertTopic.topicArn;
 /** CloudWatch Logs group the trail delivers to (created or adopted). */
 export const trailLogGroupName = trail.logGroupName;
-/** The created trail's ARN; undefined when an existing trail was adopted. */
-export const trailArn = trail.trailArn;
-/** The bucket holding the created trail's log files. */
-export const trailBucketName = trail.bucketName;
-/** The backfill state machine; `npm run backfill` starts executions of it. Undefined when the backfill is disabled. */
-export const backfillStateMachineArn = backfill?.stateMachineArn;
-/** Bucket the backfilled CloudTrail log files go to. */
-export const backfillBucketName = backfill?.bucketName;
-/** Reader role ARN per account. */
-export const backfillReaderRoleArns = backfill?.readerRoleArns;
+
+// Outputs of what only some stacks create are exported only when created: an undefined export would make Pulumi warn
+// "Undefined value (...) will not show as a stack output" and the offline preview list it as undefined.
+const optionalOutputs: Record<string, unknown> = {
+  /** The created trail's ARN; absent when an existing trail was adopted. */
+  trailArn: trail.trailArn,
+  /** The bucket holding the created trail's log files; absent when an existing trail was adopted. */
+  trailBucketName: trail.bucketName,
+  /** The backfill state machine; `npm run backfill` starts executions of it. Absent when the backfill is disabled. */
+  backfillStateMachineArn: backfill?.stateMachineArn,
+  /** Bucket the backfilled CloudTrail log files go to. */
+  backfillBucketName: backfill?.bucketName,
+  /** Reader role ARN per account. */
+  backfillReaderRoleArns: backfill?.readerRoleArns,
+};
+for (const [key, value] of Object.entries(optionalOutputs)) {
+  if (value !== undefined) {
+    (module.exports as Record<string, unknown>)[key] = value;
+  }
+}

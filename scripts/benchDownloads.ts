@@ -22,6 +22,7 @@ import { downloadThresholdHandler } from "../functions/downloadThreshold/handler
 import type { DownloadThresholdSettings, NotifyMode } from "../functions/downloadThreshold/settings";
 import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import type { Logger } from "../functions/shared/runtime";
+import { runMain } from "../preview/exit";
 import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
 import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";
 import { FakeSns } from "../simulation/fakeSns";
@@ -332,7 +333,4 @@ async function main(): Promise<void> {
   log("benchmark's downloads; a real trail's log group also holds every other event, so real re-counts scan more.");
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

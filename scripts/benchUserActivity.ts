@@ -25,6 +25,7 @@ import { logDispatchHandler } from "../functions/logDispatch/handler";
 import { matchesAnyRecordPattern } from "../functions/shared/recordPattern";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { formatActivity } from "../functions/userActivity/format";
+import { runMain } from "../preview/exit";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {
   "user-hogehoge": { userNames: ["hogehoge"] },
@@ -152,10 +153,4 @@ async function main(): Promise<void> {
   out(`formatActivity: ${sample.length} records in ${timings.ja.toFixed(0)} ms (ja), ${timings.en.toFixed(0)} ms (en): ${((sample.length / timings.ja) * 1000).toFixed(0)} and ${((sample.length / timings.en) * 1000).toFixed(0)} records/s.`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

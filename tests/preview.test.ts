@@ -159,6 +159,6 @@ describe("offline preview (npm start)", function () {
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.equal(`error: stack "nosuchstack" has no config file; expected ${path.join(PROJECT_DIRECTORY, "Pulumi.nosuchstack.yaml")}\n`);
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.match(/^error: Unknown option '--verbose'.*\nusage: npm start -- \[--stack NAME\] \[--json\]\n$/s);
+    expect(unknown.stderr).to.match(/^error: Unknown option '--verbose'.*\nusage: npm start -- \[--stack NAME\] \[--json\] \[--out FILE\]\n$/s);
   });
 });
