@@ -52,8 +52,11 @@ function allStates(machine: Record<string, unknown>): Array<[string, Record<stri
   });
 }
 
-/** The Task overrides (each lambda:invoke state answered by `invokeLambda`) and retry waits of zero for `definition`. */
-function overridesFor(definition: Record<string, unknown>, invokeLambda: InvokeLambda) {
+/**
+ * The Task overrides (each lambda:invoke state answered by `invokeLambda`, every invocation added to `inFlight`) and
+ * retry waits of zero for `definition`.
+ */
+function overridesFor(definition: Record<string, unknown>, invokeLambda: InvokeLambda, inFlight: Set<Promise<unknown>>) {
   const taskResourceLocalHandlers: TaskHandlers = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of allStates(definition)) {
@@ -63,8 +66,14 @@ function overridesFor(definition: Record<string, unknown>, invokeLambda: InvokeL
       }
       taskResourceLocalHandlers[name] = async (input) => {
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+        const invocation = invokeLambda(FunctionName, Payload);
+        const settled: Promise<unknown> = invocation.then(
+          (): unknown => inFlight.delete(settled),
+          (): unknown => inFlight.delete(settled),
+        );
+        inFlight.add(settled);
         try {
-          const payload = JSON.parse(JSON.stringify((await invokeLambda(FunctionName, Payload)) ?? null)) as null;
+          const payload = JSON.parse(JSON.stringify((await invocation) ?? null)) as null;
           return { ExecutedVersion: "$LATEST", Payload: payload, StatusCode: 200 };
         } catch (thrown) {
           const error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -82,7 +91,9 @@ function overridesFor(definition: Record<string, unknown>, invokeLambda: InvokeL
 /**
  * Runs one execution of `definition` with `input` on aws-local-stepfunctions. Resolves with the output; rejects
  * with a {@link StatesError} (Error and Cause) when the execution fails, or a {@link DefinitionError} named
- * `InvalidDefinition` when the package's validator (asl-validator) refuses the definition.
+ * `InvalidDefinition` when the package's validator (asl-validator) refuses the definition. Settles only once every
+ * invocation it started has: when a Map fails, the package abandons its other iterations with their invocations
+ * still running (and each Task's timeout timer pending until they end).
  */
 export async function runOnLocalStepFunctions(definition: Record<string, unknown>, input: unknown, invokeLambda: InvokeLambda): Promise<unknown> {
   let machine: StateMachine;
@@ -92,12 +103,17 @@ export async function runOnLocalStepFunctions(definition: Record<string, unknown
   } catch (error) {
     throw new DefinitionError("InvalidDefinition", [(error as Error).message]);
   }
+  const inFlight = new Set<Promise<unknown>>();
   try {
-    return await machine.run(input as never, { overrides: overridesFor(definition, invokeLambda) }).result;
+    return await machine.run(input as never, { overrides: overridesFor(definition, invokeLambda, inFlight) }).result;
   } catch (error) {
     if (error instanceof ExecutionError && error.cause instanceof Error) {
       throw new StatesError(error.cause.name, error.cause.message);
     }
     throw error;
+  } finally {
+    while (inFlight.size > 0) {
+      await Promise.all(inFlight);
+    }
   }
 }
