@@ -10,7 +10,9 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AlertTopic, TrailBackfill } from "../../components";
-import { handleBackfillEvent, logFileKey, type BackfillSummary } from "../../functions/trailBackfill";
+import { handleBackfillEvent } from "../../functions/trailBackfill/handler";
+import { logFileKey } from "../../functions/trailBackfill/logFiles";
+import type { BackfillSummary } from "../../functions/trailBackfill/summary";
 import type { RecordedResource } from "../../preview/mockCloud";
 import { definitionProblems } from "../../simulation/aslDefinition";
 import { BackfillHarness } from "../../simulation/backfillHarness";
@@ -144,10 +146,9 @@ describe("TrailBackfill state machine (by references nobody here wrote)", () => 
       const invoke: InvokeLambda = async (_arn, payload) => {
         const call: { action: string; result?: unknown } = { action: (payload as { action: string }).action };
         calls.push(call);
-        call.result = await handleBackfillEvent(payload, {
+        call.result = await handleBackfillEvent(payload, { bucket: BUCKET }, {
           cloudTrailFor: (roleArn, region) => Promise.resolve(harness.cloudTrailClient(roleArn, region, EXTERNAL_ID)),
           s3: harness.s3Client(),
-          bucket: BUCKET,
           clock,
           random: seededRandom(calls.length),
           logger: recordingLogger(),
