@@ -114,6 +114,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
    */
   readonly refusals: Error[] = [];
   private readonly placements = new Map<string, Placement>();
+  /** URNs resources had before an alias moved them, by their URN now (see {@link formerUrn}). */
+  private readonly formerUrns = new Map<string, string>();
   /** Parent URN of the registration being answered (the mock monitor calls newResource synchronously). */
   private registeringParent: string | undefined;
 
@@ -161,7 +163,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
     const placement = this.placementFor(args.provider, inputs.region);
     const state: Record<string, unknown> = { ...inputs };
     // Stands in for Pulumi's random auto-name suffix: stable across runs, distinct for equal names under other parents.
-    const seed = `${this.registeringParent ?? ""}::${args.type}::${args.name}`;
+    // An alias keeps a resource's physical name in Pulumi, so the suffix follows the URN it had before it moved.
+    const seed = `${this.formerUrn(this.registeringParent) ?? ""}::${args.type}::${args.name}`;
     let physicalName: string | undefined;
     if (NAMED_BY_NAME.has(args.type)) {
       physicalName = (inputs.name as string | undefined) ?? `${args.name}-${digest(seed, 7)}`;
@@ -283,6 +286,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
 
   private record(req: RegisterRequest, resp: RegisterResponse): void {
     const urn = resp.getUrn();
+    this.rememberFormerUrn(req, urn);
     const type = req.getType();
     const inputs = pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>;
     const state = pulumi.runtime.deserializeProperties(resp.getObject()) as Record<string, unknown>;
@@ -309,6 +313,31 @@ export class MockCloud implements pulumi.runtime.Mocks {
       dependencies: req.getDependenciesList(),
       ...(where === undefined ? {} : { placement: { account: where.account, region: where.region } }),
     });
+  }
+
+  /** The URN `urn` had before an alias moved it (or an ancestor) under another parent; `urn` itself when none did. */
+  private formerUrn(urn: string | undefined): string | undefined {
+    return urn === undefined ? undefined : (this.formerUrns.get(urn) ?? urn);
+  }
+
+  /** Records the URN a resource had before its alias (or an ancestor's) moved it, as Pulumi's engine resolves it. */
+  private rememberFormerUrn(req: RegisterRequest, urn: string): void {
+    const moved = req
+      .getAliasesList()
+      .map((alias) => alias.getSpec())
+      .find((spec) => spec !== undefined && (spec.getNoparent() || spec.getParenturn() !== ""));
+    // The engine gives "no parent" and "the stack as parent" one URN; the mock monitor writes the stack into it.
+    const stack = this.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
+    const parent = (moved === undefined ? req.getParent() : moved.getNoparent() ? stack : moved.getParenturn()) || undefined;
+    const formerParent = this.formerUrn(parent);
+    if (moved === undefined && formerParent === parent) {
+      return;
+    }
+    const [prefix, project] = urn.split("::");
+    // Qualified by the parent's own type, as the mock monitor qualifies URNs (the stack's type included).
+    const parentType = formerParent?.split("::")[2].split("$").pop();
+    const type = parentType === undefined ? req.getType() : `${parentType}$${req.getType()}`;
+    this.formerUrns.set(urn, `${prefix}::${project}::${type}::${req.getName()}`);
   }
 
   /** The account and region an AWS provider's resources land in, from its `region` and assumed role or allow-list. */
@@ -349,6 +378,7 @@ interface RegisterRequest {
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (dependencies: { getUrnsList(): string[] }, property: string) => void): void };
+  getAliasesList(): Array<{ getSpec(): { getNoparent(): boolean; getParenturn(): string } | undefined }>;
 }
 
 interface RegisterResponse {

@@ -22,6 +22,8 @@ import { readTrailLogRetentionInDays } from "./trailLogRetentionInDays";
 import { readUserActivityNotifiers, type UserActivityNotifierConfig } from "./userActivityNotifiers";
 
 export { type BackfillConfig, readBackfillConfig } from "./backfill";
+export { argsRawConfig, CONFIG_KEYS, configArgs, configText, configValue } from "./componentArgs";
+export { checkConfigKeys, pulumiConfigKeys } from "./configKeys";
 export { ConfigReader, firstProblemThrows, PROJECT, pulumiRawConfig, type RawConfig, type ReadOptions, StackConfigError } from "./reader";
 export { partitionOf } from "./region";
 export type { UserActivityNotifierConfig } from "./userActivityNotifiers";
