@@ -28,6 +28,7 @@ import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
 import { compileFilterPattern } from "../../../simulation/logsFilterPattern";
 import { StateMachineInterpreter } from "../../../simulation/stateMachineInterpreter";
 import { captureOutput } from "../../support/captureOutput";
+import { leaveRetiredEnvironmentEntries } from "./retiredEnvironments";
 
 /** One function run from its archive, with the AWS calls it made. */
 export interface FunctionRun {
@@ -198,6 +199,8 @@ export async function runFunctions(resources: RecordedResource[]): Promise<Funct
       const archive = await materializeArchive(fn.inputs.code);
       const variables = { ...world.environment, ...(fn.inputs.environment as { variables: Record<string, string> }).variables, AWS_LAMBDA_FUNCTION_NAME: String(fn.state.name) };
       const machine = byType(resources, "aws:sfn/stateMachine:StateMachine").find((m) => String(m.inputs.definition).includes(`"${String(fn.state.arn)}"`));
+      const factory = (fn.inputs.tags as Record<string, string> | undefined)?.["cloudtrail-alerts:callback"] ?? "";
+      await leaveRetiredEnvironmentEntries(world.db, factory, variables, traffic);
       const { result: invocations } = await captureOutput(() =>
         withEnvironment(variables, () =>
           ledger.attribute(fn.urn, async () => {
@@ -214,7 +217,6 @@ export async function runFunctions(resources: RecordedResource[]): Promise<Funct
           }),
         ),
       );
-      const factory = (fn.inputs.tags as Record<string, string> | undefined)?.["cloudtrail-alerts:callback"] ?? "";
       runs.push({ fn, factory, codeDigest: archive.codeDigest, invocations, calls: ledger.callsOf(fn.urn) });
     }
   } finally {
