@@ -10,6 +10,7 @@ import {
   BucketCreationAlarm,
   DownloadThresholdAlert,
   LogSubscriptionDispatcher,
+  SecurityAlarms,
   TrailBackfill,
   TrailReaderRole,
   UserActivityNotifier,
@@ -26,6 +27,14 @@ if (config.bucketCreationEventNames !== undefined) {
     logGroupName: trail.logGroupName,
     alertTopicArn: alertTopic.topicArn,
     eventNames: config.bucketCreationEventNames,
+  });
+}
+
+if (config.securityAlarms !== undefined) {
+  new SecurityAlarms("security-alarms", {
+    logGroupName: trail.logGroupName,
+    alertTopicArn: alertTopic.topicArn,
+    controls: config.securityAlarms,
   });
 }
 

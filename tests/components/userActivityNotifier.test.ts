@@ -562,7 +562,7 @@ describe("UserActivityNotifier", () => {
     const base: UserActivityNotifierArgs = { alertTopic: undefined as unknown as AlertTopic, userNames: ["hogehoge"] };
     const cases: Array<[string, Partial<UserActivityNotifierArgs> & Record<string, unknown>, string]> = [
       ["no criteria", { userNames: undefined }, "the arguments must name at least one of userNames, principalArns, sessionNames, eventSources, eventNames, presets"],
-      ["an unknown preset", { presets: ["ssh" as never] }, 'presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"'],
+      ["an unknown preset", { presets: ["ssh" as never] }, 'presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"'],
       ["a bad principal ARN", { principalArns: ["role/admin"] }, 'principalArns[0] must be an IAM or STS principal ARN'],
       ["an unknown time zone", { timeZone: "Tokyo" }, 'timeZone must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
       ["an unknown language", { language: "fr" as never }, 'language must be "ja" or "en", got "fr"'],

@@ -76,7 +76,7 @@ describe("stack config: userActivityNotifiers", () => {
     ["a list instead of an object", [{ userNames: ["a"] }], `${KEY} must be an object of notifiers by name, got [{"userNames":["a"]}]`],
     ["a name with capitals", { Admins: { userNames: ["a"] } }, `${KEY}.Admins is not a valid notifier name`],
     ["a bad user name, with the full path", { ops: { userNames: ["ok", "bad\tname"] } }, `${KEY}.ops.userNames[1] must be a user name (1-128 characters, no control characters), got "bad\\tname"`],
-    ["an unknown preset", { ops: { presets: ["ssh"] } }, `${KEY}.ops.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"`],
+    ["an unknown preset", { ops: { presets: ["ssh"] } }, `${KEY}.ops.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"`],
     ["an unknown setting", { ops: { userNames: ["a"], region: "us-east-1" } }, `${KEY}.ops.region is not a known setting`],
     ["an unknown source", { ops: { userNames: ["a"], source: "kinesis" } }, `${KEY}.ops.source must be "eventbridge" or "logs", got "kinesis"`],
     ["Regions with the logs source", { ops: { userNames: ["a"], source: "logs", regions: ["us-east-1"] } }, `${KEY}.ops.regions applies only to source "eventbridge", got ["us-east-1"] with source "logs"`],

@@ -116,7 +116,7 @@ describe("userActivity settings", () => {
       ["an unknown time zone", { ACTIVITY_TIME_ZONE: "Mars/Olympus" }, 'environment variable ACTIVITY_TIME_ZONE must be an IANA time zone, got "Mars/Olympus"'],
       ["an unknown language", { ACTIVITY_LANGUAGE: "fr" }, 'environment variable ACTIVITY_LANGUAGE must be "ja" or "en", got "fr"'],
       ["criteria that are not JSON", { ACTIVITY_CRITERIA: "{" }, "environment variable ACTIVITY_CRITERIA must be JSON"],
-      ["invalid criteria", { ACTIVITY_CRITERIA: '{"presets":["ssh"]}' }, 'environment variable ACTIVITY_CRITERIA is invalid: ACTIVITY_CRITERIA.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"'],
+      ["invalid criteria", { ACTIVITY_CRITERIA: '{"presets":["ssh"]}' }, 'environment variable ACTIVITY_CRITERIA is invalid: ACTIVITY_CRITERIA.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"'],
       ["a chat flag that is not a boolean", { ACTIVITY_CHAT_NOTIFICATIONS: "yes" }, 'environment variable ACTIVITY_CHAT_NOTIFICATIONS must be "true" or "false", got "yes"'],
     ];
     for (const [title, override, message] of cases) {
