@@ -79,6 +79,7 @@ for (const notifier of config.userActivityNotifiers) {
     language: notifier.language,
     chatNotifications: notifier.chatNotifications,
     deduplicate: notifier.deduplicate,
+    ...(notifier.grouping === undefined ? {} : { grouping: notifier.grouping }),
     logRetentionInDays: config.functionLogRetentionInDays,
   });
 }

@@ -32,6 +32,15 @@ describe("stack config: userActivityNotifiers", () => {
     ]);
   });
 
+  it("reads burst grouping settings, or grouping turned off", () => {
+    const config = loadStackConfig(withNotifiers({ quiet: { userNames: ["a"], grouping: false }, deploys: { userNames: ["ci"], grouping: { windowSeconds: 600, maxMessagesPerHour: 30 } } }));
+
+    expect(config.userActivityNotifiers.map((n) => [n.name, n.grouping])).to.deep.equal([
+      ["quiet", false],
+      ["deploys", { windowSeconds: 600, maxMessagesPerHour: 30 }],
+    ]);
+  });
+
   it("defaults to none", () => {
     const config = loadStackFiles(PROJECT_DIRECTORY, "dev").config;
 
@@ -86,6 +95,9 @@ describe("stack config: userActivityNotifiers", () => {
     ["chat given as text", { ops: { userNames: ["a"], chatNotifications: "yes" } }, `${KEY}.ops.chatNotifications must be true or false, got "yes"`],
     ["deduplicate given as text", { ops: { userNames: ["a"], deduplicate: "no" } }, `${KEY}.ops.deduplicate must be true or false, got "no"`],
     ["an entry that watches nothing", { ops: { language: "en" } }, `${KEY}.ops must name at least one of userNames`],
+    ["grouping given as true", { ops: { userNames: ["a"], grouping: true } }, `${KEY}.ops.grouping must be false or { windowSeconds, maxMessagesPerHour }, got true`],
+    ["a grouping window too short", { ops: { userNames: ["a"], grouping: { windowSeconds: 10 } } }, `${KEY}.ops.grouping.windowSeconds must be a whole number from 60 to 3600, got 10`],
+    ["grouping without the journal table", { ops: { userNames: ["a"], deduplicate: false, grouping: { windowSeconds: 60 } } }, `${KEY}.ops.grouping keeps its state in the sent journal's table`],
   ];
   for (const [title, value, message] of cases) {
     it(`rejects ${title}, naming the key path and the value`, () => {
