@@ -12,6 +12,7 @@ import { argsRawConfig, CONFIG_KEYS, loadStackConfig, partitionOf, pulumiConfigK
 import { AlertTopic } from "./alertTopic";
 import { AuditTrail } from "./auditTrail";
 import { BucketCreationAlarm } from "./bucketCreationAlarm";
+import { SecurityAlarms } from "./securityAlarms";
 import { DownloadThresholdAlert } from "./downloadThresholdAlert";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { TrailBackfill } from "./trailBackfill";
@@ -121,6 +122,12 @@ export interface CloudTrailAlertsArgs {
   bucketCreationAlarm?: boolean;
   /** CloudTrail event names the bucket creation alarm counts. @default ["CreateBucket"] */
   bucketCreationEventNames?: string[];
+  /**
+   * Security Hub CloudWatch controls (CIS monitoring) deployed as metric filters and alarms: a list of control IDs
+   * such as `CloudWatch.1`, or `["all"]` for every one (the stack config also takes `all`). See docs/securityAlarms.md.
+   * @default - none
+   */
+  securityAlarms?: string[];
   /** Days each Lambda function's own log group keeps its logs. @default 30 */
   functionLogRetentionInDays?: number;
   /** Download threshold alerts. See docs/downloadThresholdAlert.md. @default - none */
@@ -175,6 +182,9 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
     const trail = new AuditTrail("trail", config.trail, child);
     if (config.bucketCreationEventNames !== undefined) {
       new BucketCreationAlarm("bucket-creation", { logGroupName: trail.logGroupName, alertTopicArn: alertTopic.topicArn, eventNames: config.bucketCreationEventNames }, child);
+    }
+    if (config.securityAlarms !== undefined) {
+      new SecurityAlarms("security-alarms", { logGroupName: trail.logGroupName, alertTopicArn: alertTopic.topicArn, controls: config.securityAlarms }, child);
     }
     const dispatcher = CloudTrailAlerts.trailSubscription(config, trail, alertTopic, child);
     CloudTrailAlerts.consumers(config, trail, alertTopic, dispatcher, child);

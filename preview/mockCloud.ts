@@ -3,10 +3,15 @@
  * resource the IDs and ARNs AWS would (per provider account and region), answers the data sources the components
  * use, and records each registration with its parent, so that `npm start` can print the stack and tests can assert
  * on it. No network call is made.
+ *
+ * Like the real engine and AWS, it refuses a second registration of one URN, and a resource whose inputs break AWS's
+ * API constraints (lengths, patterns, enums, ranges of the request members they become; see apiConstraints.ts).
  */
 import { createHash } from "crypto";
 
 import * as pulumi from "@pulumi/pulumi";
+
+import { apiConstraintProblems } from "./apiConstraints";
 
 /** One resource as the program registered it. */
 export interface RecordedResource {
@@ -103,6 +108,11 @@ function partitionOf(region: string): string {
 export class MockCloud implements pulumi.runtime.Mocks {
   /** Every registration, in order. */
   readonly resources: RecordedResource[] = [];
+  /**
+   * Registrations refused (a duplicate URN, inputs AWS would refuse), in order. Pulumi's mock engine only rejects
+   * the resource's outputs, which a program rarely awaits: whoever runs the program fails the run on these.
+   */
+  readonly refusals: Error[] = [];
   private readonly placements = new Map<string, Placement>();
   /** URNs resources had before an alias moved them, by their URN now (see {@link formerUrn}). */
   private readonly formerUrns = new Map<string, string>();
@@ -169,6 +179,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
       state.keyId = stableUuid(seed);
       physicalName = String(state.keyId);
     }
+    refuseApiConstraintViolations(args.type, args.name, {
+      ...inputs,
+      ...(NAMED_BY_NAME.has(args.type) ? { name: physicalName } : {}),
+      ...(args.type === "aws:s3/bucket:Bucket" ? { bucket: physicalName } : {}),
+    });
     const arnOf = ARNS[args.type];
     if (arnOf) {
       state.arn = arnOf(placement, physicalName ?? args.name, state);
@@ -242,12 +257,31 @@ export class MockCloud implements pulumi.runtime.Mocks {
     monitor.registerResource = (req, callback) => {
       this.registeringParent = req.getParent() || undefined;
       original(req, (err, resp) => {
-        if (!err && resp) {
+        const refusal = err ?? (resp ? this.duplicateUrnError(req, resp.getUrn()) : undefined);
+        if (refusal) {
+          this.refusals.push(refusal);
+          callback(refusal);
+          return;
+        }
+        if (resp) {
           this.record(req, resp);
         }
         callback(err, resp);
       });
     };
+  }
+
+  /** The engine's refusal of a URN registered before (same type and name under parents of the same type). */
+  private duplicateUrnError(req: RegisterRequest, urn: string): Error | undefined {
+    const first = this.resources.find((r) => r.urn === urn);
+    if (first === undefined) {
+      return undefined;
+    }
+    const under = (parent: string | undefined) => (parent === undefined ? "at the top of the stack" : `under ${parent}`);
+    return new Error(
+      `Duplicate resource URN '${urn}': ${req.getType()} "${req.getName()}" is registered first ${under(first.parent)}, again ${under(req.getParent() || undefined)}; ` +
+        "give each a unique name (child names derive from the parent's name)",
+    );
   }
 
   private record(req: RegisterRequest, resp: RegisterResponse): void {
@@ -313,6 +347,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
     const roleAccount = assumeRoles?.[0]?.roleArn?.split(":")[4];
     const allowed = parseMaybeJson(inputs.allowedAccountIds) as string[] | undefined;
     return { region, account: roleAccount ?? allowed?.[0] ?? this.options.accountId, partition: partitionOf(region) };
+  }
+}
+
+/** Throws, as AWS would refuse the request, when `inputs` break AWS's API constraints. */
+function refuseApiConstraintViolations(type: string, name: string, inputs: Record<string, unknown>): void {
+  const problems = apiConstraintProblems(type, inputs);
+  if (problems.length > 0) {
+    throw new Error(`${type} "${name}" would be refused by AWS: ${problems.join("; ")}`);
   }
 }
 

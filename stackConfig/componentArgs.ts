@@ -17,6 +17,7 @@ const KEYS: Record<keyof CloudTrailAlertsArgs, true> = {
   trailLogRetentionInDays: true,
   bucketCreationAlarm: true,
   bucketCreationEventNames: true,
+  securityAlarms: true,
   functionLogRetentionInDays: true,
   downloadAlerts: true,
   userActivityNotifiers: true,

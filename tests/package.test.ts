@@ -78,9 +78,9 @@ describe("package", () => {
           // serialized by value, which fails on the SDK's native code.
           'const sns = require("@aws-sdk/client-sns");',
           'const { AlertTopic, SecureCallbackFunction } = require("cloudtrail-alerts");',
-          'const { decodeCloudTrailPayload, publishAlert, requireEnv } = require("cloudtrail-alerts/functions");',
+          'const { ALERT_TOPIC_ARN_VARIABLE, decodeCloudTrailPayload, environmentReader, publishAlert } = require("cloudtrail-alerts/functions");',
           "function callbackFactory() {",
-          '  const topicArn = requireEnv("ALERT_TOPIC_ARN");',
+          '  const topicArn = environmentReader().required(ALERT_TOPIC_ARN_VARIABLE);',
           "  const client = new sns.SNSClient({});",
           "  return async (event) => {",
           "    const { records } = decodeCloudTrailPayload(event);",
