@@ -139,7 +139,8 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
  * shared {@link LogSubscriptionDispatcher}. The rule's event pattern and the filter pattern are generated from the
  * criteria and only narrow the volume; the function applies the criteria exactly (read-only filter and exclusions
  * included) before it sends anything. A journal of sent notifications (a small DynamoDB table, see `deduplicate`)
- * keeps Lambda's retries and redeliveries from notifying an event twice. Each rule's target keeps the events
+ * keeps Lambda's retries and redeliveries from notifying an event twice, and burst grouping (see `grouping`) turns a
+ * flood of one person's calls into the first one and a summary. Each rule's target keeps the events
  * EventBridge could not deliver in a dead-letter queue in the rule's Region (see `ruleTargets`).
  *
  * Several notifiers on one trail: with EventBridge each has its own rules (300 per bus); with log groups, use one

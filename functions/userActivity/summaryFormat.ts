@@ -13,12 +13,17 @@ import { type Alert, fitSnsMessage, snsSubject } from "../shared/snsAlert";
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
+/** `1 message`, `100 messages`. */
+function messages(count: number): string {
+  return `${count} message${count === 1 ? "" : "s"}`;
+}
+
 const WORDS = {
   en: {
     burst: (count: number, action: string, who: string, from: string, to: string) => `and ${count} more ${action} calls by ${who}, between ${from} and ${to}.`,
     opener: (at: string) => `The first one was notified at ${at}; these were counted, not sent one by one.`,
     overflow: (max: number, from: string, to: string, count: number) =>
-      `The notifier reached its limit of ${max} messages per hour between ${from} and ${to}: ${count} more matching events were counted, not sent one by one.`,
+      `The notifier reached its limit of ${messages(max)} per hour between ${from} and ${to}: ${count} more matching events were counted, not sent one by one.`,
     count: "Counted",
     first: "First of them",
     last: "Last of them",
@@ -85,7 +90,7 @@ function overflowParts(summary: OverflowSummary, options: FormatOptions): Summar
   const words = WORDS[options.language];
   const at = (ms: number) => formatLocalTime(new Date(ms), options.timeZone);
   return {
-    subject: snsSubject(`cloudtrail-alerts: ${summary.count} notifications held back (limit ${summary.maxMessagesPerHour} per hour)`),
+    subject: snsSubject(`cloudtrail-alerts: ${summary.count} more matching events (limit ${messages(summary.maxMessagesPerHour)} per hour)`),
     summary: words.overflow(summary.maxMessagesPerHour, at(summary.hourStart), at(summary.hourStart + 3_600_000), summary.count),
     lines: [`${words.count}: ${summary.count}`, ...sampleLines(summary.samples, options)],
   };

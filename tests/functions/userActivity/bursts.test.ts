@@ -182,7 +182,7 @@ describe("userActivity bursts", function () {
     expect(early.result?.summaries).to.equal(0);
     expect(afterHour.result?.summaries).to.equal(1);
     const overflow = harness.sns.published[3];
-    expect(overflow.subject).to.equal("cloudtrail-alerts: 7 notifications held back (limit 3 per hour)");
+    expect(overflow.subject).to.equal("cloudtrail-alerts: 7 more matching events (limit 3 messages per hour)");
     expect(overflow.message.split("\n")[0]).to.equal(
       "The notifier reached its limit of 3 messages per hour between 2025-05-14 10:00:00 +09:00 and 2025-05-14 11:00:00 +09:00: 7 more matching events were counted, not sent one by one.",
     );
@@ -210,7 +210,7 @@ describe("userActivity bursts", function () {
     expect(sweep.result?.summaries).to.equal(0);
     expect(harness.sns.published.map((m) => m.subject)).to.deep.equal([
       "[ap-northeast-1] ec2:AuthorizeSecurityGroupIngress by alice",
-      "cloudtrail-alerts: 19 notifications held back (limit 1 per hour)",
+      "cloudtrail-alerts: 19 more matching events (limit 1 message per hour)",
     ]);
   });
 

@@ -74,7 +74,7 @@ describe("userActivity summaryFormat", () => {
 
   it("writes what the hourly cap held back, with the hour and the limit", () => {
     expect(formatSummary(overflow, TOKYO_EN)).to.deep.equal({
-      subject: "cloudtrail-alerts: 12 notifications held back (limit 100 per hour)",
+      subject: "cloudtrail-alerts: 12 more matching events (limit 100 messages per hour)",
       message: [
         "The notifier reached its limit of 100 messages per hour between 2025-05-14 10:00:00 +09:00 and 2025-05-14 11:00:00 +09:00: 12 more matching events were counted, not sent one by one.",
         "",
