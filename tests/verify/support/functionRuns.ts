@@ -121,13 +121,24 @@ class World {
 /** The events `fn`'s EventBridge rules, subscription filters and SNS subscriptions deliver to it. */
 function deliveries(world: World, fn: RecordedResource, traffic: CloudTrailRecord[]): unknown[] {
   const arn = String(fn.state.arn);
-  const fromRules = byType(world.resources, "aws:cloudwatch/eventTarget:EventTarget")
-    .filter((target) => target.inputs.arn === arn)
+  const targets = byType(world.resources, "aws:cloudwatch/eventTarget:EventTarget").filter((target) => target.inputs.arn === arn);
+  const ruleOf = (target: RecordedResource): RecordedResource =>
+    byType(world.resources, "aws:cloudwatch/eventRule:EventRule").find((r) => String(r.state.arn).endsWith(`/${String(target.inputs.rule)}`))!;
+  // A target's constant `input` replaces the matched event, as EventBridge delivers it.
+  const delivered = (target: RecordedResource, event: unknown): unknown => (typeof target.inputs.input === "string" ? JSON.parse(target.inputs.input) : event);
+  const fromRules = targets
+    .filter((target) => ruleOf(target).inputs.eventPattern !== undefined)
     .flatMap((target) => {
-      const rule = byType(world.resources, "aws:cloudwatch/eventRule:EventRule").find((r) => String(r.state.arn).endsWith(`/${String(target.inputs.rule)}`))!;
-      const pattern = JSON.parse(String(rule.inputs.eventPattern)) as Record<string, unknown>;
-      return traffic.map((record) => eventBridgeEvent(record)).filter((event) => matchesEventPattern(pattern, event));
+      const pattern = JSON.parse(String(ruleOf(target).inputs.eventPattern)) as Record<string, unknown>;
+      return traffic
+        .map((record) => eventBridgeEvent(record))
+        .filter((event) => matchesEventPattern(pattern, event))
+        .map((event) => delivered(target, event));
     });
+  // A scheduled rule fires once after the traffic, so work the traffic left (a burst's summary) is done as well.
+  const fromSchedules = targets
+    .filter((target) => ruleOf(target).inputs.scheduleExpression !== undefined)
+    .map((target) => delivered(target, { "detail-type": "Scheduled Event", source: "aws.events", resources: [String(ruleOf(target).state.arn)], detail: {} }));
   const fromLogs = byType(world.resources, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
     .filter((filter) => filter.inputs.destinationArn === arn)
     .flatMap((filter) => {
@@ -138,7 +149,7 @@ function deliveries(world: World, fn: RecordedResource, traffic: CloudTrailRecor
   const fromTopics = byType(world.resources, "aws:sns/topicSubscription:TopicSubscription")
     .filter((subscription) => subscription.inputs.protocol === "lambda" && subscription.inputs.endpoint === arn)
     .flatMap((subscription) => world.sns.published.filter((message) => message.topicArn === subscription.inputs.topic && passes(subscription, message)).map(snsDelivery));
-  return [...fromRules, ...fromLogs, ...fromTopics];
+  return [...fromRules, ...fromLogs, ...fromTopics, ...fromSchedules];
 }
 
 /** True when `message` passes the subscription's filter policy on message attributes (exact string values). */
