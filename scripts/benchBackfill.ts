@@ -30,6 +30,7 @@ import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import type { Clock } from "../functions/shared/runtime";
 import type { PairCheckpoint, PairDone } from "../functions/trailBackfill/checkpoint";
 import { type BackfillHandlerDependencies, handleBackfillEvent } from "../functions/trailBackfill/handler";
+import { runMain } from "../preview/exit";
 import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
 import { BackfillHarness } from "../simulation/backfillHarness";
 import { type ClientTally, newTally, tallied } from "../simulation/clientTally";
@@ -321,7 +322,4 @@ async function main(): Promise<void> {
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

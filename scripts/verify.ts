@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 
+import { runMain } from "../preview/exit";
 import type { PlanJudgement } from "../simulation/leastPrivilege";
 import type { RoleFinding, verifyReport as Report } from "../simulation/verifyReport";
 
@@ -165,11 +166,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runMain(main);
 }

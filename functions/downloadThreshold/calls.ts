@@ -13,8 +13,12 @@ type Counter = DownloadThresholdSettings["counter"];
 
 /** The counter's calls, per kind of counter. */
 const COUNTER_CALLS: { [K in Counter["kind"]]: (counter: Extract<Counter, { kind: K }>, where: Placement) => AwsCall[] } = {
-  // dynamoDbCounter.ts: conditional updates of the object's counter item in the counts table.
-  dynamodb: (counter, where) => [awsCall("DynamoDBClient", "UpdateItemCommand", "dynamodb:UpdateItem", [regionalArn(where, "dynamodb", `table/${counter.tableName}`)])],
+  // dynamoDbCounter.ts: conditional updates of a download's event item (claim, settle) and of the object's counter
+  // item (count); reads of event items to release the entries retired execution environments left on a counter item.
+  dynamodb: (counter, where) => {
+    const table = regionalArn(where, "dynamodb", `table/${counter.tableName}`);
+    return [awsCall("DynamoDBClient", "UpdateItemCommand", "dynamodb:UpdateItem", [table]), awsCall("DynamoDBClient", "GetItemCommand", "dynamodb:GetItem", [table])];
+  },
   // logsCounter.ts: re-counts the downloads in the trail's log group. IAM names a log group with and without `:*`.
   logs: (counter, where) => {
     const logGroup = regionalArn(where, "logs", `log-group:${counter.logGroupName}`);

@@ -11,7 +11,8 @@
  * topics; for a reader role, the calls the backfill makes with its credentials; for the trail's delivery role, the
  * state machine role and the EventBridge forwarding role, their definitions read with AWS's documentation.
  * The declarations cannot drift: every function of the stack, and of the configurations that change its calls (the
- * download counter on FilterLogEvents, a notifier without its journal), runs from its archive with the stack's sample
+ * download counter on FilterLogEvents, a notifier without burst grouping, one without its journal), runs from its
+ * archive with the stack's sample
  * traffic (tests/verify/support/functionRuns.ts) under a call ledger; the calls each sends must be exactly those its
  * room declares for its mode, on the declared resources.
  */
@@ -38,17 +39,18 @@ const pairs = (judgement: RoleJudgement) => judgement.allowed.map((p) => `${p.ac
 
 /**
  * The dev stack's Lambda code in the configurations that the dev stack does not use but that change which AWS calls
- * it makes: the download counter re-counting on the trail's log group (FilterLogEvents) instead of DynamoDB, and a
- * notifier without its sent journal. They run too, on the dev stack's trail and topic, so that every mode's
- * declaration is checked against its code.
+ * it makes: the download counter re-counting on the trail's log group (FilterLogEvents) instead of DynamoDB, a
+ * notifier with its sent journal but without burst grouping, and one without its journal (so without grouping). They
+ * run too, on the dev stack's trail and topic, so that every mode's declaration is checked against its code.
  */
 async function otherConfigurations(trailLogGroupName: string): Promise<RecordedResource[]> {
   const { bucketName, key } = sampleGetObject().requestParameters as { bucketName: string; key: string };
   const trail = new AuditTrail("verify-dev-trail", { existingLogGroupName: trailLogGroupName });
   const alertTopic = new AlertTopic("verify-alerts", {});
   const logsCounter = new DownloadThresholdAlert("verify-logs-counter", { trail, alertTopic, watches: [{ bucket: bucketName, key, threshold: 5 }], source: "logs", counter: "logs" });
+  const noGrouping = new UserActivityNotifier("verify-no-grouping", { alertTopic, presets: ["ssm-sessions"], grouping: false });
   const noJournal = new UserActivityNotifier("verify-no-journal", { alertTopic, presets: ["ssm-sessions"], deduplicate: false });
-  return [...(await resourcesOf(alertTopic)), ...(await resourcesOf(logsCounter)), ...(await resourcesOf(noJournal))];
+  return [...(await resourcesOf(alertTopic)), ...(await resourcesOf(logsCounter)), ...(await resourcesOf(noGrouping)), ...(await resourcesOf(noJournal))];
 }
 
 describe("least privilege over every resource, proven by IAM simulation", function () {
@@ -143,7 +145,7 @@ describe("least privilege over every resource, proven by IAM simulation", functi
       });
     }
 
-    it("the download counter's role allows UpdateItem on its table and no FilterLogEvents; in logs mode, the reverse", () => {
+    it("the download counter's role allows GetItem and UpdateItem on its table and no FilterLogEvents; in logs mode, the reverse", () => {
       const dynamoDb = judged(byType("aws:iam/role:Role").find((r) => r.name === "download-alerts-handler-role")!);
       const logsRole = others.find((r) => r.type === "aws:iam/role:Role" && r.name === "verify-logs-counter-handler-role")!;
       const logs = judged(logsRole, otherJudgement);
@@ -151,20 +153,36 @@ describe("least privilege over every resource, proven by IAM simulation", functi
       const logGroup = byType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.name === "trail-logs")!;
 
       expect(logs.extra).to.deep.equal([]);
-      expect(pairs(dynamoDb).filter((p) => p.startsWith("dynamodb:") || p.startsWith("logs:FilterLogEvents"))).to.deep.equal([`dynamodb:UpdateItem ${String(table.state.arn)}`]);
+      expect(pairs(dynamoDb).filter((p) => p.startsWith("dynamodb:") || p.startsWith("logs:FilterLogEvents"))).to.deep.equal(["GetItem", "UpdateItem"].map((action) => `dynamodb:${action} ${String(table.state.arn)}`));
       expect(pairs(logs).filter((p) => p.startsWith("dynamodb:") || p.startsWith("logs:FilterLogEvents"))).to.deep.equal(
         // The grant's `log-group:<name>:*` also matches the plan's stream pattern of the delivery role: the same log group.
         ["", ":log-stream:x", ":x"].map((suffix) => `logs:FilterLogEvents ${String(logGroup.state.arn)}${suffix}`),
       );
     });
 
-    for (const functionName of ["verify-logs-counter-handler", "verify-no-journal-handler"]) {
+    it("a notifier's role allows UpdateItem on its journal table only with burst grouping, whose events and sweep send it", () => {
+      const grouped = judged(byType("aws:iam/role:Role").find((r) => r.name === "activity-hogehoge-handler-role")!);
+      const ungrouped = judged(others.find((r) => r.type === "aws:iam/role:Role" && r.name === "verify-no-grouping-handler-role")!, otherJudgement);
+      const fn = byType("aws:lambda/function:Function").find((f) => f.name === "activity-hogehoge-handler")!;
+      const updates = drift(fn).run.calls.filter((c) => c.command === "UpdateItemCommand");
+
+      expect(pairs(grouped).filter((p) => p.startsWith("dynamodb:")).map((p) => p.split(" ")[0])).to.deep.equal(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+      expect(pairs(ungrouped).filter((p) => p.startsWith("dynamodb:")).map((p) => p.split(" ")[0])).to.deep.equal(["dynamodb:GetItem", "dynamodb:PutItem"]);
+      expect(updates, "the notifier's archive sent no UpdateItem").not.to.deep.equal([]);
+    });
+
+    const otherModes: Record<string, string> = {
+      "verify-logs-counter-handler": "counter: logs",
+      "verify-no-grouping-handler": "sent journal: on, burst grouping: off",
+      "verify-no-journal-handler": "sent journal: off, burst grouping: off",
+    };
+    for (const [functionName, expectedMode] of Object.entries(otherModes)) {
       it(`${functionName} (another mode): its room's declaration is what its archive sends, and its role allows exactly that`, () => {
         const fn = others.find((f) => f.type === "aws:lambda/function:Function" && f.name === functionName)!;
         const role = others.find((r) => r.type === "aws:iam/role:Role" && r.name === `${functionName}-role`)!;
         const { run, mode, problems } = drift(fn);
         expect(run.calls).not.to.deep.equal([]);
-        expect(mode).to.equal(functionName === "verify-logs-counter-handler" ? "counter: logs" : "sent journal: off");
+        expect(mode).to.equal(expectedMode);
         expect(problems).to.deep.equal([]);
         expectExactlyNeeded(judged(role, otherJudgement));
       });
@@ -181,13 +199,13 @@ describe("least privilege over every resource, proven by IAM simulation", functi
 
       // Act
       const leftOut = drift(fn, alter((calls) => calls.filter((c) => c.command !== "UpdateItemCommand"))).problems;
-      const neverSent = drift(fn, alter((calls) => [...calls, { client: "DynamoDBClient", command: "GetItemCommand", action: "dynamodb:GetItem", resources: [tableArn] }])).problems;
+      const neverSent = drift(fn, alter((calls) => [...calls, { client: "DynamoDBClient", command: "PutItemCommand", action: "dynamodb:PutItem", resources: [tableArn] }])).problems;
       const elsewhere = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, resources: [`${tableArn}-other`] } : c)))).problems;
       const wrongAction = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, action: "dynamodb:PutItem" } : c)))).problems;
 
       // Assess
       expect(leftOut).to.deep.equal([`the code sent DynamoDBClient UpdateItemCommand (dynamodb:UpdateItem) on ${tableArn}, which functions/downloadThreshold/calls.ts (counter: dynamodb) does not declare`]);
-      expect(neverSent).to.deep.equal(["functions/downloadThreshold/calls.ts (counter: dynamodb) declares DynamoDBClient GetItemCommand, which the code never sent in this mode"]);
+      expect(neverSent).to.deep.equal(["functions/downloadThreshold/calls.ts (counter: dynamodb) declares DynamoDBClient PutItemCommand, which the code never sent in this mode"]);
       expect(elsewhere).to.deep.equal([`the code sent UpdateItemCommand on ${tableArn}, outside what functions/downloadThreshold/calls.ts (counter: dynamodb) declares: ${tableArn}-other`]);
       expect(wrongAction).to.deep.equal(["functions/downloadThreshold/calls.ts (counter: dynamodb) declares UpdateItemCommand as dynamodb:PutItem, but it needs dynamodb:UpdateItem"]);
     });

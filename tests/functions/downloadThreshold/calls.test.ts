@@ -17,7 +17,7 @@ function settings(counter: DownloadThresholdSettings["counter"]): DownloadThresh
 }
 
 describe("download threshold calls", () => {
-  it("in DynamoDB mode: UpdateItem on the counts table, and publishing alerts", () => {
+  it("in DynamoDB mode: UpdateItem and GetItem on the counts table, and publishing alerts", () => {
     // Prepare
     const dynamodb = settings({ kind: "dynamodb", tableName: "counts" });
 
@@ -28,6 +28,7 @@ describe("download threshold calls", () => {
     expect(downloadThresholdCalls.mode(dynamodb)).to.equal("counter: dynamodb");
     expect(calls).to.deep.equal([
       { client: "DynamoDBClient", command: "UpdateItemCommand", action: "dynamodb:UpdateItem", resources: ["arn:aws:dynamodb:ap-northeast-1:111111111111:table/counts"] },
+      { client: "DynamoDBClient", command: "GetItemCommand", action: "dynamodb:GetItem", resources: ["arn:aws:dynamodb:ap-northeast-1:111111111111:table/counts"] },
       { client: "SNSClient", command: "PublishCommand", action: "sns:Publish", resources: [TOPIC_ARN] },
     ]);
   });
