@@ -60,7 +60,8 @@ export function renderFailures(roles: RoleFinding[], planUnknowns: string[] = []
   ];
 }
 
-function render(report: VerifyReport): string {
+/** The report of a test run, as `npm run verify` prints it. */
+export function render(report: VerifyReport): string {
   const out: string[] = [];
   const pairs = (key: "evaluated" | "allowed" | "needed") => report.roles.reduce((sum, r) => sum + r[key], 0);
   out.push(
