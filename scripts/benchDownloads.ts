@@ -204,9 +204,63 @@ interface RunResult {
   drainMs: number;
 }
 
+interface Delivery {
+  index: number;
+  requestId: string;
+  attempt: number;
+}
+
 /**
- * Delivers every event through `concurrency` workers, each with its own handler (a Lambda execution environment),
- * retrying a failed invocation like Lambda's asynchronous retries.
+ * The deliveries still to make, and Lambda's retries of failed ones. Lambda retries a failed asynchronous invocation
+ * after a minute, and the second retry two minutes later
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html); by then every invocation that
+ * was running when the attempt failed has ended (the DynamoDB function's timeout is 60 s), so a retry is queued once
+ * those have ended. (A redelivery that overlaps its original is refused while the original holds the event's claim,
+ * and retried: a retry at once would find the claim still held.)
+ */
+class Deliveries {
+  private readonly running = new Set<Delivery>();
+  private readonly waiting: Array<{ delivery: Delivery; after: Set<Delivery> }> = [];
+  private wake: Array<() => void> = [];
+
+  constructor(private readonly queue: Delivery[]) {}
+
+  /** The next delivery to make, once one is due; undefined when everything is done. */
+  async next(): Promise<Delivery | undefined> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next !== undefined) {
+        this.running.add(next);
+        return next;
+      }
+      if (this.waiting.length === 0 && this.running.size === 0) {
+        return undefined;
+      }
+      await new Promise<void>((resolve) => this.wake.push(resolve));
+    }
+  }
+
+  /** `delivery` ended; `retry` is its next attempt, if it failed and may be retried. */
+  ended(delivery: Delivery, retry?: Delivery): void {
+    this.running.delete(delivery);
+    if (retry !== undefined) {
+      this.waiting.push({ delivery: retry, after: new Set(this.running) });
+    }
+    for (const entry of this.waiting) entry.after.delete(delivery);
+    for (const due of this.waiting.filter((entry) => entry.after.size === 0)) {
+      this.waiting.splice(this.waiting.indexOf(due), 1);
+      this.queue.push(due.delivery);
+    }
+    const wake = this.wake;
+    this.wake = [];
+    for (const resolve of wake) resolve();
+  }
+}
+
+/**
+ * Delivers every event through `concurrency` workers, each with its own handler (a Lambda execution environment) and
+ * a Lambda context per invocation (its request ID, kept by the retries, and the time left before `timeoutMs`),
+ * retrying a failed invocation like Lambda's asynchronous retries (see {@link Deliveries}).
  */
 async function replay(
   workload: Workload,
@@ -214,7 +268,7 @@ async function replay(
   timeoutMs: number,
   worker: (index: number) => Worker,
 ): Promise<{ invocations: Invocation[]; failedInvocations: number; droppedEvents: number }> {
-  const queue = workload.deliveries.map((index, i) => ({ index, requestId: workload.requestIds[i], attempt: 1 }));
+  const deliveries = new Deliveries(workload.deliveries.map((index, i) => ({ index, requestId: workload.requestIds[i], attempt: 1 })));
   const invocations: Invocation[] = [];
   let failedInvocations = 0;
   let droppedEvents = 0;
@@ -222,23 +276,21 @@ async function replay(
     Array.from({ length: concurrency }, (_, w) =>
       (async () => {
         const environment = worker(w);
-        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        for (let next = await deliveries.next(); next !== undefined; next = await deliveries.next()) {
           const callsBefore = environment.calls();
           const unitsBefore = environment.units?.();
           const started = environment.now();
           let failed = false;
-          const context: InvocationContext = { awsRequestId: next.requestId, getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (environment.now() - started)) };
+          // Lambda's remaining time is whole milliseconds.
+          const context: InvocationContext = { awsRequestId: next.requestId, getRemainingTimeInMillis: () => Math.max(0, Math.floor(timeoutMs - (environment.now() - started))) };
           try {
             await environment.invoke(asEventBridgeEvent(workload.records[next.index]), context);
           } catch {
             failed = true;
             failedInvocations += 1;
-            if (next.attempt < ATTEMPTS) {
-              queue.push({ ...next, attempt: next.attempt + 1 });
-            } else {
-              droppedEvents += 1;
-            }
+            droppedEvents += next.attempt < ATTEMPTS ? 0 : 1;
           }
+          deliveries.ended(next, failed && next.attempt < ATTEMPTS ? { ...next, attempt: next.attempt + 1 } : undefined);
           const windowPosition = (Date.parse(workload.records[next.index].eventTime) - WINDOW_START) / WINDOW_MS;
           const units = unitsBefore === undefined ? undefined : difference(environment.units!(), unitsBefore);
           const counted = environment.counted?.();
