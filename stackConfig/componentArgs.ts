@@ -22,6 +22,7 @@ const KEYS: Record<keyof CloudTrailAlertsArgs, true> = {
   downloadAlerts: true,
   userActivityNotifiers: true,
   backfill: true,
+  chat: true,
 };
 
 /** The `cloudtrail-alerts:` config keys (Pulumi.yaml declares these), which are CloudTrailAlerts' argument names. */
