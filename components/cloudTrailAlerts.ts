@@ -133,16 +133,16 @@ export interface CloudTrailAlertsArgs {
   functionLogRetentionInDays?: number;
   /** Download threshold alerts. See docs/downloadThresholdAlert.md. @default - none */
   downloadAlerts?: DownloadAlertsConfig;
-  /** UserActivityNotifiers by stable name (lowercase letters, digits, '-'). @default - none */
-  userActivityNotifiers?: { [name: string]: ActivityNotifierConfig };
-  /** The organisation-wide CloudTrail backfill. @default - disabled */
-  backfill?: OrganizationBackfillConfig;
   /**
    * Slack and Microsoft Teams channels of Amazon Q Developer in chat applications subscribed to the alert topic, with a
    * role and guardrail that allow nothing. See docs/chatChannels.md.
    * @default - no chat
    */
   chat?: ChatConfig;
+  /** UserActivityNotifiers by stable name (lowercase letters, digits, '-'). @default - none */
+  userActivityNotifiers?: { [name: string]: ActivityNotifierConfig };
+  /** The organisation-wide CloudTrail backfill. @default - disabled */
+  backfill?: OrganizationBackfillConfig;
 }
 
 /** `chat`: the Slack and Teams channels that receive the alert topic's notifications. */

@@ -20,9 +20,9 @@ const KEYS: Record<keyof CloudTrailAlertsArgs, true> = {
   securityAlarms: true,
   functionLogRetentionInDays: true,
   downloadAlerts: true,
+  chat: true,
   userActivityNotifiers: true,
   backfill: true,
-  chat: true,
 };
 
 /** The `cloudtrail-alerts:` config keys (Pulumi.yaml declares these), which are CloudTrailAlerts' argument names. */
