@@ -280,7 +280,7 @@ describe("least privilege, proven by IAM simulation", function () {
   it("the chat channels' role (a stack with chat): allows nothing; reading notifications needs no permission", async () => {
     // Prepare: the channels of a stack with `chat`, on the dev stack's alert topic.
     const alertTopic = byType("aws:sns/topic:Topic").find((t) => t.name === "alerts")!;
-    const chat = await resourcesOf(new ChatChannels("verify-chat", { alertTopicArn: String(alertTopic.state.arn), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
+    const chat = await resourcesOf(new ChatChannels("chat", { alertTopicArn: String(alertTopic.state.arn), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
     const role = chat.find((r) => r.type === "aws:iam/role:Role")!;
     const configuration = chat.find((r) => r.type === "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")!;
     expect(dependsOn(configuration, "iamRoleArn", role)).to.equal(true);
