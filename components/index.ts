@@ -3,6 +3,7 @@ export * from "./alertTopic";
 export * from "./auditTrail";
 export * from "./awsEnvironment";
 export * from "./bucketCreationAlarm";
+export * from "./chatChannels";
 export * from "./cloudTrailAlerts";
 export * from "./contributions";
 export * from "./downloadThresholdAlert";

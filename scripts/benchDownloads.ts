@@ -27,7 +27,7 @@
 import { parseArgs } from "util";
 
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { paginateScan, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
@@ -359,8 +359,13 @@ async function runDynamoDb(workload: Workload, notify: NotifyMode, concurrency: 
   });
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);
-  const scan = await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true, FilterExpression: "attribute_exists(downloads)" }));
-  const counts = Object.fromEntries((scan.Items ?? []).map((item) => [String(item.object.S), Number(item.downloads.N)]));
+  // A scan reads at most 1 MB per page before its filter applies: the counter items may be on any page.
+  const counts: Record<string, number> = {};
+  for await (const page of paginateScan({ client: db.client() }, { TableName: tableName, ConsistentRead: true, FilterExpression: "attribute_exists(downloads)" })) {
+    for (const item of page.Items ?? []) {
+      counts[String(item.object.S)] = Number(item.downloads.N);
+    }
+  }
   await Promise.all([db.stop(), sns.stop()]);
   // dynalite has no throughput limits and the fake SNS throttles only when told to: "n/a" unless a client saw one.
   const throttled = throttledIn(tallies);

@@ -60,7 +60,7 @@ export function renderFailures(roles: RoleFinding[], planUnknowns: string[] = []
   ];
 }
 
-/** The report of a test run, as `npm run verify` prints it. */
+/** The report as the tables `npm run verify` prints (and the README shows). */
 export function render(report: VerifyReport): string {
   const out: string[] = [];
   const pairs = (key: "evaluated" | "allowed" | "needed") => report.roles.reduce((sum, r) => sum + r[key], 0);

@@ -96,7 +96,7 @@ type Policies = ReturnType<typeof resourcePolicies>;
 
 async function judgeRole(role: PlanRole, context: NeedsContext, candidates: ResourceCandidates, policies: Policies): Promise<RoleJudgement> {
   const needs = needsOfRole(role, context);
-  const base = { role: role.label, arn: role.arn, uses: needs.uses, sources: [...new Set(needs.needs.map((n) => n.source))], needed: needs.needs, unknowns: [...role.unknowns, ...needs.unknowns] };
+  const base = { role: role.label, arn: role.arn, uses: needs.uses, sources: [...new Set([...needs.needs.map((n) => n.source), ...(needs.sources ?? [])])], needed: needs.needs, unknowns: [...role.unknowns, ...needs.unknowns] };
   if (arnParts(role.arn) === undefined) {
     return { ...base, evaluated: 0, allowed: [], extra: [], missing: [], unknowns: base.unknowns };
   }

@@ -103,6 +103,8 @@ export const ROLE_RELEVANT_TYPES = [
   "aws:iam/rolePolicy:RolePolicy",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   "aws:iam/policy:Policy",
+  "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
+  "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration",
   "aws:lambda/function:Function",
   "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
   "aws:sns/topic:Topic",

@@ -4,8 +4,8 @@
  *   function's environment selects, plus what Lambda does with the role (its log group, its failure destination) and
  *   what the services need for the encrypted resources the code calls (KMS keys of topics, queues, tables);
  * - a role a function assumes: the calls the room declares as made with the assumed role's credentials;
- * - roles with no code of their own (CloudTrail delivery, Step Functions, EventBridge targets): read from the
- *   resources that use them and AWS's documentation, cited in {@link SOURCES}.
+ * - roles with no code of their own (CloudTrail delivery, Step Functions, EventBridge targets, chat channels): read from
+ *   the resources that use them and AWS's documentation, cited in {@link SOURCES}.
  * Needs the plan cannot tell (an unknown environment, a task type this module does not know) are listed as unknown.
  */
 import type { AwsCall, Placement } from "../functions/shared/awsCalls";
@@ -29,6 +29,8 @@ export interface RoleNeeds {
   /** What uses the role, in words. */
   uses: string[];
   needs: Need[];
+  /** Documentation behind what the role needs beyond the needs' own sources (a documented need of nothing). */
+  sources?: string[];
   unknowns: string[];
 }
 
@@ -43,6 +45,8 @@ export const SOURCES = {
   sfnLambda: "Step Functions invoking Lambda: https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html",
   sfnDistributedMap: "a Distributed Map's child executions: https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html and https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html",
   eventBus: "EventBridge sending to an event bus target: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html",
+  chatChannel:
+    "Amazon Q Developer in chat applications posts a topic's notifications without the channel role, which serves members' commands and alarm graphs (none here): https://docs.aws.amazon.com/chatbot/latest/adminguide/understanding-permissions.html and https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-troubleshooting.html",
 } as const;
 
 const CALLBACK_TAG = "cloudtrail-alerts:callback";
@@ -100,10 +104,11 @@ export class NeedsContext {
 
 /** What `role` needs, from everything in the plan that uses it. */
 export function needsOfRole(role: PlanRole, context: NeedsContext): RoleNeeds {
-  const result: RoleNeeds = { uses: [], needs: [], unknowns: [] };
+  const result: RoleNeeds = { uses: [], needs: [], sources: [], unknowns: [] };
   const merge = (part: RoleNeeds) => {
     result.uses.push(...part.uses);
     result.needs.push(...part.needs);
+    result.sources!.push(...(part.sources ?? []));
     result.unknowns.push(...part.unknowns);
   };
   for (const fn of context.functionsOf(role)) merge(lambdaNeeds(fn, role, context));
@@ -114,6 +119,9 @@ export function needsOfRole(role: PlanRole, context: NeedsContext): RoleNeeds {
   for (const trail of context.index.byType("aws:cloudtrail/trail:Trail").filter((t) => t.inputs.cloudWatchLogsRoleArn === role.arn)) merge(trailDeliveryNeeds(trail));
   for (const machine of context.index.byType("aws:sfn/stateMachine:StateMachine").filter((m) => m.inputs.roleArn === role.arn)) merge(stateMachineNeeds(machine, context.index));
   for (const target of context.index.byType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => t.inputs.roleArn === role.arn)) merge(eventTargetNeeds(target));
+  for (const [type, kind] of CHAT_CHANNEL_TYPES) {
+    for (const channel of context.index.byType(type).filter((c) => c.inputs.iamRoleArn === role.arn)) merge(chatChannelNeeds(channel, kind));
+  }
   if (result.uses.length === 0) {
     result.unknowns.push(`nothing in the plan uses role ${role.label}, so what it needs is unknown`);
   }
@@ -285,4 +293,18 @@ function eventTargetNeeds(target: PlanResource): RoleNeeds {
     return { uses, needs: [{ action: "events:PutEvents", resource: arn, source: SOURCES.eventBus }], unknowns: [] };
   }
   return { uses, needs: [], unknowns: [`EventBridge target ${target.name} sends to ${String(arn)} with a role, whose permissions verify does not derive`] };
+}
+
+/** The channel configurations of Amazon Q Developer in chat applications, and the chat application of each. */
+const CHAT_CHANNEL_TYPES = [
+  ["aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration", "Slack"],
+  ["aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration", "Microsoft Teams"],
+] as const;
+
+/**
+ * A chat channel's role: nothing for posting the topics' notifications. Members' commands would need what the role
+ * allows (this project runs none, and its guardrail denies them), alarm graphs CloudWatch reads (left out).
+ */
+function chatChannelNeeds(channel: PlanResource, kind: string): RoleNeeds {
+  return { uses: [`Amazon Q Developer ${kind} channel ${channel.name} (posts the topic's notifications)`], needs: [], sources: [SOURCES.chatChannel], unknowns: [] };
 }

@@ -15,10 +15,13 @@
  * archive with the stack's sample
  * traffic (tests/verify/support/functionRuns.ts) under a call ledger; the calls each sends must be exactly those its
  * room declares for its mode, on the declared resources.
+ * The chat channels' role (a stack with `chat`) needs nothing: Amazon Q Developer in chat applications posts custom
+ * notifications and alarm notifications without it (it would only draw alarm graphs with CloudWatch reads, and run
+ * members' commands), and its guardrail denies everything (docs/chatChannels.md).
  */
 import { expect } from "chai";
 
-import { AlertTopic, AuditTrail, DownloadThresholdAlert, UserActivityNotifier } from "../../components";
+import { AlertTopic, AuditTrail, ChatChannels, DownloadThresholdAlert, UserActivityNotifier } from "../../components";
 import type { RecordedResource } from "../../preview/mockCloud";
 import { downloadThresholdCalls } from "../../functions/downloadThreshold/calls";
 import { sampleGetObject } from "../../simulation/downloadEvents";
@@ -57,6 +60,7 @@ describe("least privilege over every resource, proven by IAM simulation", functi
   this.timeout(600_000);
   let resources: RecordedResource[];
   let others: RecordedResource[];
+  let chat: RecordedResource[];
   let runs: FunctionRun[];
   let judgement: PlanJudgement;
   let otherJudgement: PlanJudgement;
@@ -73,9 +77,12 @@ describe("least privilege over every resource, proven by IAM simulation", functi
     const stack = await devStack();
     resources = stack.resources;
     others = await otherConfigurations(String(stack.outputs.trailLogGroupName));
+    // The chat channels of a stack with `chat`, on the dev stack's alert topic (they run no code).
+    const alertTopic = byType("aws:sns/topic:Topic").find((t) => t.name === "alerts")!;
+    chat = await resourcesOf(new ChatChannels("chat", { alertTopicArn: String(alertTopic.state.arn), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
     runs = await runFunctions([...resources, ...others]);
     judgement = await judgePlan(planOf(await npmStartJson(resources)));
-    otherJudgement = await judgePlan(planOf(await npmStartJson([...resources, ...others])));
+    otherJudgement = await judgePlan(planOf(await npmStartJson([...resources, ...others, ...chat])));
   });
 
   /** Asserts the role allows exactly what it needs, and adds it to the report. */
@@ -259,5 +266,23 @@ describe("least privilege over every resource, proven by IAM simulation", functi
       expect(buses.every((arn) => /:event-bus\//.test(arn))).to.equal(true);
       expect(pairs(verdict)).to.deep.equal([...new Set(buses)].sort().map((bus) => `events:PutEvents ${bus}`));
     }
+  });
+
+  it("the chat channels' role (a stack with chat): allows nothing, which is what it needs; reading notifications needs no permission", () => {
+    // Prepare
+    const role = chat.find((r) => r.type === "aws:iam/role:Role")!;
+    const configuration = chat.find((r) => r.type === "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")!;
+    expect(dependsOn(configuration, "iamRoleArn", role)).to.equal(true);
+
+    // Act
+    const verdict = judged(role, otherJudgement);
+
+    // Assess: custom notifications and alarm messages are posted without the role; the guardrail caps it at nothing.
+    expectExactlyNeeded(verdict);
+    expect(verdict.uses).to.deep.equal(["Amazon Q Developer Slack channel chat-slack-T07EA123LEP-C07EZ1ABC23 (posts the topic's notifications)"]);
+    expect(verdict.needed).to.deep.equal([]);
+    expect(verdict.allowed).to.deep.equal([]);
+    expect(verdict.sources).to.have.length(1);
+    expect(configuration.inputs.guardrailPolicyArns).to.deep.equal(["arn:aws:iam::aws:policy/AWSDenyAll"]);
   });
 });
