@@ -48,8 +48,8 @@ function pairResult(result: unknown): { done: BackfillSummary["done"][number] } 
   return { failed: { account, region, error: typeof r.error === "string" ? r.error : typeof r.Error === "string" ? r.Error : "ChildExecutionFailed" } };
 }
 
-/** Sorts the pairs' results into done and failed and adds up the totals. */
-export function summarizeBackfill(plan: unknown, results: unknown): BackfillSummary {
+/** Sorts the pairs' results into done and failed and adds up the totals; lists at most `maxListed` of each. */
+export function summarizeBackfill(plan: unknown, results: unknown, maxListed = MAX_LISTED_PAIRS): BackfillSummary {
   const p = isObject(plan) ? plan : {};
   const requested = isObject(p.requested) ? p.requested : {};
   const list = Array.isArray(results) ? (results as unknown[]) : [];
@@ -71,7 +71,7 @@ export function summarizeBackfill(plan: unknown, results: unknown): BackfillSumm
     totals: { events: sum("events"), files: sum("files"), requests: sum("requests"), throttled: sum("throttled") },
     doneCount: done.length,
     failedCount: failed.length,
-    done: done.slice(0, MAX_LISTED_PAIRS),
-    failed: failed.slice(0, MAX_LISTED_PAIRS),
+    done: done.slice(0, maxListed),
+    failed: failed.slice(0, maxListed),
   };
 }
