@@ -2,7 +2,10 @@
  * TrailBackfill's state machine, in Amazon States Language: plan the pairs, a Distributed Map with one child execution
  * per pair that invokes the function until the pair is done, and a summary.
  */
+import type * as pulumi from "@pulumi/pulumi";
+
 import { NON_RETRYABLE_ERRORS } from "../functions/trailBackfill/handler";
+import type { PolicyStatement } from "./policy";
 
 /** The Distributed Map's label: it names the Map Run and appears in its child executions' ARNs. */
 export const BACKFILL_MAP_LABEL = "Pairs";
@@ -20,6 +23,52 @@ export interface BackfillDefinitionParams {
    * @default - none: the Map returns the results in the state, which fits only around 1,500 pairs
    */
   results?: { bucket: string; prefix: string };
+}
+
+/** What the state machine role's statements are built from (values may be Pulumi inputs). */
+export interface BackfillStateMachineStatementParams {
+  functionArn: pulumi.Input<string>;
+  stateMachineArn: pulumi.Input<string>;
+  mapRunExecutions: pulumi.Input<string>;
+  /** `<bucket ARN>/<results prefix>/*`: where the ResultWriter exports. */
+  resultsArn: pulumi.Input<string>;
+  bucketKmsKeyArn?: pulumi.Input<string>;
+}
+
+/**
+ * The state machine's statements: invoke its function, start its own Map Run's children and manage them, and export
+ * the children's results under the results prefix (what a ResultWriter needs:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html#iam-policy-eg-dist-map-resultwriter).
+ */
+export function backfillStateMachineStatements(p: BackfillStateMachineStatementParams): PolicyStatement[] {
+  return [
+    { Sid: "InvokeBackfillFunction", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: p.functionArn },
+    // A Distributed Map starts each child execution on the state machine itself.
+    { Sid: "StartPairExecutions", Effect: "Allow", Action: "states:StartExecution", Resource: p.stateMachineArn },
+    {
+      Sid: "ManageOwnMapRuns",
+      Effect: "Allow",
+      Action: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
+      Resource: p.mapRunExecutions,
+    },
+    {
+      Sid: "ExportMapResults",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+      Resource: p.resultsArn,
+    },
+    ...(p.bucketKmsKeyArn === undefined
+      ? []
+      : [
+          {
+            Sid: "EncryptMapResults",
+            Effect: "Allow" as const,
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: p.bucketKmsKeyArn,
+            Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+          },
+        ]),
+  ];
 }
 
 /** The ResultWriter's key prefix under the backfill's own key prefix: outside `AWSLogs/`, where trail readers look. */

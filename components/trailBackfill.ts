@@ -7,7 +7,15 @@ import { DEFAULT_CONCURRENT_REQUESTS, DEFAULT_REQUESTS_PER_SECOND, toEnvironment
 import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
 import { AlertTopic } from "./alertTopic";
 import { awsEnvironment } from "./awsEnvironment";
-import { BACKFILL_FUNCTION_TIMEOUT_SECONDS, BACKFILL_MAP_LABEL, BACKFILL_RESULTS_FOLDER, type BackfillDefinitionParams, backfillDefinition } from "./backfillStateMachine";
+import {
+  BACKFILL_FUNCTION_TIMEOUT_SECONDS,
+  BACKFILL_MAP_LABEL,
+  BACKFILL_RESULTS_FOLDER,
+  type BackfillDefinitionParams,
+  backfillDefinition,
+  type BackfillStateMachineStatementParams,
+  backfillStateMachineStatements,
+} from "./backfillStateMachine";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
 import { policyDocument, PolicyStatement } from "./policy";
@@ -391,46 +399,9 @@ export class TrailBackfill extends pulumi.ComponentResource {
     ];
   }
 
-  /**
-   * The state machine's statements: invoke its function, start its own Map Run's children and manage them, and export
-   * the children's results under the results prefix (what a ResultWriter needs:
-   * https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html#iam-policy-eg-dist-map-resultwriter).
-   */
-  static stateMachineStatements(p: {
-    functionArn: pulumi.Input<string>;
-    stateMachineArn: pulumi.Input<string>;
-    mapRunExecutions: pulumi.Input<string>;
-    resultsArn: pulumi.Input<string>;
-    bucketKmsKeyArn?: pulumi.Input<string>;
-  }): PolicyStatement[] {
-    return [
-      { Sid: "InvokeBackfillFunction", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: p.functionArn },
-      // A Distributed Map starts each child execution on the state machine itself.
-      { Sid: "StartPairExecutions", Effect: "Allow", Action: "states:StartExecution", Resource: p.stateMachineArn },
-      {
-        Sid: "ManageOwnMapRuns",
-        Effect: "Allow",
-        Action: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
-        Resource: p.mapRunExecutions,
-      },
-      {
-        Sid: "ExportMapResults",
-        Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
-        Resource: p.resultsArn,
-      },
-      ...(p.bucketKmsKeyArn === undefined
-        ? []
-        : [
-            {
-              Sid: "EncryptMapResults",
-              Effect: "Allow" as const,
-              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-              Resource: p.bucketKmsKeyArn,
-              Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
-            },
-          ]),
-    ];
+  /** The state machine's statements; see {@link backfillStateMachineStatements}. */
+  static stateMachineStatements(p: BackfillStateMachineStatementParams): PolicyStatement[] {
+    return backfillStateMachineStatements(p);
   }
 
   /** The state machine definition (Amazon States Language); see {@link backfillDefinition}. */

@@ -82,6 +82,13 @@ function stateMachineActions(definition: Record<string, unknown>): string[] {
         // A Distributed Map runs each item as a child execution of the same state machine, and manages them.
         for (const action of ["states:StartExecution", "states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"]) actions.add(action);
       }
+      const writer = state.ResultWriter as { Resource?: string } | undefined;
+      if (state.Type === "Map" && writer !== undefined) {
+        // What a ResultWriter needs to export the children's results (IAM policies for ResultWriter, in the Step
+        // Functions developer guide).
+        if (writer.Resource !== "arn:aws:states:::s3:putObject") throw new Error(`the proof does not know the permissions of ResultWriter resource ${String(writer.Resource)}`);
+        for (const action of ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]) actions.add(action);
+      }
       if (processor?.States) visit(processor.States);
       for (const branch of (state.Branches as Array<{ States: Record<string, Record<string, unknown>> }> | undefined) ?? []) visit(branch.States);
     }
@@ -108,7 +115,11 @@ describe("least privilege, proven by IAM simulation", function () {
     const account = (arn: string) => arn.split(":")[4];
     const derived = [
       // Objects inside and outside the prefixes the policies name.
-      ...byType("aws:s3/bucket:Bucket").flatMap((b) => [`${String(b.state.arn)}/AWSLogs/111111111111/CloudTrail/ap-northeast-1/2025/01/01/x.json.gz`, `${String(b.state.arn)}/elsewhere/x`]),
+      ...byType("aws:s3/bucket:Bucket").flatMap((b) => [
+        `${String(b.state.arn)}/AWSLogs/111111111111/CloudTrail/ap-northeast-1/2025/01/01/x.json.gz`,
+        `${String(b.state.arn)}/TrailBackfillResults/run/manifest.json`,
+        `${String(b.state.arn)}/elsewhere/x`,
+      ]),
       ...byType("aws:cloudwatch/logGroup:LogGroup").map((g) => `${String(g.state.arn)}:log-stream:stream`),
       ...byType("aws:sfn/stateMachine:StateMachine").flatMap((m) => {
         const [, , , region, acct, , name] = String(m.state.arn).split(":");
