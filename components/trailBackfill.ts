@@ -143,7 +143,9 @@ type BackfillBucket = { bucket?: aws.s3.Bucket; bucketKeyArn?: pulumi.Input<stri
  * child execution per pair, and each child invokes the function repeatedly, every invocation stopping well before
  * Lambda's 15 minutes with a checkpoint the next one resumes from. The function assumes each account's
  * {@link TrailReaderRole} (register them with {@link TrailBackfill.addReaderRole}) and pages `LookupEvents` at the
- * pair's quota. Failed pairs do not stop the others; the execution output lists pairs done and failed.
+ * pair's quota. Failed pairs do not stop the others. The Map exports the pairs' results to the bucket under
+ * `[prefix/]TrailBackfillResults/` (a ResultWriter), so one execution takes up to 4,772 pairs; the execution output
+ * counts pairs done and failed, with totals, and lists up to 100 of each.
  */
 export class TrailBackfill extends pulumi.ComponentResource {
   /** Name of the bucket the log files go to (created or adopted). */
