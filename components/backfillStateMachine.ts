@@ -2,7 +2,10 @@
  * TrailBackfill's state machine, in Amazon States Language: plan the pairs, a Distributed Map with one child execution
  * per pair that invokes the function until the pair is done, and a summary.
  */
+import type * as pulumi from "@pulumi/pulumi";
+
 import { NON_RETRYABLE_ERRORS } from "../functions/trailBackfill/handler";
+import type { PolicyStatement } from "./policy";
 
 /** The Distributed Map's label: it names the Map Run and appears in its child executions' ARNs. */
 export const BACKFILL_MAP_LABEL = "Pairs";
@@ -15,6 +18,57 @@ export interface BackfillDefinitionParams {
   /** Account ID -> reader role ARN, passed to the plan step. */
   readerRoleArns: Record<string, string>;
   maxConcurrency: number;
+  /**
+   * Where the Map exports its children's results (ResultWriter): a bucket in the state machine's account and Region.
+   * @default - none: the Map returns the results in the state, which fits only around 1,500 pairs
+   */
+  results?: { bucket: string; prefix: string };
+}
+
+/** What the state machine role's statements are built from (values may be Pulumi inputs). */
+export interface BackfillStateMachineStatementParams {
+  functionArn: pulumi.Input<string>;
+  stateMachineArn: pulumi.Input<string>;
+  mapRunExecutions: pulumi.Input<string>;
+  /** `<bucket ARN>/<results prefix>/*`: where the ResultWriter exports. */
+  resultsArn: pulumi.Input<string>;
+  bucketKmsKeyArn?: pulumi.Input<string>;
+}
+
+/**
+ * The state machine's statements: invoke its function, start its own Map Run's children and manage them, and export
+ * the children's results under the results prefix (what a ResultWriter needs:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html#iam-policy-eg-dist-map-resultwriter).
+ */
+export function backfillStateMachineStatements(p: BackfillStateMachineStatementParams): PolicyStatement[] {
+  return [
+    { Sid: "InvokeBackfillFunction", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: p.functionArn },
+    // A Distributed Map starts each child execution on the state machine itself.
+    { Sid: "StartPairExecutions", Effect: "Allow", Action: "states:StartExecution", Resource: p.stateMachineArn },
+    {
+      Sid: "ManageOwnMapRuns",
+      Effect: "Allow",
+      Action: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
+      Resource: p.mapRunExecutions,
+    },
+    {
+      Sid: "ExportMapResults",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+      Resource: p.resultsArn,
+    },
+    ...(p.bucketKmsKeyArn === undefined
+      ? []
+      : [
+          {
+            Sid: "EncryptMapResults",
+            Effect: "Allow" as const,
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: p.bucketKmsKeyArn,
+            Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+          },
+        ]),
+  ];
 }
 
 const INVOKE = "arn:aws:states:::lambda:invoke";
@@ -32,13 +86,14 @@ const LAMBDA_SERVICE_RETRY = {
  * The states of one pair's child execution: invoke `fetch` with the checkpoint until the pair is done, retrying what
  * a retry can fix, and record the pair as failed otherwise.
  */
-function pairStates(functionArn: string): Record<string, unknown> {
+function pairStates(functionArn: string, readerRoleArns: Record<string, string>): Record<string, unknown> {
   return {
     Fetch: {
       Type: "Task",
       Comment: "Backfills the pair until shortly before Lambda's deadline; returns a checkpoint or the pair's totals",
       Resource: INVOKE,
-      Parameters: { FunctionName: functionArn, Payload: { action: "fetch", "checkpoint.$": "$" } },
+      // The reader roles travel here rather than in every item, so that the plan stays small.
+      Parameters: { FunctionName: functionArn, Payload: { action: "fetch", "checkpoint.$": "$", readerRoleArns } },
       OutputPath: "$.Payload",
       TimeoutSeconds: BACKFILL_FUNCTION_TIMEOUT_SECONDS + 60,
       Retry: [
@@ -90,7 +145,6 @@ export function backfillDefinition(p: BackfillDefinitionParams): Record<string, 
         ItemSelector: {
           "account.$": "$$.Map.Item.Value.account",
           "region.$": "$$.Map.Item.Value.region",
-          "roleArn.$": "$$.Map.Item.Value.roleArn",
           "startTime.$": "$.startTime",
           "endTime.$": "$.endTime",
         },
@@ -98,18 +152,20 @@ export function backfillDefinition(p: BackfillDefinitionParams): Record<string, 
         // Children catch their own failures; should one fail anyway, the other pairs still run.
         ToleratedFailurePercentage: 100,
         // One child execution per pair, each with its own 25,000-event history.
-        ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, StartAt: "Fetch", States: pairStates(p.functionArn) },
-        // The pairs' results replace the items: the state stays small (Step Functions allows 256 KiB).
-        ResultPath: "$.items",
+        ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, StartAt: "Fetch", States: pairStates(p.functionArn, p.readerRoleArns) },
+        // The pairs' results go to S3, and the Map returns only where (Step Functions passes at most 256 KiB between
+        // states: around 1,500 pairs' results would not fit).
+        ...(p.results === undefined ? {} : { ResultWriter: { Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: p.results.bucket, Prefix: p.results.prefix } } }),
+        ResultPath: "$.results",
         Next: "Summarize",
       },
       Summarize: {
         Type: "Task",
-        Comment: "Lists the pairs done and failed, with totals",
+        Comment: "Reads the pairs' results from S3 and lists the pairs done and failed, with totals",
         Resource: INVOKE,
         Parameters: {
           FunctionName: p.functionArn,
-          Payload: { action: "summarize", plan: { "requested.$": "$.requested", "startTime.$": "$.startTime", "endTime.$": "$.endTime" }, "results.$": "$.items" },
+          Payload: { action: "summarize", plan: { "requested.$": "$.requested", "startTime.$": "$.startTime", "endTime.$": "$.endTime" }, "results.$": "$.results" },
         },
         OutputPath: "$.Payload",
         Retry: [LAMBDA_SERVICE_RETRY],

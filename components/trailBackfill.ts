@@ -3,11 +3,19 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { trailBackfillCallbackFactory } from "../functions/trailBackfill/handler";
 import { normalizeKeyPrefix } from "../functions/trailBackfill/logFiles";
+import { backfillResultsPrefix } from "../functions/trailBackfill/mapResults";
 import { DEFAULT_CONCURRENT_REQUESTS, DEFAULT_REQUESTS_PER_SECOND, toEnvironment } from "../functions/trailBackfill/settings";
 import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
 import { AlertTopic } from "./alertTopic";
 import { awsEnvironment } from "./awsEnvironment";
-import { BACKFILL_FUNCTION_TIMEOUT_SECONDS, BACKFILL_MAP_LABEL, type BackfillDefinitionParams, backfillDefinition } from "./backfillStateMachine";
+import {
+  BACKFILL_FUNCTION_TIMEOUT_SECONDS,
+  BACKFILL_MAP_LABEL,
+  type BackfillDefinitionParams,
+  backfillDefinition,
+  type BackfillStateMachineStatementParams,
+  backfillStateMachineStatements,
+} from "./backfillStateMachine";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
 import { policyDocument, PolicyStatement } from "./policy";
@@ -130,7 +138,9 @@ type BackfillBucket = { bucket?: aws.s3.Bucket; bucketKeyArn?: pulumi.Input<stri
  * child execution per pair, and each child invokes the function repeatedly, every invocation stopping well before
  * Lambda's 15 minutes with a checkpoint the next one resumes from. The function assumes each account's
  * {@link TrailReaderRole} (register them with {@link TrailBackfill.addReaderRole}) and pages `LookupEvents` at the
- * pair's quota. Failed pairs do not stop the others; the execution output lists pairs done and failed.
+ * pair's quota. Failed pairs do not stop the others. The Map exports the pairs' results to the bucket under
+ * `[prefix/]TrailBackfillResults/` (a ResultWriter), so one execution takes up to 4,772 pairs; the execution output
+ * counts pairs done and failed, with totals, and lists up to 100 of each.
  */
 export class TrailBackfill extends pulumi.ComponentResource {
   /** Name of the bucket the log files go to (created or adopted). */
@@ -149,6 +159,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
   readonly readerRoleArns: pulumi.Output<Record<string, string>>;
 
   private readonly readers: Contributions<{ accountId: string; roleArn: string }>;
+  private destination!: { bucketArn: pulumi.Output<string>; bucketKeyArn?: pulumi.Input<string> };
   private readonly readerAccounts = new Set<string>();
 
   constructor(name: string, args: TrailBackfillArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -190,6 +201,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
     const statements = pulumi.all([this.readerRoleArns, bucketArn, bucketKeyArn]).apply(([readers, arn, keyArn]) =>
       TrailBackfill.functionStatements({ readerRoleArns: Object.values(readers), bucketArn: arn, keyPrefix: this.keyPrefix, bucketKmsKeyArn: keyArn }),
     );
+    this.destination = { bucketArn, bucketKeyArn };
     this.readerRoleArns.apply((readers) => {
       if (Object.keys(readers).length === 0) {
         void pulumi.log.warn(`TrailBackfill "${name}" has no reader roles: it cannot read any account. Register each account's TrailReaderRole with addReaderRole().`, this);
@@ -258,6 +270,13 @@ export class TrailBackfill extends pulumi.ComponentResource {
     // composed from its fixed name, as the trail's ARN is in AuditTrail.
     const stateMachineArn = pulumi.interpolate`arn:${env.partition}:states:${env.region}:${env.accountId}:stateMachine:${stateMachineName}`;
     const mapRunExecutions = pulumi.interpolate`arn:${env.partition}:states:${env.region}:${env.accountId}:execution:${stateMachineName}/${BACKFILL_MAP_LABEL}:*`;
+    // A Distributed Map's children run as `stateMachine:<name>/<label>:<map run id>` (the StateMachineArn of the
+    // executions a ResultWriter exports, and what DescribeStateMachineForExecution calls "the state machine associated
+    // with the Map Run"): an exact-ARN aws:SourceArn would refuse Step Functions the role for them. AWS's own example
+    // allows `stateMachine:*` (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html,
+    // "Prevent cross-service confused deputy issue"); this allows only this state machine and its Map Run's children.
+    const mapRunStateMachines = pulumi.interpolate`${stateMachineArn}/${BACKFILL_MAP_LABEL}:*`;
+    const resultsPrefix = backfillResultsPrefix(this.keyPrefix);
     const role = new aws.iam.Role(
       `${name}-state-machine-role`,
       {
@@ -268,7 +287,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
             Principal: { Service: "states.amazonaws.com" },
             Action: "sts:AssumeRole",
             // Only this state machine may use the role (confused-deputy protection).
-            Condition: { StringEquals: { "aws:SourceAccount": env.accountId }, ArnLike: { "aws:SourceArn": stateMachineArn } },
+            Condition: { StringEquals: { "aws:SourceAccount": env.accountId }, ArnLike: { "aws:SourceArn": [stateMachineArn, mapRunStateMachines] } },
           },
         ]),
       },
@@ -278,7 +297,15 @@ export class TrailBackfill extends pulumi.ComponentResource {
       `${name}-state-machine-policy`,
       {
         role: role.id,
-        policy: policyDocument(TrailBackfill.stateMachineStatements({ functionArn: this.function.functionArn, stateMachineArn, mapRunExecutions })),
+        policy: policyDocument(
+          TrailBackfill.stateMachineStatements({
+            functionArn: this.function.functionArn,
+            stateMachineArn,
+            mapRunExecutions,
+            resultsArn: pulumi.interpolate`${this.destination.bucketArn}/${resultsPrefix}/*`,
+            ...(this.destination.bucketKeyArn === undefined ? {} : { bucketKmsKeyArn: this.destination.bucketKeyArn }),
+          }),
+        ),
       },
       child,
     );
@@ -290,8 +317,10 @@ export class TrailBackfill extends pulumi.ComponentResource {
         type: "STANDARD",
         roleArn: role.arn,
         definition: pulumi
-          .all([this.function.functionArn, this.readerRoleArns])
-          .apply(([functionArn, readerRoleArns]) => JSON.stringify(TrailBackfill.definition({ functionArn, readerRoleArns, maxConcurrency }), null, 2)),
+          .all([this.function.functionArn, this.readerRoleArns, this.bucketName])
+          .apply(([functionArn, readerRoleArns, bucket]) =>
+            JSON.stringify(TrailBackfill.definition({ functionArn, readerRoleArns, maxConcurrency, results: { bucket, prefix: resultsPrefix } }), null, 2),
+          ),
       },
       // Its first execution must find the role's permissions in place.
       { parent: this, dependsOn: [stateMachinePolicy] },
@@ -350,13 +379,15 @@ export class TrailBackfill extends pulumi.ComponentResource {
     return [
       ...(p.readerRoleArns.length === 0 ? [] : [{ Sid: "AssumeReaderRoles", Effect: "Allow" as const, Action: "sts:AssumeRole", Resource: [...p.readerRoleArns].sort() }]),
       { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: `${p.bucketArn}/${p.keyPrefix === "" ? "" : `${p.keyPrefix}/`}AWSLogs/*` },
+      // The summary step reads what the Map exported.
+      { Sid: "ReadMapResults", Effect: "Allow", Action: "s3:GetObject", Resource: `${p.bucketArn}/${backfillResultsPrefix(p.keyPrefix)}/*` },
       ...(p.bucketKmsKeyArn === undefined
         ? []
         : [
             {
               Sid: "EncryptLogFiles",
               Effect: "Allow" as const,
-              Action: "kms:GenerateDataKey",
+              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
               Resource: p.bucketKmsKeyArn,
               // Only for S3 writing on the function's behalf, not for direct use of the key.
               Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
@@ -365,19 +396,9 @@ export class TrailBackfill extends pulumi.ComponentResource {
     ];
   }
 
-  /** The state machine's statements: invoke its function, start its own Map Run's children and manage them. */
-  static stateMachineStatements(p: { functionArn: pulumi.Input<string>; stateMachineArn: pulumi.Input<string>; mapRunExecutions: pulumi.Input<string> }): PolicyStatement[] {
-    return [
-      { Sid: "InvokeBackfillFunction", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: p.functionArn },
-      // A Distributed Map starts each child execution on the state machine itself.
-      { Sid: "StartPairExecutions", Effect: "Allow", Action: "states:StartExecution", Resource: p.stateMachineArn },
-      {
-        Sid: "ManageOwnMapRuns",
-        Effect: "Allow",
-        Action: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
-        Resource: p.mapRunExecutions,
-      },
-    ];
+  /** The state machine's statements; see {@link backfillStateMachineStatements}. */
+  static stateMachineStatements(p: BackfillStateMachineStatementParams): PolicyStatement[] {
+    return backfillStateMachineStatements(p);
   }
 
   /** The state machine definition (Amazon States Language); see {@link backfillDefinition}. */

@@ -17,14 +17,17 @@ import { BACKFILL_MAP_LABEL } from "../components/trailBackfill";
 import { LOOKBACK_MS, LOOKUP_PAGE_SIZE } from "../functions/trailBackfill/awsFacts";
 import { backfillRequestProblems, widenedRange } from "../functions/trailBackfill/request";
 import { DEFAULT_CONCURRENT_REQUESTS } from "../functions/trailBackfill/settings";
-import type { BackfillSummary } from "../functions/trailBackfill/summary";
+import { S3Client } from "@aws-sdk/client-s3";
+import { readMapResults } from "../functions/trailBackfill/mapResults";
+import { MAX_PAIRS_PER_EXECUTION } from "../functions/trailBackfill/request";
+import { type BackfillSummary, summarizeBackfill } from "../functions/trailBackfill/summary";
 import { WINDOW_MS } from "../functions/shared/timeIntervals";
 import { runMain } from "../preview/exit";
 import { findProjectDirectory, loadStackFiles, stackNameProblem, stackNames } from "../preview/stackFiles";
 import { type BackfillConfig, loadStackConfig, StackConfigError } from "../stackConfig";
 
 /** Step Functions' 256 KiB state limit leaves room for about this many pairs per execution. */
-export const MAX_PAIRS_PER_EXECUTION = 1000;
+export { MAX_PAIRS_PER_EXECUTION };
 const STATE_MACHINE_ARN = /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([\w-]{1,80})$/;
 
 export const USAGE = `usage: npm run backfill -- --start <ISO time> --end <ISO time> [options]
@@ -144,7 +147,7 @@ export function parseBackfillArgs(
   if (accounts.length * regions.length > MAX_PAIRS_PER_EXECUTION) {
     problems.push(
       `${accounts.length} accounts x ${regions.length} regions make ${accounts.length * regions.length} pairs; one execution takes at most ` +
-        `${MAX_PAIRS_PER_EXECUTION} (Step Functions passes at most 256 KiB between states): run several, each with part of --accounts`,
+        `${MAX_PAIRS_PER_EXECUTION} (its plan, with every pair in it, must fit Step Functions' 256 KiB of state data): run several, each with part of --accounts`,
     );
   }
   if (problems.length > 0) {
@@ -306,6 +309,8 @@ export interface BackfillCommandDeps {
   stackNames(): string[];
   stateMachineArnOf(stack: string): string;
   sfn(region: string): Pick<SFNClient, "send">;
+  /** Reads the pairs' results the Map exported (the bucket is in the state machine's Region). */
+  s3(region: string): Pick<S3Client, "send">;
   out(text: string): void;
   err(text: string): void;
   sleep(ms: number): Promise<void>;
@@ -390,21 +395,34 @@ export async function followExecution(executionArn: string, pairs: number, sfn: 
     if (execution.status !== "RUNNING" && execution.status !== "PENDING_REDRIVE") {
       bar?.update({ status: execution.status });
       bar?.stop();
-      return reportOutcome(execution, deps);
+      return reportOutcome(execution, deps, executionArn);
     }
     await deps.sleep((deps.pollSeconds ?? 10) * 1000);
   }
 }
 
-function reportOutcome(execution: { status?: string; output?: string; error?: string; cause?: string }, deps: BackfillCommandDeps): number {
+/**
+ * The execution's summary with every pair listed: the execution output lists at most 100 pairs of each kind, so they
+ * are read from the results the Map exported to S3 (manifest.json and the result files it lists).
+ */
+export async function completeSummary(summary: BackfillSummary, s3: Pick<S3Client, "send">): Promise<BackfillSummary> {
+  if (summary.results === undefined || (summary.done.length === summary.doneCount && summary.failed.length === summary.failedCount)) {
+    return summary;
+  }
+  const results = await readMapResults(s3, { MapRunArn: "", ResultWriterDetails: { Bucket: summary.results.bucket, Key: summary.results.manifestKey } });
+  const full = summarizeBackfill(summary, results, Number.POSITIVE_INFINITY);
+  return { ...summary, done: full.done, failed: full.failed };
+}
+
+async function reportOutcome(execution: { status?: string; output?: string; error?: string; cause?: string }, deps: BackfillCommandDeps, executionArn: string): Promise<number> {
   if (execution.status !== "SUCCEEDED") {
     deps.err(`Execution ${execution.status ?? "ended"}: ${execution.error ?? "no error"}${execution.cause ? `\n${execution.cause}` : ""}\n`);
     return 3;
   }
-  const summary = JSON.parse(execution.output ?? "{}") as BackfillSummary;
+  const summary = await completeSummary(JSON.parse(execution.output ?? "{}") as BackfillSummary, deps.s3(executionArn.split(":")[3]));
   const t = summary.totals;
   deps.out(
-    `Backfilled ${summary.startTime} .. ${summary.endTime}: ${summary.done.length} of ${summary.pairs} pairs done, ` +
+    `Backfilled ${summary.startTime} .. ${summary.endTime}: ${summary.doneCount ?? summary.done.length} of ${summary.pairs} pairs done, ` +
       `${count(t.events)} events in ${count(t.files)} files (${count(t.requests)} LookupEvents calls, ${count(t.throttled)} throttled)\n`,
   );
   for (const pair of summary.done) {
@@ -432,6 +450,7 @@ async function main(): Promise<number> {
     stackNames: () => stackNames(directory),
     stateMachineArnOf: (stack) => stateMachineArnFromStack(stack),
     sfn: (region) => new SFNClient({ region }),
+    s3: (region) => new S3Client({ region }),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

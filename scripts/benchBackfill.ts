@@ -75,6 +75,52 @@ interface Row {
   /** The longest pair's run time, and how many Lambda invocations it took. */
   longestSeconds: number;
   invocations: string;
+  /** Useful work apart from the request rate (simulated rows only); see {@link usefulFigures}. */
+  useful?: UsefulFigures;
+}
+
+/** Events a pair may read per second at its quota: 2 requests/s of 50 events. */
+const PAIR_EVENT_CEILING = RATE * 50;
+
+/** What a pair's requests achieved, apart from how many it sent. */
+interface UsefulFigures {
+  /** Distinct events written per second of each pair's own run time: the slowest pair and the mean. */
+  minPerPair: number;
+  meanPerPair: number;
+  /** Requests LookupEvents answered (throttled ones not counted), and the fewest that read every event: 50 a page. */
+  answered: number;
+  needed: number;
+}
+
+/** A run's useful figures: the events each pair wrote over its run time, and the requests beyond the pages needed. */
+function usefulFigures(p: { eventsPerPair: number; lost: number; durations: number[]; requests: number; throttled: number }): UsefulFigures {
+  const pairs = p.durations.length;
+  const writtenPerPair = p.eventsPerPair - p.lost / pairs;
+  const perPair = p.durations.map((seconds) => writtenPerPair / seconds);
+  return {
+    minPerPair: Math.min(...perPair),
+    meanPerPair: perPair.reduce((a, b) => a + b, 0) / pairs,
+    answered: p.requests - p.throttled,
+    needed: pairs * Math.max(1, Math.ceil(p.eventsPerPair / 50)),
+  };
+}
+
+/** The useful figures of the simulated rows, next to nothing else: useful events per pair and redundant requests. */
+function usefulTable(rows: Row[]): string {
+  const header = `| approach | pairs | latency | clock | useful events/s per pair (slowest, mean) | % of ${PAIR_EVENT_CEILING} (slowest) | requests answered | needed (50 events a page) | redundant |`;
+  const rule = "|---|---:|---:|---|---:|---:|---:|---:|---:|";
+  const lines = rows.flatMap((r) => {
+    const u = r.useful;
+    if (u === undefined) {
+      return [];
+    }
+    const redundant = u.answered - u.needed;
+    return [
+      `| ${r.approach} | ${r.pairs} | ${r.latencyMs / 1000} s | ${r.clock} | ${u.minPerPair.toFixed(1)}, ${u.meanPerPair.toFixed(1)} | ${((u.minPerPair / PAIR_EVENT_CEILING) * 100).toFixed(1)}% | ` +
+        `${u.answered.toLocaleString("en-US")} | ${u.needed.toLocaleString("en-US")} | ${redundant.toLocaleString("en-US")} (${((redundant / u.needed) * 100).toFixed(2)}%) |`,
+    ];
+  });
+  return [header, rule, ...lines].join("\n");
 }
 
 /**
@@ -193,6 +239,13 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
     peakMb: (peak - baseline) / 1024 / 1024,
     longestSeconds: Math.max(...durations),
     invocations: approach === "function" ? `${Math.max(...invocations)}` : Math.max(...durations) * 1000 > LAMBDA_TIMEOUT_MS ? "1 (over 15 min)" : "1",
+    useful: usefulFigures({
+      eventsPerPair,
+      lost: verdict.lost,
+      durations,
+      requests: fake.received.length,
+      throttled: fake.received.filter((r) => r.outcome === "throttled").length,
+    }),
   };
 }
 
@@ -311,6 +364,12 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${JSON.stringify(scenario)} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
   out(table(rows));
+  out("");
+  out(usefulTable(rows));
+  out("");
+  out(`useful events/s per pair: distinct events a pair wrote per second of its own run time, against the ${PAIR_EVENT_CEILING} its quota allows`);
+  out("(2 requests/s of 50 events); redundant: requests LookupEvents answered beyond the fewest that read every event (one per 50),");
+  out("throttled requests not counted (they are in the first table). The first table's req/s counts every request sent, useful or not.");
   out("");
   out("req/s per pair: LookupEvents requests a pair sent per second, from its first request to its last (throttled ones included); events/s:");
   out("distinct events written per second of the whole run. lost / duplicated: events of the fake's data missing from, or repeated across,");

@@ -69,7 +69,7 @@ const JSONPATH_ONLY = ["InputPath", "OutputPath", "ResultPath", "Parameters", "R
 /** Fields that exist only in JSONata states. */
 const JSONATA_ONLY = ["Arguments", "Output", "Items"];
 /** Valid fields the interpreter does not run. */
-const UNSIMULATED_FIELDS = ["Assign", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "ErrorPath", "CausePath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "ItemReader", "ItemBatcher", "ResultWriter", "Iterator"];
+const UNSIMULATED_FIELDS = ["Assign", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "ErrorPath", "CausePath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "ItemReader", "ItemBatcher", "Iterator"];
 /** Map fields that only a Distributed Map has. */
 const DISTRIBUTED_ONLY = ["Label", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath", "ItemReader", "ItemBatcher", "ResultWriter"];
 /** Choice rule operators the interpreter evaluates, and the other valid ones. */
@@ -355,7 +355,34 @@ function checkMap(state: StateDef, where: string, language: string, problems: De
       problems.invalid.push(`${where}${distributedFields.join(", ")} need ProcessorConfig.Mode DISTRIBUTED`);
     }
   }
+  if ("ResultWriter" in state) {
+    checkResultWriter(state.ResultWriter, `${where}ResultWriter`, problems);
+  }
   checkMachine(processor, `${where}ItemProcessor `, language, problems);
+}
+
+/**
+ * A ResultWriter exports to S3 with `Resource` `arn:aws:states:::s3:putObject` and `Parameters` `{ Bucket, Prefix }`
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html); `WriterConfig` (other output
+ * formats) and a ResultWriter without Parameters are not simulated.
+ */
+function checkResultWriter(writer: unknown, where: string, problems: DefinitionProblems): void {
+  if (!isObject(writer)) {
+    problems.invalid.push(`${where} must be an object`);
+    return;
+  }
+  const unknownFields = Object.keys(writer).filter((f) => !["Resource", "Parameters", "Arguments", "WriterConfig"].includes(f));
+  if (unknownFields.length > 0) {
+    problems.invalid.push(`${where} has unknown fields ${unknownFields.join(", ")}`);
+  }
+  if (writer.Resource !== "arn:aws:states:::s3:putObject" || !isObject(writer.Parameters) || "WriterConfig" in writer) {
+    problems.unsimulated.push(`${where}: only Resource arn:aws:states:::s3:putObject with Parameters { Bucket, Prefix } is simulated`);
+    return;
+  }
+  if (Object.keys(writer.Parameters).some((f) => !["Bucket", "Prefix", "Bucket.$", "Prefix.$"].includes(f))) {
+    problems.invalid.push(`${where}.Parameters may hold only Bucket and Prefix`);
+  }
+  checkTemplate(writer.Parameters, `${where}.Parameters`, problems);
 }
 
 /** The steps of a path the definition check accepted: property names and array indexes. */

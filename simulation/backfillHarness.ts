@@ -4,7 +4,7 @@
  * are tracked, so that the clock stands still while a request is on the wire.
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import type { S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 
 import type { Clock } from "../functions/shared/runtime";
@@ -12,6 +12,7 @@ import { READER_SESSION_NAME, readerRoleCredentials } from "../functions/trailBa
 import { LookupEventsFake, type LookupEventsServer } from "./fakeCloudTrail";
 import { FakeSts, type FakeRole } from "./fakeSts";
 import { S3RVER_CREDENTIALS, S3Server } from "./s3Server";
+import type { PutResultObject } from "./stateMachineInterpreter";
 import { VirtualClock } from "./virtualClock";
 
 /** Credentials of the function's own role: s3rver accepts only its built-in pair, and the loopback STS any. */
@@ -68,6 +69,14 @@ export class BackfillHarness {
     const client = this.s3.client();
     this.clients.push(client);
     return this.tracked(client, clock);
+  }
+
+  /** Where a state machine interpreter's ResultWriter puts objects: s3rver, as Step Functions would put them in S3. */
+  resultWriter(): PutResultObject {
+    const client = this.s3Client();
+    return async (bucket, key, body) => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
+    };
   }
 
   async stop(): Promise<void> {

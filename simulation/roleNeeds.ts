@@ -44,6 +44,7 @@ export const SOURCES = {
   cloudTrail: "CloudTrail's role for CloudWatch Logs: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html",
   sfnLambda: "Step Functions invoking Lambda: https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html",
   sfnDistributedMap: "a Distributed Map's child executions: https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html and https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html",
+  sfnResultWriter: "a Distributed Map's ResultWriter exporting to S3: https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html#iam-policy-eg-dist-map-resultwriter",
   eventBus: "EventBridge sending to an event bus target: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html",
   chatChannel:
     "Amazon Q Developer in chat applications posts a topic's notifications without the channel role, which serves members' commands and alarm graphs (none here): https://docs.aws.amazon.com/chatbot/latest/adminguide/understanding-permissions.html and https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-troubleshooting.html",
@@ -249,7 +250,8 @@ function stateMachineNeeds(machine: PlanResource, index: PlanIndex): RoleNeeds {
       if (state.Type === "Task") taskNeeds(stateName, state, where, needs, unknowns);
       const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Record<string, unknown>>; ProcessorConfig?: { Mode?: string } } | undefined;
       if (state.Type === "Map" && processor?.ProcessorConfig?.Mode === "DISTRIBUTED") {
-        if (state.ItemReader !== undefined || state.ResultWriter !== undefined) unknowns.push(`Map state ${stateName} reads or writes items in S3, which verify does not derive`);
+        if (state.ItemReader !== undefined) unknowns.push(`Map state ${stateName} reads items from S3, which verify does not derive`);
+        if (state.ResultWriter !== undefined) resultWriterNeeds(stateName, state.ResultWriter, where, needs, unknowns);
         const children = `arn:${where.partition}:states:${where.region}:${where.account}:execution:${name}/${typeof state.Label === "string" ? state.Label : stateName}:*`;
         needs.push({ action: "states:StartExecution", resource: machineArn, source: SOURCES.sfnDistributedMap });
         for (const action of ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"]) needs.push({ action, resource: children, source: SOURCES.sfnDistributedMap });
@@ -264,6 +266,21 @@ function stateMachineNeeds(machine: PlanResource, index: PlanIndex): RoleNeeds {
     if (config !== undefined && (config.enabled === true || (config.level !== undefined && config.level !== "OFF"))) unknowns.push(`state machine ${machine.name} has ${what} on, whose permissions verify does not derive`);
   }
   return { uses, needs, unknowns };
+}
+
+/** What a Distributed Map's ResultWriter needs to export its children's results to S3 under its prefix. */
+function resultWriterNeeds(stateName: string, writer: unknown, where: Placement, needs: Need[], unknowns: string[]): void {
+  const { Resource: resource, Parameters: parameters } = (writer ?? {}) as { Resource?: unknown; Parameters?: { Bucket?: unknown; Prefix?: unknown } };
+  const bucket = parameters?.Bucket;
+  const prefix = parameters?.Prefix ?? "";
+  if (resource !== "arn:aws:states:::s3:putObject" || typeof bucket !== "string" || typeof prefix !== "string" || isUnknown(bucket) || isUnknown(prefix)) {
+    unknowns.push(`Map state ${stateName} writes its results with ${JSON.stringify(writer)}, whose bucket or prefix verify cannot tell`);
+    return;
+  }
+  const objects = `arn:${where.partition}:s3:::${bucket}/${prefix === "" ? "" : `${prefix.replace(/\/$/, "")}/`}*`;
+  for (const action of ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]) {
+    needs.push({ action, resource: objects, source: SOURCES.sfnResultWriter });
+  }
 }
 
 /** The needs of one Task state: Lambda invocations are known; other service integrations are not. */

@@ -6,7 +6,8 @@
  * `Catch`; Choice rules (`BooleanEquals`, `StringEquals`, `NumericEquals`, `IsPresent`, `IsNull`, `IsBoolean`,
  * `IsString`, `IsNumeric`, `And`/`Or`/`Not`); Pass (`Result`), Succeed and Fail; inline Maps, and Distributed Maps
  * whose items run as separate child executions at most `MaxConcurrency` at a time, failing the Map beyond
- * `ToleratedFailurePercentage`.
+ * `ToleratedFailurePercentage`, with a `ResultWriter` (`arn:aws:states:::s3:putObject`, Bucket and Prefix) that exports
+ * the children's results to S3 instead of returning them.
  *
  * It is strict where Step Functions is (see https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html):
  * - the definition is checked first ({@link definitionProblems}): what AWS would refuse fails with
@@ -33,6 +34,20 @@ export interface ChildExecution {
   error?: { Error: string; Cause: string };
   historyEvents: number;
   invocations: number;
+}
+
+/**
+ * Where a Distributed Map's `ResultWriter` puts objects (Step Functions writes them with the state machine's role):
+ * the bucket, the key and the JSON text.
+ */
+export type PutResultObject = (bucket: string, key: string, body: string) => Promise<void>;
+
+/** How the interpreter names what it runs, and where a ResultWriter writes. */
+export interface InterpreterOptions {
+  /** @default arn:aws:states:us-east-1:123456789012:stateMachine:simulated */
+  stateMachineArn?: string;
+  /** Required for a definition with a ResultWriter. */
+  putResultObject?: PutResultObject;
 }
 
 export interface ExecutionResult {
@@ -181,11 +196,13 @@ export function assertRunnable(definition: unknown): void {
 
 export class StateMachineInterpreter {
   readonly children: ChildExecution[] = [];
+  private mapRuns = 0;
 
   /** Checks `definition` first: throws a {@link DefinitionError} for one it would not run as AWS does. */
   constructor(
     private readonly definition: Record<string, unknown>,
     private readonly invokeLambda: InvokeLambda,
+    private readonly options: InterpreterOptions = {},
   ) {
     assertRunnable(definition);
   }
@@ -304,7 +321,7 @@ export class StateMachineInterpreter {
     return result;
   }
 
-  private async runMap(state: StateDef, rawInput: Json, context: Json, counter: Counter): Promise<Json[]> {
+  private async runMap(state: StateDef, rawInput: Json, context: Json, counter: Counter): Promise<Json> {
     const input = selectPath(state.InputPath, rawInput, context);
     const selected = readPath((state.ItemsPath as string | undefined) ?? "$", input, context);
     if (!Array.isArray(selected)) {
@@ -344,7 +361,50 @@ export class StateMachineInterpreter {
     if (items.length > 0 && (failed / items.length) * 100 > tolerated) {
       throw new StatesError("States.ExceedToleratedFailureThreshold", `${failed} of ${items.length} child executions failed; ${tolerated}% tolerated`);
     }
-    return results;
+    return isObject(state.ResultWriter) ? this.writeResults(state, this.children.slice(-items.length), input, context) : results;
+  }
+
+  /**
+   * A ResultWriter's export, as Step Functions writes it: the child executions grouped by status into
+   * `<Prefix>/<map run id>/<STATUS>_0.json` (JSON arrays of executions with Input and Output as JSON text), and a
+   * `manifest.json` listing them; the Map's result is `{ MapRunArn, ResultWriterDetails: { Bucket, Key } }`. See
+   * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+   */
+  private async writeResults(state: StateDef, children: ChildExecution[], input: Json, context: Json): Promise<Json> {
+    const writer = state.ResultWriter as Record<string, unknown>;
+    const { Bucket, Prefix } = resolveTemplate(writer.Parameters, input, context) as { Bucket: string; Prefix?: string };
+    const put = this.options.putResultObject;
+    if (put === undefined) {
+      throw new DefinitionError("NotSimulated", ["a ResultWriter needs the interpreter's putResultObject option"]);
+    }
+    const machine = this.options.stateMachineArn ?? "arn:aws:states:us-east-1:123456789012:stateMachine:simulated";
+    const [, partition, , region, account, , name] = /^arn:([^:]+):(states):([^:]+):(\d{12}):(stateMachine):(.+)$/.exec(machine) ?? [];
+    const mapRunId = `00000000-0000-4000-8000-${String(++this.mapRuns).padStart(12, "0")}`;
+    const label = (state.Label as string | undefined) ?? "Map";
+    const mapRunArn = `arn:${partition}:states:${region}:${account}:mapRun:${name}/${label}:${mapRunId}`;
+    const folder = `${Prefix === undefined || Prefix === "" ? "" : `${Prefix}/`}${mapRunId}`;
+    const entry = (child: ChildExecution, index: number) => ({
+      ExecutionArn: `arn:${partition}:states:${region}:${account}:execution:${name}/${label}:${mapRunId}-${index}`,
+      Name: `${mapRunId}-${index}`,
+      StateMachineArn: `arn:${partition}:states:${region}:${account}:stateMachine:${name}/${label}:${mapRunId}`,
+      Input: JSON.stringify(child.input),
+      InputDetails: { Included: true },
+      Status: child.error === undefined ? "SUCCEEDED" : "FAILED",
+      ...(child.error === undefined ? { Output: JSON.stringify(child.output), OutputDetails: { Included: true } } : child.error),
+    });
+    const byStatus: Record<"FAILED" | "PENDING" | "SUCCEEDED", Array<{ Key: string; Size: number }>> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
+    for (const status of ["SUCCEEDED", "FAILED"] as const) {
+      const entries = children.map(entry).filter((e) => e.Status === status);
+      if (entries.length > 0) {
+        const key = `${folder}/${status}_0.json`;
+        const body = JSON.stringify(entries);
+        await put(Bucket, key, body);
+        byStatus[status].push({ Key: key, Size: Buffer.byteLength(body, "utf8") });
+      }
+    }
+    const manifestKey = `${folder}/manifest.json`;
+    await put(Bucket, manifestKey, JSON.stringify({ DestinationBucket: Bucket, MapRunArn: mapRunArn, ResultFiles: byStatus }));
+    return { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket, Key: manifestKey } };
   }
 
   /** One child execution of a Distributed Map, with its own history; a failure is recorded, not thrown. */

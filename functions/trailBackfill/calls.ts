@@ -3,6 +3,7 @@
  * do, and what a test checks against the calls its archive sends. It has one mode.
  */
 import { awsCall, type HandlerCalls, ROLES_TRUSTING_THE_FUNCTION, s3Arn } from "../shared/awsCalls";
+import { backfillResultsPrefix } from "./mapResults";
 import { fromEnvironment, type TrailBackfillSettings } from "./settings";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -21,5 +22,7 @@ export const trailBackfillCalls: HandlerCalls<TrailBackfillSettings> = {
     { ...awsCall("CloudTrailClient", "LookupEventsCommand", "cloudtrail:LookupEvents", ["*"]), credentials: "assumed-role" },
     // logFiles.ts: native log files under <prefix>/AWSLogs/.
     awsCall("S3Client", "PutObjectCommand", "s3:PutObject", [s3Arn(where, `${settings.bucket}/${settings.prefix === "" ? "" : `${settings.prefix}/`}AWSLogs/*`)]),
+    // mapResults.ts: the summary step reads what the Map's ResultWriter exported under the results prefix.
+    awsCall("S3Client", "GetObjectCommand", "s3:GetObject", [s3Arn(where, `${settings.bucket}/${backfillResultsPrefix(settings.prefix)}/*`)]),
   ],
 };

@@ -7,7 +7,8 @@
  *   5-minute windows and lists one item per account-region pair;
  * - `fetch` ({@link backfillPair}): backfills one pair until shortly before the invocation's deadline and returns a
  *   checkpoint that the next invocation resumes from; the last one returns the pair's totals;
- * - `summarize` ({@link summarizeBackfill}): turns the pairs' results into the execution output.
+ * - `summarize` ({@link summarizeBackfill}): turns the pairs' results (read from the Map's ResultWriter export in S3)
+ *   into the execution output.
  */
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -17,6 +18,7 @@ import { assertIsError, consoleLogger, embeddedMetricSink, namedError, systemClo
 import { isObject, shown } from "../shared/values";
 import { decodePairInput, type PairCheckpoint, type PairDone } from "./checkpoint";
 import { readerCloudTrailClients } from "./credentials";
+import { isMapResultsLocation, readMapResults } from "./mapResults";
 import { backfillPair, type PairBackfillDependencies, type PairBackfillSettings } from "./pairBackfill";
 import { type BackfillPlan, planBackfill } from "./request";
 import { fromEnvironment } from "./settings";
@@ -33,7 +35,7 @@ export const NON_RETRYABLE_ERRORS = ["InvalidBackfillInputError", "ReaderRoleAcc
 /** The payloads the state machine sends. */
 export type BackfillEvent =
   | { action: "plan"; input: unknown; readerRoleArns: Record<string, string> }
-  | { action: "fetch"; checkpoint: unknown }
+  | { action: "fetch"; checkpoint: unknown; readerRoleArns?: Record<string, string> }
   | { action: "summarize"; plan: unknown; results: unknown };
 
 /** What one step returns. */
@@ -55,6 +57,14 @@ function readerRoleArnsOf(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(roles).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }
 
+/** A pair's first input names no role (the plan's items stay small): the account's reader role is added here. */
+function withReaderRole(checkpoint: unknown, readerRoleArns: Record<string, string>): unknown {
+  if (!isObject(checkpoint) || "roleArn" in checkpoint || typeof checkpoint.account !== "string" || !(checkpoint.account in readerRoleArns)) {
+    return checkpoint;
+  }
+  return { ...checkpoint, roleArn: readerRoleArns[checkpoint.account] };
+}
+
 /** Runs one state machine step. */
 export async function handleBackfillEvent(event: unknown, settings: PairBackfillSettings, deps: BackfillHandlerDependencies): Promise<BackfillStepResult> {
   const clock = deps.clock ?? systemClock;
@@ -65,15 +75,20 @@ export async function handleBackfillEvent(event: unknown, settings: PairBackfill
     case "plan":
       return planBackfill(event.input, { now: clock.now(), readerRoleArns: readerRoleArnsOf(event.readerRoleArns) });
     case "fetch": {
-      const checkpoint = decodePairInput(event.checkpoint);
+      const checkpoint = decodePairInput(withReaderRole(event.checkpoint, readerRoleArnsOf(event.readerRoleArns)));
       const cloudTrail = await deps.cloudTrailFor(checkpoint.roleArn, checkpoint.region);
       const stopAt = clock.now() + deps.remainingTimeInMillis - (deps.safetyMarginMs ?? INVOCATION_SAFETY_MS);
       return backfillPair(checkpoint, settings, { ...deps, cloudTrail, stopAt });
     }
     case "summarize": {
-      const summary = summarizeBackfill(event.plan, event.results);
-      deps.metrics?.count("BackfillFailedPairs", summary.failed.length);
-      (deps.logger ?? consoleLogger).info("backfill finished", { pairs: summary.pairs, failed: summary.failed.length, ...summary.totals });
+      const location = isMapResultsLocation(event.results) ? event.results : undefined;
+      const results = location === undefined ? event.results : await readMapResults(deps.s3, location);
+      const summary = summarizeBackfill(event.plan, results);
+      if (location !== undefined) {
+        summary.results = { bucket: location.ResultWriterDetails.Bucket, manifestKey: location.ResultWriterDetails.Key };
+      }
+      deps.metrics?.count("BackfillFailedPairs", summary.failedCount);
+      (deps.logger ?? consoleLogger).info("backfill finished", { pairs: summary.pairs, failed: summary.failedCount, ...summary.totals });
       return summary;
     }
     default:

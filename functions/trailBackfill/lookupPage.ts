@@ -35,6 +35,8 @@ export interface PageReading {
   stats: PairStats;
   /** Throttled answers in a row, over all chains of the pair; whether the 90-day warning was logged. */
   state: { consecutiveThrottles: number; agedOutWarned: boolean };
+  /** Pages answered and the milliseconds chains spent on them (request latency, and writing what they completed). */
+  timing: { pages: number; busyMs: number };
   /** Takes a page of the task's events; `lastPage` when LookupEvents returned no NextToken. */
   accept(task: Task, events: readonly TrailEvent[], lastPage: boolean): void;
 }
@@ -120,6 +122,7 @@ export async function readPage(task: Task, reading: PageReading): Promise<boolea
       return true;
     }
     reading.stats.requests += 1;
+    const sentAt = reading.clock.now();
     try {
       const output = await reading.cloudTrail.send(
         new LookupEventsCommand({
@@ -130,6 +133,8 @@ export async function readPage(task: Task, reading: PageReading): Promise<boolea
         }),
         { abortSignal: reading.signal },
       );
+      reading.timing.pages += 1;
+      reading.timing.busyMs += reading.clock.now() - sentAt;
       reading.state.consecutiveThrottles = 0;
       reading.limiter.succeeded();
       reading.accept(task, output.Events ?? [], output.NextToken === undefined || output.NextToken === "");

@@ -20,11 +20,18 @@ import { acceptPage, type EventBuffer, eventBuffer, takeCompleteWindows } from "
 import { type LogFileDestination, putLogFile } from "./logFiles";
 import { type PageReading, readPage } from "./lookupPage";
 import { DEFAULT_CONCURRENT_REQUESTS, DEFAULT_REQUESTS_PER_SECOND } from "./settings";
-import { initialTasks, stealTask, type Task, unreadRanges, type Wakeup, wakeup } from "./taskQueue";
+import { type ChainPace, deferBeyondCurrentWindows, initialTasks, stealTask, type Task, unreadRanges, type Wakeup, wakeup } from "./taskQueue";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
+/**
+ * How long before the invocation's deadline its chains stop starting new windows and only finish the ones they are
+ * reading (a window read in part is read again by the next invocation, so stopping between windows saves requests):
+ * 150 s, enough for about 300 pages at 2 requests/s, or a fifth of a shorter invocation.
+ */
+export const DRAIN_BEFORE_STOP_MS = 150_000;
+const DRAIN_SHARE = 0.2;
 /** Invocations in a row that may end without writing or finishing anything before the pair is given up. */
 export const MAX_STALLED_INVOCATIONS = 3;
 
@@ -68,6 +75,9 @@ interface PairInvocation {
   /** Aborts every chain when one fails. */
   internal: AbortController;
   filesWritten: number;
+  /** When the chains start finishing only the windows they are reading ({@link DRAIN_BEFORE_STOP_MS}). */
+  drainAt: number;
+  draining: boolean;
 }
 
 function startInvocation(input: PairCheckpoint, settings: PairBackfillSettings, deps: PairBackfillDependencies): PairInvocation {
@@ -89,10 +99,12 @@ function startInvocation(input: PairCheckpoint, settings: PairBackfillSettings, 
     pair,
     stats,
     state: { consecutiveThrottles: 0, agedOutWarned: false },
+    timing: { pages: 0, busyMs: 0 },
     accept: (task, events, lastPage) => acceptPage(task, events, lastPage, buffer, { stats, logger, pair }),
   };
   const tasks = initialTasks(before, settings.concurrentRequests ?? DEFAULT_CONCURRENT_REQUESTS);
-  return { input, settings, s3: deps.s3, before, tasks, buffer, reading, wake: wakeup(), internal, filesWritten: 0 };
+  const drainAt = deps.stopAt - Math.min(DRAIN_BEFORE_STOP_MS, Math.max(0, deps.stopAt - clock.now()) * DRAIN_SHARE);
+  return { input, settings, s3: deps.s3, before, tasks, buffer, reading, wake: wakeup(), internal, filesWritten: 0, drainAt, draining: false };
 }
 
 /** Writes the file of every window no chain still has to read. */
@@ -106,6 +118,20 @@ async function writeCompleteWindows(run: PairInvocation): Promise<void> {
   }
 }
 
+/** The chains' pace so far: the pair's rate, and the milliseconds per page a chain spends besides waiting its turn. */
+function chainPace(run: PairInvocation): ChainPace {
+  const { limiter, timing } = run.reading;
+  return { requestsPerSecond: limiter.currentRate, ...(timing.pages === 0 ? {} : { cycleMs: timing.busyMs / timing.pages }) };
+}
+
+/** Once the drain time has come, leaves every window nobody is reading yet to the next invocation. */
+function drainIfDue(run: PairInvocation): void {
+  if (!run.draining && run.reading.clock.now() >= run.drainAt) {
+    run.draining = true;
+    deferBeyondCurrentWindows(run.tasks);
+  }
+}
+
 /** One chain of requests: reads its task page by page, then takes over another part, until nothing is left. */
 async function runChain(run: PairInvocation, id: number): Promise<void> {
   const { reading, tasks } = run;
@@ -114,11 +140,12 @@ async function runChain(run: PairInvocation, id: number): Promise<void> {
     task.owner = id;
   }
   for (;;) {
+    drainIfDue(run);
     if (task === undefined || task.finished) {
-      if (reading.signal.aborted || reading.clock.now() >= reading.stopAt || !tasks.some((t) => !t.finished)) {
+      if (reading.signal.aborted || reading.clock.now() >= reading.stopAt || !tasks.some((t) => !t.finished && t.deferred !== true)) {
         return;
       }
-      task = stealTask(tasks, id);
+      task = stealTask(tasks, id, chainPace(run));
       if (task === undefined) {
         await run.wake.wait();
         continue;
@@ -129,7 +156,9 @@ async function runChain(run: PairInvocation, id: number): Promise<void> {
     if (!read) {
       return;
     }
+    const writing = reading.clock.now();
     await writeCompleteWindows(run);
+    reading.timing.busyMs += reading.clock.now() - writing;
   }
 }
 

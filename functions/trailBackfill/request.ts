@@ -34,9 +34,28 @@ export interface BackfillPlan {
   endTime: string;
   /** 5-minute windows per pair: the most files a pair can write. */
   windowsPerPair: number;
-  /** Items without the range (the Map's ItemSelector adds it), to keep the state small. */
-  items: Array<Pick<PairItem, "account" | "region" | "roleArn">>;
+  /**
+   * Items without the range (the Map's ItemSelector adds it) and without the role (the fetch step looks it up by
+   * account), so that the state stays small: at most 53 bytes a pair.
+   */
+  items: Array<Pick<PairItem, "account" | "region">>;
 }
+
+/**
+ * Step Functions' limit on the state data passed between states, which the plan (with every pair in it) must fit:
+ * 256 KiB (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+ */
+export const MAX_STATE_BYTES = 256 * 1024;
+/** Room the plan leaves in the state for what the Map adds to it (its ResultWriter's answer, about 300 bytes). */
+export const STATE_HEADROOM_BYTES = 8 * 1024;
+/** Bytes of one pair in the plan with the longest region names: `{"account":"123456789012","region":"ap-southeast-5"},`. */
+export const MAX_PAIR_BYTES = JSON.stringify({ account: "123456789012", region: "ap-southeast-5" }).length + 1;
+/**
+ * The most pairs one execution takes: as many as the plan can carry in the state, 4,772. The other quotas do not bind
+ * first: a Distributed Map's children have their own 25,000-event histories (the parent's history does not grow with
+ * the items), and pairs beyond its MaxConcurrency (at most 10,000) wait for a free slot.
+ */
+export const MAX_PAIRS_PER_EXECUTION = Math.floor((MAX_STATE_BYTES - STATE_HEADROOM_BYTES - 1024) / MAX_PAIR_BYTES);
 
 /** Milliseconds of an ISO 8601 time with a time zone; undefined for anything else, impossible dates included. */
 export function parseIsoTime(value: unknown): number | undefined {
@@ -133,17 +152,33 @@ export function widenedRange(request: Pick<BackfillRequest, "startTime" | "endTi
  */
 export function planBackfill(input: unknown, options: { now: number; readerRoleArns: Record<string, string> }): BackfillPlan {
   const problems = backfillRequestProblems(input, options.now, Object.keys(options.readerRoleArns));
+  if (problems.length === 0) {
+    const { accounts, regions } = input as BackfillRequest;
+    if (accounts.length * regions.length > MAX_PAIRS_PER_EXECUTION) {
+      problems.push(
+        `accounts x regions must be at most ${MAX_PAIRS_PER_EXECUTION} pairs (the plan must fit Step Functions' 256 KiB of state data), got ` +
+          `${accounts.length} x ${regions.length} = ${accounts.length * regions.length}: start several executions, each with part of the accounts`,
+      );
+    }
+  }
   if (problems.length > 0) {
     throw namedError("InvalidBackfillInputError", `invalid backfill input: ${problems.join("; ")}`, { problems });
   }
   const request = input as BackfillRequest;
   const [start, end] = widenedRange(request);
   const [startTime, endTime] = intervalToIso([start, end]);
-  return {
+  const plan = {
     requested: { startTime: request.startTime, endTime: request.endTime },
     startTime,
     endTime,
     windowsPerPair: (end - start) / WINDOW_MS,
-    items: request.accounts.flatMap((account) => request.regions.map((region) => ({ account, region, roleArn: options.readerRoleArns[account] }))),
+    items: request.accounts.flatMap((account) => request.regions.map((region) => ({ account, region }))),
   };
+  // The count above assumes real region names; what decides is the plan's own size.
+  const bytes = Buffer.byteLength(JSON.stringify(plan), "utf8");
+  if (bytes > MAX_STATE_BYTES - STATE_HEADROOM_BYTES) {
+    const problem = `accounts x regions: the plan of ${plan.items.length} pairs takes ${bytes} bytes, more than the ${MAX_STATE_BYTES - STATE_HEADROOM_BYTES} Step Functions' 256 KiB of state data leaves it; start several executions, each with part of the accounts`;
+    throw namedError("InvalidBackfillInputError", `invalid backfill input: ${problem}`, { problems: [problem] });
+  }
+  return plan;
 }

@@ -13,6 +13,9 @@ export interface PairFailed {
   error: string;
 }
 
+/** At most this many pairs are listed under `done` and under `failed` (the execution output stays far below 256 KiB). */
+export const MAX_LISTED_PAIRS = 100;
+
 /** The execution output. */
 export interface BackfillSummary {
   requested: { startTime: string; endTime: string };
@@ -20,8 +23,13 @@ export interface BackfillSummary {
   endTime: string;
   pairs: number;
   totals: { events: number; files: number; requests: number; throttled: number };
+  /** Pairs done and failed; the lists name at most {@link MAX_LISTED_PAIRS} each (the Map's results name all). */
+  doneCount: number;
+  failedCount: number;
   done: Array<Omit<PairDone, "status" | "done">>;
   failed: Array<Omit<PairFailed, "status">>;
+  /** Where the Map exported every pair's result (manifest.json), when it did. */
+  results?: { bucket: string; manifestKey: string };
 }
 
 const count = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
@@ -40,8 +48,8 @@ function pairResult(result: unknown): { done: BackfillSummary["done"][number] } 
   return { failed: { account, region, error: typeof r.error === "string" ? r.error : typeof r.Error === "string" ? r.Error : "ChildExecutionFailed" } };
 }
 
-/** Sorts the pairs' results into done and failed and adds up the totals. */
-export function summarizeBackfill(plan: unknown, results: unknown): BackfillSummary {
+/** Sorts the pairs' results into done and failed and adds up the totals; lists at most `maxListed` of each. */
+export function summarizeBackfill(plan: unknown, results: unknown, maxListed = MAX_LISTED_PAIRS): BackfillSummary {
   const p = isObject(plan) ? plan : {};
   const requested = isObject(p.requested) ? p.requested : {};
   const list = Array.isArray(results) ? (results as unknown[]) : [];
@@ -61,7 +69,9 @@ export function summarizeBackfill(plan: unknown, results: unknown): BackfillSumm
     endTime: text(p.endTime),
     pairs: list.length,
     totals: { events: sum("events"), files: sum("files"), requests: sum("requests"), throttled: sum("throttled") },
-    done,
-    failed,
+    doneCount: done.length,
+    failedCount: failed.length,
+    done: done.slice(0, maxListed),
+    failed: failed.slice(0, maxListed),
   };
 }

@@ -109,6 +109,7 @@ describe("TrailBackfill", () => {
       expect(statements.slice(2)).to.deep.equal([
         { Sid: "AssumeReaderRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: Object.values(READERS).sort() },
         { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/AWSLogs/*` },
+        { Sid: "ReadMapResults", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/TrailBackfillResults/*` },
       ]);
       expect(statements.slice(0, 2).map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "KeepFailedEvents"]);
     });
@@ -128,7 +129,7 @@ describe("TrailBackfill", () => {
       expect(await valueOf(backfill.readerRoleArns)).to.deep.equal(READERS);
     });
 
-    it("lets only this state machine assume its role, to invoke its function and manage only its own Map Run", async () => {
+    it("lets only this state machine and its Map Run's children assume its role, to invoke its function, manage only its own Map Run and export its results", async () => {
       const name = "cloudtrail-alerts-dev-tb-created";
       const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
       const role = single(resources, "aws:iam/role:Role", "tb-created-state-machine-role");
@@ -138,7 +139,7 @@ describe("TrailBackfill", () => {
           Effect: "Allow",
           Principal: { Service: "states.amazonaws.com" },
           Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": stateMachineArn } },
+          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": [stateMachineArn, `${stateMachineArn}/${BACKFILL_MAP_LABEL}:*`] } },
         },
       ]);
       expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-created-state-machine-policy")).Statement).to.deep.equal([
@@ -149,6 +150,12 @@ describe("TrailBackfill", () => {
           Effect: "Allow",
           Action: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
           Resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${name}/${BACKFILL_MAP_LABEL}:*`,
+        },
+        {
+          Sid: "ExportMapResults",
+          Effect: "Allow",
+          Action: ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+          Resource: `${single(resources, "aws:s3/bucket:Bucket").state.arn as string}/TrailBackfillResults/*`,
         },
       ]);
       const machine = single(resources, "aws:sfn/stateMachine:StateMachine");
@@ -164,12 +171,12 @@ describe("TrailBackfill", () => {
       expect(definition.StartAt).to.equal("Plan");
       expect(plan).to.deep.include({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", OutputPath: "$.Payload", Next: "BackfillPairs" });
       expect(plan.Parameters).to.deep.equal({ FunctionName: functionArn, Payload: { action: "plan", "input.$": "$", readerRoleArns: READERS } });
-      expect(map).to.deep.include({ Type: "Map", Label: BACKFILL_MAP_LABEL, ItemsPath: "$.items", MaxConcurrency: 25, ToleratedFailurePercentage: 100, ResultPath: "$.items", Next: "Summarize" });
+      expect(map).to.deep.include({ Type: "Map", Label: BACKFILL_MAP_LABEL, ItemsPath: "$.items", MaxConcurrency: 25, ToleratedFailurePercentage: 100, ResultPath: "$.results", Next: "Summarize" });
+      expect(map.ResultWriter).to.deep.equal({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: single(resources, "aws:s3/bucket:Bucket").state.bucket, Prefix: "TrailBackfillResults" } });
       expect((map.ItemProcessor as Record<string, unknown>).ProcessorConfig).to.deep.equal({ Mode: "DISTRIBUTED", ExecutionType: "STANDARD" });
       expect(map.ItemSelector).to.deep.equal({
         "account.$": "$$.Map.Item.Value.account",
         "region.$": "$$.Map.Item.Value.region",
-        "roleArn.$": "$$.Map.Item.Value.roleArn",
         "startTime.$": "$.startTime",
         "endTime.$": "$.endTime",
       });
@@ -181,7 +188,7 @@ describe("TrailBackfill", () => {
 
       expect(Object.keys(states).sort()).to.deep.equal(["Fetch", "PairDone", "PairDone?", "PairFailed"]);
       expect(states.Fetch).to.deep.include({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", OutputPath: "$.Payload", TimeoutSeconds: 960, Next: "PairDone?" });
-      expect(states.Fetch.Parameters).to.deep.equal({ FunctionName: functionArn, Payload: { action: "fetch", "checkpoint.$": "$" } });
+      expect(states.Fetch.Parameters).to.deep.equal({ FunctionName: functionArn, Payload: { action: "fetch", "checkpoint.$": "$", readerRoleArns: READERS } });
       expect(states.Fetch.Retry).to.deep.equal([
         { ErrorEquals: [...NON_RETRYABLE_ERRORS], MaxAttempts: 0 },
         { ErrorEquals: LAMBDA_SERVICE_ERRORS, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: "FULL" },
@@ -252,19 +259,28 @@ describe("TrailBackfill", () => {
         const { result: execution, logs } = await capturingLogs(() =>
           withEnvironment({ ...harness.environment, ...variables }, async () => {
             const handler = archive.loadHandler<unknown, unknown>();
-            const interpreter = new StateMachineInterpreter(definition, (arn, payload) => {
-              expect(arn).to.equal(functionArn);
-              return handler(payload, { getRemainingTimeInMillis: () => 123_000 });
-            });
+            const interpreter = new StateMachineInterpreter(
+              definition,
+              (arn, payload) => {
+                expect(arn).to.equal(functionArn);
+                return handler(payload, { getRemainingTimeInMillis: () => 123_000 });
+              },
+              { stateMachineArn: await valueOf(backfill.stateMachineArn), putResultObject: harness.resultWriter() },
+            );
             return interpreter.start({ accounts: ["222222222222", "333333333333"], regions: ["us-east-1"], startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() });
           }),
         );
-        const objects = await harness.s3.objects(variables.BACKFILL_BUCKET);
+        const objects = await harness.s3.objects(variables.BACKFILL_BUCKET, "AWSLogs/");
+        const exported = await harness.s3.objects(variables.BACKFILL_BUCKET, "TrailBackfillResults/");
         await harness.stop();
 
         // Assess
         const output = execution.output as { done: Array<Record<string, unknown>>; failed: unknown[]; totals: Record<string, number>; pairs: number };
         expect(output.pairs).to.equal(2);
+        // The Map exported the pairs' results (a manifest and a file per status) where the summary read them.
+        // The denied pair's child caught its error and succeeded with a FAILED status, so there is no FAILED file.
+        expect(exported.map((o) => o.key.split("/").pop()).sort()).to.deep.equal(["SUCCEEDED_0.json", "manifest.json"]);
+        expect(output).to.deep.include({ doneCount: 1, failedCount: 1, results: { bucket: variables.BACKFILL_BUCKET, manifestKey: exported.find((o) => o.key.endsWith("manifest.json"))!.key } });
         expect(output.failed).to.deep.equal([{ account: "333333333333", region: "us-east-1", error: "ReaderRoleAccessDeniedError" }]);
         expect(output.done).to.have.length(1);
         expect(output.done[0]).to.deep.include({ account: "222222222222", region: "us-east-1", events: 300, files: objects.length });
@@ -294,7 +310,7 @@ describe("TrailBackfill", () => {
         const { result: failure, logs } = await capturingLogs(() =>
           withEnvironment({ ...environmentOf(fn), AWS_REGION: REGION, AWS_ACCESS_KEY_ID: "AKIAUNUSED", AWS_SECRET_ACCESS_KEY: "unused" }, async () => {
             const handler = archive.loadHandler<unknown, unknown>();
-            const interpreter = new StateMachineInterpreter(definition, (_arn, payload) => handler(payload, { getRemainingTimeInMillis: () => 900_000 }));
+            const interpreter = new StateMachineInterpreter(definition, (_arn, payload) => handler(payload, { getRemainingTimeInMillis: () => 900_000 }), { putResultObject: () => Promise.resolve() });
             return interpreter.start({ accounts: ["999999999999"], regions: ["us-east-1"], startTime: "2020-01-01T00:00:00Z", endTime: "soon" }).then(
               () => undefined,
               (error: Error & { error: string; cause: string }) => error,
@@ -337,7 +353,8 @@ describe("TrailBackfill", () => {
       expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-adopted-function-policy")).Statement.slice(2)).to.deep.equal([
         { Sid: "AssumeReaderRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: ["arn:aws:iam::111111111111:role/r"] },
         { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::org-trail-logs/org-trail/AWSLogs/*" },
-        { Sid: "EncryptLogFiles", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: keyArn, Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } },
+        { Sid: "ReadMapResults", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::org-trail-logs/org-trail/TrailBackfillResults/*" },
+        { Sid: "EncryptLogFiles", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn, Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } },
       ]);
       expect(environmentOf(single(resources, "aws:lambda/function:Function"))).to.deep.equal({
         BACKFILL_BUCKET: "org-trail-logs",
@@ -369,7 +386,7 @@ describe("TrailBackfill", () => {
       }
 
       // Assess
-      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-noreaders-function-policy")).Statement.map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "KeepFailedEvents", "WriteLogFiles"]);
+      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-noreaders-function-policy")).Statement.map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "KeepFailedEvents", "WriteLogFiles", "ReadMapResults"]);
       expect(warnings).to.deep.equal([
         'TrailBackfill "tb-noreaders" has no reader roles: it cannot read any account. Register each account\'s TrailReaderRole with addReaderRole().',
       ]);

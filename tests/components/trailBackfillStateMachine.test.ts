@@ -142,7 +142,7 @@ describe("TrailBackfill state machine (by references nobody here wrote)", () => 
         }
       }
       const calls: Array<{ action: string; result?: unknown }> = [];
-      // The handler as the Lambda runs it, with 5 s of each invocation for requests (so each pair needs several).
+      // The handler as the Lambda runs it, with 1 s of each invocation for requests (so each pair needs several).
       const invoke: InvokeLambda = async (_arn, payload) => {
         const call: { action: string; result?: unknown } = { action: (payload as { action: string }).action };
         calls.push(call);
@@ -152,7 +152,7 @@ describe("TrailBackfill state machine (by references nobody here wrote)", () => 
           clock,
           random: seededRandom(calls.length),
           logger: recordingLogger(),
-          remainingTimeInMillis: 125_000,
+          remainingTimeInMillis: 121_000,
         });
         return call.result;
       };

@@ -1,6 +1,7 @@
 import { PassThrough } from "stream";
 
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import type { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 
@@ -17,6 +18,7 @@ import {
   UsageError,
 } from "../../scripts/backfill";
 import type { BackfillConfig } from "../../stackConfig";
+import { summarizeBackfill } from "../../functions/trailBackfill/summary";
 
 const NOW = Date.parse("2024-06-01T12:00:00Z");
 const CONFIG: BackfillConfig = {
@@ -43,6 +45,7 @@ describe("npm run backfill", () => {
       stackNames: () => ["dev"],
       stateMachineArnOf: () => MACHINE,
       sfn: () => new SFNClient({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAUNUSED", secretAccessKey: "unused" } }),
+      s3: () => ({ send: () => Promise.reject(new Error("S3 is not read when the output lists every pair")) }),
       out: (text) => (out += text),
       err: (text) => (err += text),
       sleep: () => Promise.resolve(),
@@ -229,6 +232,38 @@ describe("npm run backfill", () => {
         "Failed pairs: the function's log group has each pair's error (filter by account and region); rerun them with --accounts and --regions.",
         "",
       ]);
+    });
+
+    it("lists every pair from the results the Map exported when the execution output lists only some", async () => {
+      // Prepare: 150 pairs done; the output lists 100 of them and says where the Map's results are.
+      const executionArn = `${MACHINE.replace(":stateMachine:", ":execution:")}:org`;
+      const pairs = Array.from({ length: 150 }, (_, i) => ({ account: String(300000000000 + i), region: "us-east-1", status: "DONE", done: true, invocations: 1, requests: 2, throttled: 0, events: 10, files: 1, rejected: 0 }));
+      const objects = new Map<string, string>([
+        ["org-bucket/TrailBackfillResults/run/manifest.json", JSON.stringify({ DestinationBucket: "org-bucket", MapRunArn: "arn", ResultFiles: { FAILED: [], PENDING: [], SUCCEEDED: [{ Key: "TrailBackfillResults/run/SUCCEEDED_0.json", Size: 1 }] } })],
+        ["org-bucket/TrailBackfillResults/run/SUCCEEDED_0.json", JSON.stringify(pairs.map((p, i) => ({ ExecutionArn: `e${i}`, Status: "SUCCEEDED", Input: JSON.stringify({ account: p.account, region: p.region }), Output: JSON.stringify(p) })))],
+      ]);
+      const regionsAsked: string[] = [];
+      const s3 = (region: string) => {
+        regionsAsked.push(region);
+        return { send: (command: GetObjectCommand) => Promise.resolve({ Body: { transformToString: () => Promise.resolve(objects.get(`${command.input.Bucket}/${command.input.Key}`)) } }) } as unknown as Pick<S3Client, "send">;
+      };
+      const summary = {
+        ...summarizeBackfill({ requested: { startTime: "2024-05-20T10:02:00Z", endTime: "2024-05-21T10:00:00Z" }, startTime: "2024-05-20T10:00:00.000Z", endTime: "2024-05-21T10:00:00.000Z" }, pairs),
+        results: { bucket: "org-bucket", manifestKey: "TrailBackfillResults/run/manifest.json" },
+      };
+      sfn.on(StartExecutionCommand).resolves({ executionArn });
+      sfn.on(DescribeExecutionCommand).resolves({ status: "SUCCEEDED", output: JSON.stringify(summary) });
+      sfn.on(ListMapRunsCommand).resolves({ mapRuns: [] });
+
+      // Act
+      const code = await runBackfillCommand([...RANGE, "--wait"], deps({ s3 }));
+
+      // Assess
+      expect(summary.done).to.have.length(100);
+      expect(code).to.equal(0);
+      expect(regionsAsked).to.deep.equal(["ap-northeast-1"]);
+      expect(out).to.include("150 of 150 pairs done, 1,500 events in 150 files");
+      expect(out.split("\n").filter((line) => line.startsWith("  done    "))).to.have.length(150);
     });
 
     it("exits 3 with the error and cause when the execution fails", async () => {

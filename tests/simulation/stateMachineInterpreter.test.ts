@@ -9,6 +9,7 @@ import aslValidator from "asl-validator";
 import { expect } from "chai";
 
 import { TrailBackfill } from "../../components/trailBackfill";
+import { definitionProblems } from "../../simulation/aslDefinition";
 import { runOnLocalStepFunctions } from "../../simulation/localStepFunctions";
 import { DefinitionError, MAX_PAYLOAD_BYTES, StateMachineInterpreter, StatesError } from "../../simulation/stateMachineInterpreter";
 
@@ -415,5 +416,73 @@ describe("the in-repo interpreter's own measurements", () => {
       name: "NotSimulated",
       problems: ["state W: Wait states are not simulated", "state T: Parameters.Payload.$: intrinsic functions are not simulated"],
     });
+  });
+
+  it("exports a Distributed Map's children with its ResultWriter as Step Functions does, and returns only where", async () => {
+    // Prepare: two children, one failing outside any catcher.
+    const definition = machine({
+      M: {
+        Type: "Map",
+        Label: "Probe",
+        ItemsPath: "$.items",
+        ToleratedFailurePercentage: 100,
+        ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, ...machine({ C: { Type: "Choice", Choices: [{ Variable: "$.ok", BooleanEquals: true, Next: "S" }], Default: "F" }, S: { Type: "Pass", Result: { fine: true }, End: true }, F: { Type: "Fail", Error: "Probe.Stopped", Cause: "no" } }) },
+        ResultWriter: { Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "probe-bucket", "Prefix.$": "$.prefix" } },
+        End: true,
+      },
+    });
+    const written = new Map<string, unknown>();
+
+    // Act
+    const execution = await new StateMachineInterpreter(definition, () => Promise.resolve(null), {
+      stateMachineArn: "arn:aws:states:ap-northeast-1:111111111111:stateMachine:probe",
+      putResultObject: (bucket, key, body) => Promise.resolve(void written.set(`${bucket}/${key}`, JSON.parse(body))),
+    }).start({ items: [{ ok: true }, { ok: false }], prefix: "runs" });
+
+    // Assess
+    const output = execution.output as { MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } };
+    const runId = output.MapRunArn.split(":").pop() as string;
+    expect(output).to.deep.equal({ MapRunArn: `arn:aws:states:ap-northeast-1:111111111111:mapRun:probe/Probe:${runId}`, ResultWriterDetails: { Bucket: "probe-bucket", Key: `runs/${runId}/manifest.json` } });
+    const manifest = written.get(`probe-bucket/runs/${runId}/manifest.json`) as { ResultFiles: Record<string, Array<{ Key: string }>> };
+    expect(manifest).to.deep.include({ DestinationBucket: "probe-bucket", MapRunArn: output.MapRunArn });
+    expect(Object.fromEntries(Object.entries(manifest.ResultFiles).map(([status, files]) => [status, files.map((f) => f.Key)]))).to.deep.equal({
+      FAILED: [`runs/${runId}/FAILED_0.json`],
+      PENDING: [],
+      SUCCEEDED: [`runs/${runId}/SUCCEEDED_0.json`],
+    });
+    expect(written.get(`probe-bucket/runs/${runId}/SUCCEEDED_0.json`)).to.deep.equal([
+      {
+        ExecutionArn: `arn:aws:states:ap-northeast-1:111111111111:execution:probe/Probe:${runId}-0`,
+        Name: `${runId}-0`,
+        StateMachineArn: `arn:aws:states:ap-northeast-1:111111111111:stateMachine:probe/Probe:${runId}`,
+        Input: '{"ok":true}',
+        InputDetails: { Included: true },
+        Status: "SUCCEEDED",
+        Output: '{"fine":true}',
+        OutputDetails: { Included: true },
+      },
+    ]);
+    expect(written.get(`probe-bucket/runs/${runId}/FAILED_0.json`)).to.deep.equal([
+      {
+        ExecutionArn: `arn:aws:states:ap-northeast-1:111111111111:execution:probe/Probe:${runId}-1`,
+        Name: `${runId}-1`,
+        StateMachineArn: `arn:aws:states:ap-northeast-1:111111111111:stateMachine:probe/Probe:${runId}`,
+        Input: '{"ok":false}',
+        InputDetails: { Included: true },
+        Status: "FAILED",
+        Error: "Probe.Stopped",
+        Cause: "no",
+      },
+    ]);
+  });
+
+  it("refuses a ResultWriter it does not simulate, and one with fields AWS does not have", () => {
+    const map = (writer: unknown) =>
+      definitionProblems(machine({ M: { Type: "Map", ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, ...machine({ P: { Type: "Pass", End: true } }) }, ResultWriter: writer, End: true } }));
+
+    expect(map({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "b", Prefix: "p" } })).to.deep.equal({ invalid: [], unsimulated: [] });
+    expect(map({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "b" }, WriterConfig: { OutputType: "JSONL" } }).unsimulated).to.have.length(1);
+    expect(map({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "b", Key: "k" } }).invalid).to.deep.equal(["state M: ResultWriter.Parameters may hold only Bucket and Prefix"]);
+    expect(map({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: "b" }, Where: 1 }).invalid).to.deep.equal(["state M: ResultWriter has unknown fields Where"]);
   });
 });

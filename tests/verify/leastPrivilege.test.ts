@@ -239,15 +239,17 @@ describe("least privilege over every resource, proven by IAM simulation", functi
     expect(pairs(verdict)).to.deep.equal(["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => `${action} ${String(logGroup.state.arn)}:log-stream:x`));
   });
 
-  it("the state machine role: allows exactly what its definition's states need, on its own function and executions", () => {
+  it("the state machine role: allows exactly what its definition's states need, on its own function, executions and results", () => {
     const machine = byType("aws:sfn/stateMachine:StateMachine")[0];
     const verdict = judged(byType("aws:iam/role:Role").find((r) => dependsOn(machine, "roleArn", r))!);
     const functionArn = String(byType("aws:lambda/function:Function").find((f) => f.name === "backfill-function")!.state.arn);
     const children = String(machine.state.arn).replace(":stateMachine:", ":execution:");
 
     expectExactlyNeeded(verdict);
+    const results = `${String(byType("aws:s3/bucket:Bucket").find((b) => b.name === "backfill-bucket")!.state.arn)}/TrailBackfillResults/x`;
     expect(pairs(verdict)).to.deep.equal([
       `lambda:InvokeFunction ${functionArn}`,
+      ...["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"].map((action) => `${action} ${results}`),
       `states:DescribeExecution ${children}/Pairs:x`,
       `states:RedriveExecution ${children}/Pairs:x`,
       `states:StartExecution ${String(machine.state.arn)}`,

@@ -95,13 +95,17 @@ describe("trust and resource policies, proven by IAM simulation", function () {
     ]);
   });
 
-  it("the state machine role can be assumed by Step Functions for this state machine only", async () => {
+  it("the state machine role can be assumed by Step Functions for this state machine and its Map Run's children only", async () => {
     const role = named("aws:iam/role:Role", "backfill-state-machine-role");
     const machineArn = arn("aws:sfn/stateMachine:StateMachine", "backfill");
     const base = { principal: "states.amazonaws.com", action: "sts:AssumeRole", resource: String(role.state.arn), resourcePolicy: parse(role.inputs.assumeRolePolicy) };
     await check("Step Functions role trust", [
       { ...base, title: "Step Functions for this state machine", context: { "aws:SourceArn": machineArn, "aws:SourceAccount": ACCOUNT }, expected: "allowed" },
+      // Distributed Map children run as `stateMachine:<name>/<label>:<map run id>`; an exact-ARN condition refused them.
+      { ...base, title: "Step Functions for a child of its Map Run", context: { "aws:SourceArn": `${machineArn}/Pairs:0b3c5d7e-1111-4222-8333-444455556666`, "aws:SourceAccount": ACCOUNT }, expected: "allowed" },
+      { ...base, title: "Step Functions for a child of another Map", context: { "aws:SourceArn": `${machineArn}/Other:0b3c5d7e-1111-4222-8333-444455556666`, "aws:SourceAccount": ACCOUNT }, expected: "denied" },
       { ...base, title: "Step Functions for another state machine", context: { "aws:SourceArn": `arn:aws:states:ap-northeast-1:${ACCOUNT}:stateMachine:other`, "aws:SourceAccount": ACCOUNT }, expected: "denied" },
+      { ...base, title: "Step Functions for another state machine's Map Run", context: { "aws:SourceArn": `arn:aws:states:ap-northeast-1:${ACCOUNT}:stateMachine:other/Pairs:1`, "aws:SourceAccount": ACCOUNT }, expected: "denied" },
       { ...base, title: "Lambda", principal: "lambda.amazonaws.com", expected: "denied" },
     ]);
   });

@@ -47,6 +47,7 @@ function scenario(answers: Answer[], overrides: Partial<PageReading> = {}) {
     logger,
     pair: { account: "222222222222", region: "us-east-1" },
     stats: emptyStats(),
+    timing: { pages: 0, busyMs: 0 },
     state: { consecutiveThrottles: 0, agedOutWarned: false },
     accept: (task, _events, lastPage) => {
       pages.push({ lastPage });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 
 import { WINDOW_MS } from "../../../functions/shared/timeIntervals";
-import { backfillRequestProblems, parseIsoTime, planBackfill, widenedRange } from "../../../functions/trailBackfill/request";
+import { backfillRequestProblems, MAX_PAIRS_PER_EXECUTION, MAX_STATE_BYTES, parseIsoTime, planBackfill, STATE_HEADROOM_BYTES, widenedRange } from "../../../functions/trailBackfill/request";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 
@@ -19,12 +19,38 @@ describe("trailBackfill plan", () => {
       endTime: "2024-05-20T12:00:00.000Z",
       windowsPerPair: 24,
       items: [
-        { account: "111111111111", region: "us-east-1", roleArn: roles["111111111111"] },
-        { account: "111111111111", region: "ap-northeast-1", roleArn: roles["111111111111"] },
-        { account: "222222222222", region: "us-east-1", roleArn: roles["222222222222"] },
-        { account: "222222222222", region: "ap-northeast-1", roleArn: roles["222222222222"] },
+        { account: "111111111111", region: "us-east-1" },
+        { account: "111111111111", region: "ap-northeast-1" },
+        { account: "222222222222", region: "us-east-1" },
+        { account: "222222222222", region: "ap-northeast-1" },
       ],
     });
+  });
+
+  it("refuses more pairs than the plan can carry in Step Functions' 256 KiB of state data, and carries the most it allows", () => {
+    // Prepare: 4,772 pairs is the most (53 bytes each with the longest region names); 118 accounts x 41 regions is more.
+    const accounts = Array.from({ length: 118 }, (_, i) => String(100000000000 + i));
+    const readerRoleArns = Object.fromEntries(accounts.map((a) => [a, `arn:aws:iam::${a}:role/reader`]));
+    // Names as long as the longest real ones (ap-southeast-5: 14 characters).
+    const regions = (count: number) => Array.from({ length: count }, (_, i) => `ap-south-${String(i + 1).padStart(5, "0")}`);
+
+    // Act
+    const plan = planBackfill({ ...valid, accounts, regions: regions(40) }, { now: NOW, readerRoleArns });
+    const tooMany = () => planBackfill({ ...valid, accounts, regions: regions(41) }, { now: NOW, readerRoleArns });
+
+    // Assess
+    expect(MAX_PAIRS_PER_EXECUTION).to.equal(4772);
+    expect(plan.items).to.have.length(4720);
+    expect(Buffer.byteLength(JSON.stringify(plan))).to.be.below(MAX_STATE_BYTES - STATE_HEADROOM_BYTES);
+    expect(tooMany).to.throw("accounts x regions must be at most 4772 pairs (the plan must fit Step Functions' 256 KiB of state data), got 118 x 41 = 4838");
+  });
+
+  it("refuses a plan whose own size passes the limit, whatever the count", () => {
+    const accounts = Array.from({ length: 118 }, (_, i) => String(100000000000 + i));
+    const readerRoleArns = Object.fromEntries(accounts.map((a) => [a, `arn:aws:iam::${a}:role/reader`]));
+    const longRegions = Array.from({ length: 40 }, (_, i) => `ap-southeast-${String(i + 1).padStart(12, "0")}`);
+
+    expect(() => planBackfill({ ...valid, accounts, regions: longRegions }, { now: NOW, readerRoleArns })).to.throw(/accounts x regions: the plan of 4720 pairs takes \d+ bytes, more than the 253952/);
   });
 
   const cases: Array<[string, unknown, string]> = [

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { summarizeBackfill } from "../../../functions/trailBackfill/summary";
+import { MAX_LISTED_PAIRS, summarizeBackfill } from "../../../functions/trailBackfill/summary";
 
 describe("trailBackfill summary", () => {
   it("summarizes pairs done and failed with totals", () => {
@@ -16,6 +16,8 @@ describe("trailBackfill summary", () => {
       endTime: "e",
       pairs: 3,
       totals: { events: 1200, files: 40, requests: 30, throttled: 1 },
+      doneCount: 1,
+      failedCount: 2,
       done: [{ account: "111111111111", region: "us-east-1", invocations: 2, requests: 30, throttled: 1, events: 1200, files: 40, rejected: 0 }],
       failed: [
         { account: "222222222222", region: "us-east-1", error: "ReaderRoleAccessDeniedError" },
@@ -33,9 +35,24 @@ describe("trailBackfill summary", () => {
       endTime: "",
       pairs: 2,
       totals: { events: 0, files: 2, requests: 0, throttled: 0 },
+      doneCount: 1,
+      failedCount: 1,
       done: [{ account: "111111111111", region: "us-east-1", invocations: 0, requests: 0, throttled: 0, events: 0, files: 2, rejected: 0 }],
       failed: [{ account: "unknown", region: "unknown", error: "ChildExecutionFailed" }],
     });
     expect(summarizeBackfill({}, "not a list").pairs).to.equal(0);
+  });
+
+  it("lists at most 100 pairs done and 100 failed, and counts them all, so the execution output stays small", () => {
+    const done = Array.from({ length: 2000 }, (_, i) => ({ account: String(100000000000 + i), region: "us-east-1", status: "DONE", events: 1, files: 1, requests: 1 }));
+    const failed = Array.from({ length: 150 }, () => ({ Error: "States.Timeout" }));
+
+    const summary = summarizeBackfill({}, [...done, ...failed]);
+
+    expect(summary).to.deep.include({ pairs: 2150, doneCount: 2000, failedCount: 150 });
+    expect(summary.done).to.have.length(MAX_LISTED_PAIRS);
+    expect(summary.failed).to.have.length(MAX_LISTED_PAIRS);
+    expect(summary.totals.events).to.equal(2000);
+    expect(Buffer.byteLength(JSON.stringify(summary))).to.be.below(30_000);
   });
 });

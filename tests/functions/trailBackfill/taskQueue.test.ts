@@ -2,9 +2,11 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 
 import { totalLength, WINDOW_MS } from "../../../functions/shared/timeIntervals";
-import { estimatedPages, initialTasks, stealTask, type Task, undoneIntersects, unreadRanges, wakeup } from "../../../functions/trailBackfill/taskQueue";
+import { deferBeyondCurrentWindows, estimatedPages, finishTimeMs, initialTasks, stealTask, type Task, undoneIntersects, unreadRanges, wakeup } from "../../../functions/trailBackfill/taskQueue";
 
 const T0 = Date.parse("2024-05-20T10:00:00Z");
+/** 2 requests/s, each chain spending 1 s per page: one chain alone reaches half the quota. */
+const SLOW = { requestsPerSecond: 2, cycleMs: 1000 };
 
 function task(start: number, doneFrom: number, fields: Partial<Task> = {}): Task {
   return { start, doneFrom, end: doneFrom, queryStart: start, queryEnd: doneFrom, finished: false, ...fields };
@@ -34,7 +36,7 @@ describe("trailBackfill task queue", () => {
   it("gives an idle chain the largest task nobody reads yet", () => {
     const tasks = [task(T0, T0 + WINDOW_MS, { owner: 0 }), task(T0 + WINDOW_MS, T0 + 2 * WINDOW_MS), task(T0 + 2 * WINDOW_MS, T0 + 5 * WINDOW_MS)];
 
-    const taken = stealTask(tasks, 3);
+    const taken = stealTask(tasks, 3, { requestsPerSecond: 2 });
 
     expect(taken).to.equal(tasks[2]);
     expect(taken?.owner).to.equal(3);
@@ -47,7 +49,7 @@ describe("trailBackfill task queue", () => {
     const tasks = [busy, light];
 
     // Act
-    const taken = stealTask(tasks, 2);
+    const taken = stealTask(tasks, 2, SLOW);
 
     // Assess
     expect(taken).to.deep.include({ start: T0, owner: 2, finished: false, queryStart: T0 });
@@ -62,8 +64,59 @@ describe("trailBackfill task queue", () => {
   it("takes nothing when every open task has fewer than 3 pages left", () => {
     const tasks = [task(T0, T0 + WINDOW_MS, { owner: 0, lastPageSpan: WINDOW_MS / 2 }), task(T0 + WINDOW_MS, T0 + WINDOW_MS, { finished: true })];
 
-    expect(stealTask(tasks, 1)).to.equal(undefined);
+    expect(stealTask(tasks, 1, SLOW)).to.equal(undefined);
     expect(tasks).to.have.length(2);
+  });
+
+  it("splits nothing when the chains already reading keep up with the quota: a split would only add requests", () => {
+    // Prepare: two tasks of 10 pages each; at 50 ms a page one chain alone could send 20 requests/s.
+    const tasks = [
+      task(T0, T0 + 4 * WINDOW_MS, { owner: 0, token: "a", lastPageSpan: (4 * WINDOW_MS) / 10 }),
+      task(T0 + 4 * WINDOW_MS, T0 + 8 * WINDOW_MS, { owner: 1, token: "b", lastPageSpan: (4 * WINDOW_MS) / 10 }),
+    ];
+
+    // Act
+    const fast = stealTask(tasks, 2, { requestsPerSecond: 2, cycleMs: 50 });
+    const slowButEven = stealTask(tasks, 2, SLOW);
+
+    // Assess: at 1 s a page two chains of 10 pages reach the quota too.
+    expect(fast).to.equal(undefined);
+    expect(slowButEven).to.equal(undefined);
+    expect(tasks).to.have.length(2);
+  });
+
+  it("waits for every open task's first page before splitting, and for the chains' pace", () => {
+    const unknown = [task(T0, T0 + 8 * WINDOW_MS, { owner: 0, token: "a" }), task(T0 + 8 * WINDOW_MS, T0 + 9 * WINDOW_MS, { owner: 1, lastPageSpan: WINDOW_MS / 100 })];
+    const known = [task(T0, T0 + 8 * WINDOW_MS, { owner: 0, token: "a", lastPageSpan: WINDOW_MS / 10 })];
+
+    expect(stealTask(unknown, 2, SLOW)).to.equal(undefined);
+    expect(stealTask(known, 1, { requestsPerSecond: 2 })).to.equal(undefined);
+    expect(stealTask(known, 1, SLOW)).to.not.equal(undefined);
+  });
+
+  it("tells the time the open tasks need: the quota's bound or the longest task's chain, whichever is longer", () => {
+    expect(finishTimeMs([], SLOW)).to.equal(0);
+    expect(finishTimeMs([10, 10], SLOW)).to.equal(10_000);
+    expect(finishTimeMs([30, 2, 2], SLOW)).to.equal(30_000);
+    expect(finishTimeMs([10, 10, 10, 10], SLOW)).to.equal(20_000);
+    expect(finishTimeMs([40], { requestsPerSecond: 2, cycleMs: 50 })).to.equal(20_000);
+  });
+
+  it("before the deadline keeps each chain's current window and defers the rest, untouched, to the next invocation", () => {
+    // Prepare: a task read down into its third window, and one nobody has started.
+    const reading = task(T0, T0 + 2 * WINDOW_MS + 1000, { owner: 0, token: "t", end: T0 + 3 * WINDOW_MS, queryEnd: T0 + 3 * WINDOW_MS, lastPageSpan: 1000 });
+    const waiting = task(T0 + 3 * WINDOW_MS, T0 + 5 * WINDOW_MS);
+    const tasks = [reading, waiting];
+
+    // Act
+    const deferred = deferBeyondCurrentWindows(tasks);
+
+    // Assess
+    expect(reading).to.deep.include({ start: T0 + 2 * WINDOW_MS, token: "t", finished: false });
+    expect(deferred.map((t) => [t.start, t.doneFrom])).to.deep.equal([[T0 + 3 * WINDOW_MS, T0 + 5 * WINDOW_MS], [T0, T0 + 2 * WINDOW_MS]]);
+    expect(deferred.every((t) => t.owner === undefined && t.token === undefined)).to.equal(true);
+    expect(stealTask(tasks, 1, { requestsPerSecond: 2 })).to.equal(undefined);
+    expect(unreadRanges(tasks)).to.deep.equal([[T0, T0 + 5 * WINDOW_MS]]);
   });
 
   it("tells whether a range still has unread parts", () => {

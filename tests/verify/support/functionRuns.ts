@@ -172,7 +172,7 @@ function snsDelivery(message: PublishedMessage): unknown {
 }
 
 /** Runs the state machine that invokes `fn` once, over the first reader role's account and `fn`'s region. */
-async function runStateMachine(world: World, machine: RecordedResource, fn: RecordedResource, invoke: Invoke): Promise<number> {
+async function runStateMachine(world: World, machine: RecordedResource, fn: RecordedResource, invoke: Invoke, ledger: CallLedger): Promise<number> {
   const [account] = world.readerAccounts;
   const region = String(fn.state.arn).split(":")[3];
   const end = Math.floor(Date.now() / 300_000) * 300_000 - 300_000;
@@ -183,10 +183,16 @@ async function runStateMachine(world: World, machine: RecordedResource, fn: Reco
     [1, 2, 3, 4, 5].map((n) => fakeEvent({ id: `verify-backfill-${n}`, time: start + n * 600_000, account, region })),
   );
   let invocations = 0;
-  const interpreter = new StateMachineInterpreter(JSON.parse(String(machine.inputs.definition)) as Record<string, unknown>, (_arn, payload) => {
-    invocations += 1;
-    return invoke(payload, CONTEXT);
-  });
+  const writer = world.backfill.resultWriter();
+  const interpreter = new StateMachineInterpreter(
+    JSON.parse(String(machine.inputs.definition)) as Record<string, unknown>,
+    (_arn, payload) => {
+      invocations += 1;
+      return invoke(payload, CONTEXT);
+    },
+    // The Map's ResultWriter writes with the state machine's role, not the function's.
+    { stateMachineArn: String(machine.state.arn), putResultObject: (bucket, key, body) => ledger.attribute(machine.urn, () => writer(bucket, key, body)) },
+  );
   await interpreter.start({ accounts: [account], regions: [region], startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() });
   return invocations;
 }
@@ -217,7 +223,7 @@ export async function runFunctions(resources: RecordedResource[]): Promise<Funct
           ledger.attribute(fn.urn, async () => {
             const handler: Invoke = archive.loadHandler();
             if (machine !== undefined) {
-              return runStateMachine(world, machine, fn, handler);
+              return runStateMachine(world, machine, fn, handler, ledger);
             }
             const events = deliveries(world, fn, traffic);
             for (const event of events) {
