@@ -1,5 +1,7 @@
 export * from "./adoptable";
+export * from "./alarmForwarding";
 export * from "./alertTopic";
+export * from "./alertTopicPolicies";
 export * from "./auditTrail";
 export * from "./awsEnvironment";
 export * from "./bucketCreationAlarm";

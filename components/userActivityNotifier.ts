@@ -144,8 +144,9 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
   readonly rules: Record<string, aws.cloudwatch.EventRule>;
   /**
    * Per Region (eventbridge source): the rule's target with its retry policy, and the dead-letter queue (with its
-   * alarm) in that Region for the events EventBridge could not deliver. Only the home Region's alarm notifies the
-   * alert topic. Empty for the other sources.
+   * alarm) in that Region for the events EventBridge could not deliver. Each alarm reaches the alert topic: in the
+   * home Region directly, elsewhere through the topic's alarm forwarding (`AlertTopic.forwardAlarm`). Empty for the
+   * other sources.
    */
   readonly ruleTargets: Record<string, DeliveredRuleTarget> = {};
   readonly handler: SecureCallbackFunction;
@@ -289,10 +290,10 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
         { parent: this },
       );
       for (const region of remote) {
-        // A CloudWatch alarm notifies only a topic in its own Region, so this queue's alarm (in `region`) has no action.
+        // A CloudWatch alarm notifies only a topic in its own Region: this queue's alarm (in `region`) is forwarded to it.
         this.ruleTargets[region] = sources[region].forward(
           { arn: homeBus.arn, roleArn: forwardRole.arn },
-          { purpose: purpose(region), names: names(region) },
+          { purpose: purpose(region), alertTopic, names: names(region) },
           // EventBridge assumes the role on the first forwarded event: its permission must be in place.
           { dependsOn: [forwardPolicy] },
         );

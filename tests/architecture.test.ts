@@ -48,7 +48,6 @@ const KNOWN_SIZE_VIOLATIONS: readonly string[] = [
   "components/auditTrail.ts: AuditTrail.createTrail",
   "components/downloadThresholdAlert.ts: DownloadThresholdAlert.constructor",
   "components/logSubscriptionDispatcher.ts: LogSubscriptionDispatcher.constructor",
-  "components/secureCallbackFunction.ts: SecureCallbackFunction.constructor",
 ];
 
 /**

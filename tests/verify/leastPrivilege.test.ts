@@ -33,7 +33,9 @@ import { type FunctionRun, runFunctions } from "./support/functionRuns";
 
 type Document = { Statement: Array<Record<string, unknown>> };
 
-const LAMBDA_PLATFORM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"];
+const LAMBDA_PLATFORM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
+/** What Lambda does with the role of a function it invokes asynchronously: keep failed events in its dead-letter queue. */
+const LAMBDA_ASYNC_ACTIONS = ["sqs:SendMessage"];
 const CLOUDTRAIL_DELIVERY_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 /** Clients the backfill builds from a reader role's credentials (its `readerRoleCredentials`). */
 const READER_CREDENTIAL_CLIENTS = new Set(["CloudTrailClient"]);
@@ -175,6 +177,7 @@ describe("least privilege, proven by IAM simulation", function () {
     expect(trusted.sort()).to.deep.equal([
       "cloudtrail.amazonaws.com",
       "events.amazonaws.com",
+      "events.amazonaws.com",
       "lambda.amazonaws.com",
       "lambda.amazonaws.com",
       "lambda.amazonaws.com",
@@ -209,7 +212,8 @@ describe("least privilege, proven by IAM simulation", function () {
         // Assess
         const publishesTo = (allowed.on.get("sns:Publish") ?? []).map((arn) => byType("aws:sns/topic:Topic").find((t) => t.state.arn === arn));
         const encryptedWithCmk = publishesTo.some((t) => typeof t?.inputs.kmsMasterKeyId === "string" && t.inputs.kmsMasterKeyId.startsWith("arn:"));
-        const implied = encryptedWithCmk ? ["kms:Decrypt", "kms:GenerateDataKey"] : [];
+        const invokedAsynchronously = byType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").some((c) => c.inputs.functionName === fn.state.name);
+        const implied = [...(encryptedWithCmk ? ["kms:Decrypt", "kms:GenerateDataKey"] : []), ...(invokedAsynchronously ? LAMBDA_ASYNC_ACTIONS : [])];
         const upper = sorted([...moduleCalls.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
         const lower = sorted([...shipped.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
         record(role, `Lambda (${module})`, allowed, upper);
@@ -255,7 +259,8 @@ describe("least privilege, proven by IAM simulation", function () {
 
   it("EventBridge forwarding roles: allow exactly events:PutEvents on the buses their rules target", async () => {
     const roles = byType("aws:iam/role:Role").filter((r) => parse(r.inputs.assumeRolePolicy).Statement.some((s) => (s.Principal as { Service?: string }).Service === "events.amazonaws.com"));
-    expect(roles).to.have.length(1);
+    // The notifier's forwarding of CloudTrail events, and the alert topic's forwarding of us-east-1 alarms.
+    expect(roles).to.have.length(2);
     for (const role of roles) {
       const targets = byType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => dependsOn(t, "roleArn", role));
       const buses = sorted(targets.map((t) => String(t.inputs.arn)));
