@@ -104,9 +104,9 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
   logRetentionInDays?: number;
   /**
    * Notify each CloudTrail event once, also when Lambda retries a batch that partly failed or an event is delivered
-   * again: the function keeps a journal of the events it notified in a small on-demand DynamoDB table of its own (one
-   * read and one write per notification; entries expire after 7 days). `false`: no table; notifications are at least
-   * once, and a retried batch notifies the records that had gone out again.
+   * again, even at the same moment: the function claims each event in a small on-demand DynamoDB table of its own
+   * before publishing and records it once sent (two writes per notification; entries expire after 7 days). `false`:
+   * no table; notifications are at least once, and a retried batch notifies the records that had gone out again.
    * @default true
    */
   deduplicate?: boolean;
@@ -182,7 +182,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       const sent = new TtlTable(`${name}-sent`, { ...SENT_JOURNAL_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
       this.table = sent.table;
       this.tableName = this.table.name;
-      // GetItem and PutItem only: look up the batch's events, record each one notified.
+      // GetItem and PutItem only: claim the batch's events (conditional puts), read a claim held elsewhere, record each one notified.
       statements.push(...sent.grant("RememberSentNotifications", ["dynamodb:GetItem", "dynamodb:PutItem"]));
     }
 
