@@ -10,6 +10,7 @@ import {
   BucketCreationAlarm,
   DownloadThresholdAlert,
   LogSubscriptionDispatcher,
+  OperationsDashboard,
   TrailBackfill,
   TrailReaderRole,
   UserActivityNotifier,
@@ -48,9 +49,10 @@ function fromTrailLogGroup(): { type: "dispatcher"; dispatcher: LogSubscriptionD
   return { type: "dispatcher", dispatcher: trailSubscription };
 }
 
+let downloadAlert: DownloadThresholdAlert | undefined;
 if (config.downloadAlerts !== undefined) {
   const { source = "eventbridge", ...downloadAlerts } = config.downloadAlerts;
-  new DownloadThresholdAlert("download-alerts", {
+  downloadAlert = new DownloadThresholdAlert("download-alerts", {
     ...downloadAlerts,
     source: source === "logs" ? fromTrailLogGroup() : source,
     trail,
@@ -58,21 +60,22 @@ if (config.downloadAlerts !== undefined) {
   });
 }
 
-for (const notifier of config.userActivityNotifiers) {
-  new UserActivityNotifier(`activity-${notifier.name}`, {
-    ...notifier.criteria,
-    alertTopic,
-    source:
-      notifier.source === "logs"
-        ? fromTrailLogGroup()
-        : { type: "eventbridge", ...(notifier.regions === undefined ? {} : { regions: notifier.regions }) },
-    timeZone: notifier.timeZone,
-    language: notifier.language,
-    chatNotifications: notifier.chatNotifications,
-    deduplicate: notifier.deduplicate,
-    logRetentionInDays: config.functionLogRetentionInDays,
-  });
-}
+const notifiers = config.userActivityNotifiers.map(
+  (notifier) =>
+    new UserActivityNotifier(`activity-${notifier.name}`, {
+      ...notifier.criteria,
+      alertTopic,
+      source:
+        notifier.source === "logs"
+          ? fromTrailLogGroup()
+          : { type: "eventbridge", ...(notifier.regions === undefined ? {} : { regions: notifier.regions }) },
+      timeZone: notifier.timeZone,
+      language: notifier.language,
+      chatNotifications: notifier.chatNotifications,
+      deduplicate: notifier.deduplicate,
+      logRetentionInDays: config.functionLogRetentionInDays,
+    }),
+);
 
 // Organisation-wide CloudTrail backfill: the state machine and function, and a reader role in every account, each
 // created through a provider that assumes the deploy role there. StackSets cannot reach the management account; this
@@ -113,6 +116,17 @@ if (config.backfill !== undefined) {
   backfill = trailBackfill;
 }
 
+// Last, so that it shows every component above (and the alarm forwardings they made the topic create).
+const dashboard = config.dashboard
+  ? new OperationsDashboard("operations", {
+      alertTopic,
+      ...(downloadAlert === undefined ? {} : { downloadAlerts: [downloadAlert] }),
+      notifiers,
+      ...(trailSubscription === undefined ? {} : { dispatchers: [trailSubscription] }),
+      ...(backfill === undefined ? {} : { backfill }),
+    })
+  : undefined;
+
 /** Topic every alert is published to; subscribe more endpoints to it as needed. */
 export const alertTopicArn = alertTopic.topicArn;
 /** CloudWatch Logs group the trail delivers to (created or adopted). */
@@ -127,3 +141,5 @@ export const backfillStateMachineArn = backfill?.stateMachineArn;
 export const backfillBucketName = backfill?.bucketName;
 /** Reader role ARN per account. */
 export const backfillReaderRoleArns = backfill?.readerRoleArns;
+/** The stack's CloudWatch dashboard; undefined when `cloudtrail-alerts:dashboard` is false. */
+export const dashboardName = dashboard?.dashboardName;

@@ -275,6 +275,11 @@ export class AlertTopic extends pulumi.ComponentResource {
     this.publishers?.add(roleArn);
   }
 
+  /** The forwardings of other Regions' alarms created so far (see {@link forwardAlarm}). */
+  get alarmForwardings(): AlarmForwarding[] {
+    return Object.values(this.forwardings);
+  }
+
   /**
    * The actions of a CloudWatch alarm in `region` that should notify this topic: the topic in its own Region, none
    * elsewhere (an alarm can notify only a topic in its Region; {@link forwardAlarm} carries those).

@@ -10,6 +10,7 @@ export * from "./downloadThresholdAlert";
 export * from "./eventSources";
 export * from "./lockedBucket";
 export * from "./logSubscriptionDispatcher";
+export * from "./operationsDashboard";
 export * from "./policy";
 export * from "./secureCallbackFunction";
 export * from "./trailBackfill";

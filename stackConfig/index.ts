@@ -9,6 +9,7 @@ import { readAllowedAccountIds } from "./allowedAccountIds";
 import { type BackfillConfig, readBackfillConfig } from "./backfill";
 import { readBucketCreationAlarm } from "./bucketCreationAlarm";
 import { readBucketCreationEventNames } from "./bucketCreationEventNames";
+import { readDashboard } from "./dashboard";
 import { readDownloadAlerts } from "./downloadAlerts";
 import { readExistingAlertTopicArn } from "./existingAlertTopicArn";
 import { readExistingTrailLogGroupName } from "./existingTrailLogGroupName";
@@ -51,6 +52,8 @@ export interface StackConfig {
   userActivityNotifiers: UserActivityNotifierConfig[];
   /** The organisation-wide CloudTrail backfill; undefined when disabled. */
   backfill?: BackfillConfig;
+  /** Whether the stack's operations dashboard is created. */
+  dashboard: boolean;
 }
 
 /**
@@ -75,6 +78,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
   const downloadAlerts = readDownloadAlerts(read, { timeZone, language, functionLogRetentionInDays });
   const userActivityNotifiers = readUserActivityNotifiers(read, { timeZone, language });
   const backfill = readBackfillConfig(read, allowedAccountIds);
+  const dashboard = readDashboard(read);
 
   return {
     region,
@@ -88,5 +92,6 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
     ...(downloadAlerts === undefined ? {} : { downloadAlerts }),
     userActivityNotifiers,
     ...(backfill === undefined ? {} : { backfill }),
+    dashboard,
   };
 }
