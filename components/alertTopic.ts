@@ -89,6 +89,9 @@ const ALERT_TOPIC_ADOPTION: Adoption<"existingTopicArn"> = {
   adoptOnly: ["existingTopicKmsKeyArn"],
 };
 
+/** Each AlertTopic by its `topicArn` output, so that an alarm given that output can reach the topic from any Region. */
+const TOPICS_BY_ARN_OUTPUT = new WeakMap<object, AlertTopic>();
+
 /** The topic adopted or created. */
 interface TopicParts {
   topicArn: pulumi.Output<string>;
@@ -143,6 +146,7 @@ export class AlertTopic extends pulumi.ComponentResource {
       create: (created) => this.createTopic(name, created),
     });
     this.topicArn = parts.topicArn;
+    TOPICS_BY_ARN_OUTPUT.set(this.topicArn, this);
     this.kmsKeyArn = parts.kmsKeyArn;
     this.topic = parts.topic;
     this.key = parts.key;
@@ -273,6 +277,14 @@ export class AlertTopic extends pulumi.ComponentResource {
    */
   allowPublisher(roleArn: pulumi.Input<string>): void {
     this.publishers?.add(roleArn);
+  }
+
+  /**
+   * The AlertTopic whose `topicArn` output `arn` is (the very object, not an equal string), or undefined: lets
+   * components that take a topic ARN route their alarms through {@link alarmActionsIn} and {@link forwardAlarm}.
+   */
+  static ofTopicArn(arn: unknown): AlertTopic | undefined {
+    return typeof arn === "object" && arn !== null ? TOPICS_BY_ARN_OUTPUT.get(arn) : undefined;
   }
 
   /** The forwardings of other Regions' alarms created so far (see {@link forwardAlarm}). */

@@ -89,6 +89,9 @@ function sentGraph(spec: DashboardSpec): Omit<DashboardWidget, "x" | "y" | "widt
     ...spec.notifiers.flatMap((n) => [
       metric(METRIC_NAMESPACE, "NotificationsPublished", fn(n.functionName), { stat: "Sum", label: `notifications: ${n.label}` }),
       metric(METRIC_NAMESPACE, "NotificationsAlreadySent", fn(n.functionName), { stat: "Sum", label: `skipped, sent before: ${n.label}` }),
+      // Burst grouping: events counted into a summary instead of sent, and the summaries sent.
+      metric(METRIC_NAMESPACE, "EventsCounted", fn(n.functionName), { stat: "Sum", label: `counted into summaries: ${n.label}` }),
+      metric(METRIC_NAMESPACE, "SummariesPublished", fn(n.functionName), { stat: "Sum", label: `summaries: ${n.label}` }),
     ]),
     metric("AWS/SNS", "NumberOfMessagesPublished", { TopicName: spec.alertTopicName }, { stat: "Sum", label: "messages to the alert topic (alarms included)" }),
     metric("AWS/SNS", "NumberOfNotificationsFailed", { TopicName: spec.alertTopicName }, { stat: "Sum", label: "deliveries that failed" }),

@@ -4,7 +4,6 @@
  * (functions/shared/problems.ts), so that the component and the stack config report them with their own errors.
  */
 import { DEFAULT_RESET, resetScheduleProblem } from "../functions/downloadThreshold/countingWindow";
-import { MAX_COUNTED_DOWNLOADS } from "../functions/downloadThreshold/dynamoDbCounter";
 import type { NotifyMode } from "../functions/downloadThreshold/settings";
 import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import type { ProblemSink } from "../functions/shared/problems";
@@ -148,15 +147,12 @@ function checkWatch(watch: unknown, path: string, problems: ProblemSink): Watche
   }
   const bucketOk = typeof bucket === "string" && BUCKET_NAME.test(bucket);
   const keyOk = key === undefined ? isKeyPrefix(keyPrefix) : isObjectKey(key);
-  const thresholdOk = isWholeNumberAtLeastOne(threshold) && (threshold as number) < MAX_COUNTED_DOWNLOADS;
+  // The counter has no cap: any whole number of downloads can be counted, so any whole threshold can be passed.
+  const thresholdOk = isWholeNumberAtLeastOne(threshold);
   problems.check(`${path}.bucket`, bucket, () => bucketOk, "an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')");
   problems.check(`${path}.key`, key, isObjectKey, "a non-empty S3 object key of at most 1024 UTF-8 bytes without control characters");
   problems.check(`${path}.keyPrefix`, keyPrefix, isKeyPrefix, "a key prefix of at most 1024 UTF-8 bytes without control characters");
-  if (!isWholeNumberAtLeastOne(threshold)) {
-    problems.check(`${path}.threshold`, threshold, () => false, "a whole number >= 1");
-  } else if (!thresholdOk) {
-    problems.check(`${path}.threshold`, threshold, () => false, `at most ${MAX_COUNTED_DOWNLOADS - 1} (the counter records ${MAX_COUNTED_DOWNLOADS} downloads per object and window)`);
-  }
+  problems.check(`${path}.threshold`, threshold, () => thresholdOk, "a whole number >= 1");
   return bucketOk && keyOk && thresholdOk ? (watch as WatchedObject) : undefined;
 }
 

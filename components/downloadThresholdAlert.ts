@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { DEFAULT_RESET } from "../functions/downloadThreshold/countingWindow";
-import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold/dynamoDbCounter";
+import { DOWNLOAD_COUNTS_TABLE } from "../functions/downloadThreshold/counterItems";
 import { downloadThresholdCallbackFactory, type DownloadThresholdResult } from "../functions/downloadThreshold/handler";
 import { toEnvironment, type DeployedDownloadThresholdSettings } from "../functions/downloadThreshold/settings";
 import { collectProblems } from "../functions/shared/problems";
@@ -144,8 +144,9 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       const counts = new TtlTable(`${name}-counts`, { ...DOWNLOAD_COUNTS_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
       this.table = counts.table;
       this.tableName = this.table.name;
-      // UpdateItem only: it counts, reads back a redelivered event's position and settles alerts after a failure.
-      statements.push(...counts.grant("CountDownloads", "dynamodb:UpdateItem"));
+      // UpdateItem claims, counts and settles each download; GetItem reads whether a settled download's entry can go
+      // from its counter item (entries left by execution environments Lambda retired).
+      statements.push(...counts.grant("CountDownloads", ["dynamodb:GetItem", "dynamodb:UpdateItem"]));
     } else {
       statements.push({
         Sid: "RecountDownloads",

@@ -21,6 +21,7 @@ import { systemClock } from "../functions/shared/runtime";
 import { decodePairInput, type PairCheckpoint, type PairDone } from "../functions/trailBackfill/checkpoint";
 import { INVOCATION_SAFETY_MS } from "../functions/trailBackfill/handler";
 import { backfillPair } from "../functions/trailBackfill/pairBackfill";
+import { runMain } from "../preview/exit";
 import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
 import { BackfillHarness } from "../simulation/backfillHarness";
 import { CountingS3 } from "../simulation/countingS3";
@@ -281,7 +282,4 @@ async function main(): Promise<void> {
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

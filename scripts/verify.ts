@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { runMain } from "../preview/exit";
 import type { verifyReport as Report } from "../simulation/verifyReport";
 
 type VerifyReport = typeof Report;
@@ -86,4 +87,4 @@ function main(): number {
   return mocha.status ?? 1;
 }
 
-process.exit(main());
+runMain(main);

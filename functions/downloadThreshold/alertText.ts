@@ -28,8 +28,6 @@ const TEXT = {
     event: "Event",
     every: (end: string) => `Every further download of this object until ${end} is alerted too.`,
     once: (end: string) => `No further alerts for this object until ${end} (notify: once).`,
-    full: (max: number, end: string) =>
-      `The counter is full: ${max} downloads of this object are counted in this window. Further downloads until ${end} are neither counted nor alerted; CloudTrail still records them.`,
     unknown: "(unknown)",
   },
   ja: {
@@ -47,8 +45,6 @@ const TEXT = {
     event: "イベント",
     every: (end: string) => `${end} まで、このオブジェクトのダウンロードは毎回通知します。`,
     once: (end: string) => `${end} まで、このオブジェクトについてはこれ以上通知しません (notify: once)。`,
-    full: (max: number, end: string) =>
-      `カウンターが上限に達しました: この集計期間にこのオブジェクトのダウンロードを ${max} 回数えました。${end} までの以降のダウンロードは数えず、通知もしません (CloudTrail には記録されます)。`,
     unknown: "(不明)",
   },
 } as const;
@@ -74,8 +70,6 @@ export interface DownloadAlertFacts {
   notify: NotifyMode;
   language: AlertLanguage;
   timeZone: string;
-  /** The maximum, when this download filled the window's counter. */
-  counterFull?: number;
 }
 
 /**
@@ -106,7 +100,7 @@ export function downloadAlert(facts: DownloadAlertFacts): Alert {
     [t.event, cloudTrailConsoleLink(record)],
   ];
   const line = ([label, value]: [string, string]) => `${label}: ${value}`;
-  const closing = [notify === "every" ? t.every(end) : t.once(end), ...(facts.counterFull === undefined ? [] : [t.full(facts.counterFull, end)])];
-  const message = [t.heading, "", ...rows.map(line), "", t.thisDownload, ...downloadRows.map(line), "", ...closing].join("\n");
+  const closing = notify === "every" ? t.every(end) : t.once(end);
+  const message = [t.heading, "", ...rows.map(line), "", t.thisDownload, ...downloadRows.map(line), "", closing].join("\n");
   return { subject, message };
 }

@@ -8,25 +8,32 @@ export const deploymentOnlyModule = true;
 /** The outcome of counting one download. */
 export type CountResult =
   /** Counted now; `count` is its position among the window's downloads of the object (1 for the first). */
-  | { counted: true; count: number; counterFull?: boolean }
+  | { counted: true; count: number }
   /**
-   * Not counted: the event was counted before (a redelivery) or the window's counter is full. `unsettled` is set when
-   * the earlier count's alert may not have gone out: it was kept after a failed publish, or this is Lambda's retry of
-   * the very invocation that counted it (killed, timed out or failed before it could settle it).
+   * Not counted now: the download was counted before (a redelivery). `unsettled` is set when the earlier count's
+   * alert may not have gone out: its publishing failed, or the invocation that counted it died before it could record
+   * what became of the alert.
    */
-  | { counted: false; reason: string; unsettled?: { count: number; counterFull?: boolean } };
+  | { counted: false; reason: string; unsettled?: { count: number } };
+
+/** The invocation that counts: how long it may wait, and who it is for the counter's claims. */
+export interface CountingAttempt {
+  /** On the handler's clock: when waiting out throttling must end (the logs counter). */
+  deadline: number;
+  /** Who counts: Lambda's request ID (the same for Lambda's retries of one invocation), or a random ID. */
+  owner: string;
+  /** On the handler's clock: when this invocation is surely over, so that another may take over what it claimed. */
+  leaseEndsAt: number;
+}
 
 /** Counts downloads per object and window. */
 export interface DownloadCounter {
+  /** Counts `download` in `window` for `attempt`. */
+  count(download: WatchedDownload, window: CountingWindow, attempt: CountingAttempt): Promise<CountResult>;
   /**
-   * Counts `download` in `window`; `deadline` (on the handler's clock) bounds waiting for throttling. `attempt`
-   * identifies the invocation (see `attemptTag` in dynamoDbCounter.ts); a retry of the same invocation has the same one.
+   * Records what became of the alert of a download counted now or left unsettled (`count` is its position): `sent`,
+   * `none` (no alert was due) or `pending` (publishing failed: whichever invocation gets the event next sends it).
+   * The handler calls it for every such download once its alerts are published. Absent: nothing is recorded.
    */
-  count(download: WatchedDownload, window: CountingWindow, deadline: number, attempt: number): Promise<CountResult>;
-  /**
-   * Records what became of the alert of the download counted at `count`: `sent`, or `pending` (publishing failed: the
-   * next delivery of the event, whichever invocation gets it, sends it). Absent: nothing is recorded, and a retried
-   * event is not alerted again.
-   */
-  settle?(download: WatchedDownload, window: CountingWindow, count: number, state: "sent" | "pending"): Promise<void>;
+  settle?(download: WatchedDownload, window: CountingWindow, count: number, state: "sent" | "none" | "pending"): Promise<void>;
 }

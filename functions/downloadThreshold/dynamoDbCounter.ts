@@ -1,210 +1,238 @@
 /**
- * The recommended counter: a DynamoDB item per (object, window) holding the count and one small attribute per counted
- * event, whose number encodes the event's position and whether its alert is settled (the attempt tag).
+ * The recommended counter: a small counter item per (object, window) and a small event item per download, so that
+ * every write stays within one write unit (1 KB) whatever the count, and the count has no cap. Layout and requests:
+ * counterItems.ts; the crash windows and how each is closed: docs/downloadThresholdAlert.md.
  */
-import { createHash } from "crypto";
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
-import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
-
-import { assertIsError, namedError } from "../shared/runtime";
+import { assertIsError, namedError, systemClock, type Clock, type Logger } from "../shared/runtime";
+import {
+  claimRefusal,
+  claimRequest,
+  counterKey,
+  countRequest,
+  digestOfEntry,
+  entriesOf,
+  entryName,
+  eventDigest,
+  eventKey,
+  expiresAt,
+  legacyAttribute,
+  legacyPosition,
+  numberAttribute,
+  positionReadRequest,
+  settleRequest,
+  type AlertState,
+  type Item,
+} from "./counterItems";
 import type { CountingWindow } from "./countingWindow";
-import type { CountResult, DownloadCounter } from "./downloadCounter";
+import type { CountingAttempt, CountResult, DownloadCounter } from "./downloadCounter";
+import { entryReleases, type EntryReleases } from "./entryReleases";
 import type { WatchedDownload } from "./watchedDownload";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
+/** Entries a count request removes at most, besides adding its own. */
+export const MAX_RELEASES_PER_COUNT = 16;
 /**
- * Downloads one (object, window) item records at most. Each counted download keeps a 16-character digest of its
- * event ID on the item (about 23 bytes), so 10,000 stay well inside DynamoDB's 400 KB item limit. The download that
- * fills the counter says so in its alert; later ones in that window are neither counted nor alerted.
+ * Other downloads' entries a counter item may hold before a delivery reads some of their event items to release the
+ * entries of those settled (the entries an environment left when Lambda retired it). About 20 bytes each.
  */
-export const MAX_COUNTED_DOWNLOADS = 10_000;
+export const ENTRIES_BEFORE_CLEANUP = 16;
+/** Event items read at most per cleanup (eventually consistent: half a read unit each). */
+export const CLEANUP_READS = 4;
 
-/**
- * How long counter items outlive their window before DynamoDB's TTL removes them: a late redelivery (a dead letter
- * redriven within SQS's 14-day retention) still finds the event counted.
- */
-export const COUNTER_RETENTION_AFTER_WINDOW_SECONDS = 14 * 24 * 3600;
-
-/**
- * The counter table's key schema. The component deploys the table from it and tests create theirs from it.
- * Items: `object` is `bucket/key`; `entry` is `window#<start, ISO 8601 UTC>`. Each counted event is one attribute of the
- * item (see {@link eventAttribute}) whose number says its position and whether its alert is settled (see
- * {@link POSITIONS_PER_TAG}).
- */
-export const DOWNLOAD_COUNTS_TABLE = {
-  hashKey: { name: "object", type: "S" },
-  rangeKey: { name: "entry", type: "S" },
-  timeToLiveAttribute: "expiresAt",
-} as const;
-
-/** The attribute of a counter item that records one event: `e` and 96 bits of the event ID's SHA-256, base64url. */
-export function eventAttribute(eventID: string): string {
-  return `e${createHash("sha256").update(eventID, "utf8").digest("base64url").slice(0, 16)}`;
+/** Options of the DynamoDB counter. */
+export interface DynamoDbCounterOptions {
+  /** The clock leases are compared with (the handler's). @default the system clock */
+  clock?: Clock;
+  /** Where a failed cleanup read is reported. @default nothing is reported */
+  logger?: Logger;
+  /** What this execution environment knows about entries that can go. @default an empty memory */
+  releases?: EntryReleases;
 }
 
-/**
- * An event attribute's number is `position + tag * POSITIONS_PER_TAG`: the event's position among the window's
- * downloads (below 16,384, above {@link MAX_COUNTED_DOWNLOADS}) and a tag saying whether its alert is settled:
- * 0 settled (sent, or none due), 1 pending (publishing failed; the next delivery sends it), 2 or more: counted by the
- * invocation with that {@link attemptTag} and not settled yet. A successful invocation leaves its tag: only a retry of
- * that same invocation (Lambda retries with the same request ID) treats the tag as its own and sends the alert, which
- * covers an invocation killed between counting and publishing.
- */
-export const POSITIONS_PER_TAG = 16_384;
-/** The tag of a settled alert, and the attempt tag of an invocation without a request ID. */
-export const SETTLED_TAG = 0;
-/** The tag of an alert whose publishing failed: whichever invocation gets the event next sends it. */
-export const PENDING_TAG = 1;
-const ATTEMPT_TAGS = 2 ** 24 - 2;
-
-/**
- * The tag of an invocation, from Lambda's request ID (the same for Lambda's retries of one asynchronous invocation):
- * 2 to 2^24 - 1. Without a request ID, 0: such an invocation's unsettled alerts cannot be told from settled ones.
- */
-export function attemptTag(requestId: string | undefined): number {
-  if (requestId === undefined || requestId === "") {
-    return SETTLED_TAG;
-  }
-  return 2 + (createHash("sha256").update(requestId, "utf8").digest().readUIntBE(0, 4) % ATTEMPT_TAGS);
+/** A download this environment claimed and counted (or took over), until it is settled. */
+interface Held {
+  owner: string;
+  counter: string;
+  entry: string;
+  /** Other downloads' entries the counter item held when this one was counted. */
+  others: Map<string, number>;
 }
 
-/** The number an event attribute holds for the event at `position` with `tag`. */
-export function taggedPosition(position: number, tag: number): number {
-  return position + tag * POSITIONS_PER_TAG;
-}
+const textOf = (key: Item): string => JSON.stringify(key);
 
-/** The lowest and highest numbers an event attribute with `tag` can hold. */
-export function tagRange(tag: number): readonly [number, number] {
-  return [taggedPosition(0, tag), taggedPosition(POSITIONS_PER_TAG - 1, tag)];
-}
-
-const number = (value: number) => ({ N: String(value) });
-
-function itemKey(download: WatchedDownload, window: CountingWindow): UpdateItemCommandInput["Key"] {
-  const { hashKey, rangeKey } = DOWNLOAD_COUNTS_TABLE;
-  return { [hashKey.name]: { S: `${download.bucket}/${download.key}` }, [rangeKey.name]: { S: `window#${window.start.toISOString()}` } };
-}
-
-/**
- * Counts the event unless its attribute exists or the counter is full: adds the attribute (its position, tagged with
- * `attempt`), increments the count and returns it.
- */
-function countUpdate(tableName: string, download: WatchedDownload, window: CountingWindow, attempt: number, maxCountedDownloads: number): UpdateItemCommandInput {
-  return {
-    TableName: tableName,
-    Key: itemKey(download, window),
-    UpdateExpression:
-      "SET #downloads = if_not_exists(#downloads, :zero) + :one, #event = if_not_exists(#downloads, :zero) + :tagged, #windowEnd = :windowEnd, #expiresAt = :expiresAt",
-    ConditionExpression: "attribute_not_exists(#event) AND (attribute_not_exists(#downloads) OR #downloads < :max)",
-    ExpressionAttributeNames: {
-      "#downloads": "downloads",
-      "#event": eventAttribute(download.record.eventID),
-      "#windowEnd": "windowEnd",
-      "#expiresAt": DOWNLOAD_COUNTS_TABLE.timeToLiveAttribute,
-    },
-    ExpressionAttributeValues: {
-      ":zero": number(0),
-      ":one": number(1),
-      ":tagged": number(taggedPosition(1, attempt)),
-      ":max": number(maxCountedDownloads),
-      ":windowEnd": { S: window.end.toISOString() },
-      ":expiresAt": number(Math.ceil(window.end.getTime() / 1000) + COUNTER_RETENTION_AFTER_WINDOW_SECONDS),
-    },
-    ReturnValues: "UPDATED_NEW",
-  };
-}
-
-/** Writes nothing new (adds 0); returns the event's attribute only when its alert is pending or unsettled by `attempt`. */
-function unsettledUpdate(tableName: string, download: WatchedDownload, window: CountingWindow, attempt: number): UpdateItemCommandInput {
-  const [pendingLow, pendingHigh] = tagRange(PENDING_TAG);
-  const [mineLow, mineHigh] = tagRange(attempt);
-  const anonymous = attempt === SETTLED_TAG;
-  return {
-    TableName: tableName,
-    Key: itemKey(download, window),
-    UpdateExpression: "SET #event = #event + :zero",
-    ConditionExpression: anonymous ? "#event BETWEEN :pendingLow AND :pendingHigh" : "#event BETWEEN :pendingLow AND :pendingHigh OR #event BETWEEN :mineLow AND :mineHigh",
-    ExpressionAttributeNames: { "#event": eventAttribute(download.record.eventID) },
-    ExpressionAttributeValues: {
-      ":zero": number(0),
-      ":pendingLow": number(pendingLow),
-      ":pendingHigh": number(pendingHigh),
-      ...(anonymous ? {} : { ":mineLow": number(mineLow), ":mineHigh": number(mineHigh) }),
-    },
-    ReturnValues: "UPDATED_NEW",
-  };
-}
-
-/** Records the alert of the event counted at `count` as sent (settled) or pending. */
-function settleUpdate(tableName: string, download: WatchedDownload, window: CountingWindow, count: number, state: "sent" | "pending"): UpdateItemCommandInput {
-  return {
-    TableName: tableName,
-    Key: itemKey(download, window),
-    UpdateExpression: "SET #event = :value",
-    ConditionExpression: "attribute_exists(#event)",
-    ExpressionAttributeNames: { "#event": eventAttribute(download.record.eventID) },
-    ExpressionAttributeValues: { ":value": number(taggedPosition(count, state === "sent" ? SETTLED_TAG : PENDING_TAG)) },
-  };
-}
-
-/** Returns normally when `error` is DynamoDB's failed condition; rethrows anything else. */
-function expectConditionFailed(error: unknown): void {
+/** Returns the item a failed condition carries (ReturnValuesOnConditionCheckFailure), or rethrows anything else. */
+function conditionFailedItem(error: unknown, request: string): Item {
   assertIsError(error);
   if (error.name !== "ConditionalCheckFailedException") {
     throw error;
   }
+  const item = (error as { Item?: Item }).Item;
+  if (item === undefined) {
+    throw namedError("UnexpectedResponseError", `${request} failed its condition without returning the item (ReturnValuesOnConditionCheckFailure)`);
+  }
+  return item;
+}
+
+/** What the counter's steps share: its client and table, its clock, and what this environment holds and knows. */
+interface Counter {
+  dynamodb: Pick<DynamoDBClient, "send">;
+  tableName: string;
+  clock: Clock;
+  logger: Logger | undefined;
+  releases: EntryReleases;
+  /** Downloads counted (or taken over) and not settled yet, by their event item's key as text. */
+  held: Map<string, Held>;
+}
+
+/** Step 1: claims the event item; returns it as it was (undefined when new), or the answer for a refused claim. */
+async function claim(counter: Counter, key: Item, window: CountingWindow, attempt: CountingAttempt, eventID: string): Promise<{ old: Item | undefined } | CountResult> {
+  const request = claimRequest(counter.tableName, key, { owner: attempt.owner, leaseEndsAt: attempt.leaseEndsAt, now: counter.clock.now(), expiresAt: expiresAt(window) });
+  try {
+    return { old: (await counter.dynamodb.send(new UpdateItemCommand(request))).Attributes };
+  } catch (error) {
+    const refusal = claimRefusal(conditionFailedItem(error, "claiming the event item"));
+    if ("recorded" in refusal) {
+      return { counted: false, reason: `download counted before (a redelivery; alert ${refusal.recorded})` };
+    }
+    throw namedError("DownloadInProgressError", `event ${eventID} is being counted by invocation ${refusal.heldBy} until ${new Date(refusal.until).toISOString()}; Lambda retries it later`, {
+      heldBy: refusal.heldBy,
+      until: refusal.until,
+    });
+  }
+}
+
+/** Step 2: counts on the counter item; returns the position, whether an earlier attempt had counted it, and the item. */
+async function countOn(
+  counter: Counter,
+  download: WatchedDownload,
+  window: CountingWindow,
+  entry: string,
+): Promise<{ position: number; earlier: "entry" | "legacy" | undefined; item: Item }> {
+  const key = counterKey(download, window);
+  const removals = counter.releases.due(textOf(key), MAX_RELEASES_PER_COUNT).filter((name) => name !== entry);
+  const legacy = legacyAttribute(download.record.eventID);
+  try {
+    const item = (await counter.dynamodb.send(new UpdateItemCommand(countRequest(counter.tableName, key, { entry, legacy, releases: removals, window })))).Attributes ?? {};
+    const position = numberAttribute(item, entry);
+    if (position === undefined || position !== numberAttribute(item, "downloads")) {
+      throw namedError("UnexpectedResponseError", `counting ${download.bucket}/${download.key} returned entry ${String(item[entry]?.N)} and count ${String(item.downloads?.N)}; they must be equal`);
+    }
+    counter.releases.removed(textOf(key), removals);
+    return { position, earlier: undefined, item };
+  } catch (error) {
+    const item = conditionFailedItem(error, "counting on the counter item");
+    const earlier = numberAttribute(item, entry);
+    if (earlier !== undefined) {
+      return { position: earlier, earlier: "entry", item };
+    }
+    const old = numberAttribute(item, legacy);
+    if (old === undefined) {
+      throw namedError("UnexpectedResponseError", `counting ${download.bucket}/${download.key} failed its condition, but the item holds neither ${entry} nor ${legacy}`);
+    }
+    return { position: old, earlier: "legacy", item };
+  }
+}
+
+/** Step 3: records the state of a download this environment holds, and notes its entry for release. */
+async function record(counter: Counter, key: Item, hold: Held, position: number, state: AlertState): Promise<void> {
+  try {
+    await counter.dynamodb.send(new UpdateItemCommand(settleRequest(counter.tableName, key, { owner: hold.owner, position, state })));
+  } catch (error) {
+    assertIsError(error);
+    throw error.name === "ConditionalCheckFailedException" ? namedError("ClaimLostError", `the claim on the download at position ${position} passed to another invocation before it was settled`) : error;
+  }
+  counter.releases.add(hold.counter, [hold.entry]);
+}
+
+/** Reads a few event items of other entries; notes those whose event items hold their positions for release. */
+async function cleanUp(counter: Counter, window: CountingWindow, hold: Held): Promise<void> {
+  if (hold.others.size <= ENTRIES_BEFORE_CLEANUP) {
+    return;
+  }
+  const released: string[] = [];
+  for (const name of counter.releases.toCheck(hold.counter, hold.others, counter.clock.now(), CLEANUP_READS)) {
+    try {
+      const found = await counter.dynamodb.send(new GetItemCommand(positionReadRequest(counter.tableName, eventKey(digestOfEntry(name) ?? "", window))));
+      if (numberAttribute(found.Item, "position") !== undefined) {
+        released.push(name);
+      }
+    } catch (error) {
+      assertIsError(error);
+      // The entry stays until a later delivery reads it; counting is not affected.
+      counter.logger?.warn("counter entry not checked; a later delivery checks it", { entry: name, error: error.name, reason: error.message });
+    }
+  }
+  counter.releases.add(hold.counter, released);
+}
+
+/** Counts one download: claim, then count (unless the claim says it was counted), keeping it held until settled. */
+async function countDownload(counter: Counter, download: WatchedDownload, window: CountingWindow, attempt: CountingAttempt): Promise<CountResult> {
+  const digest = eventDigest(download);
+  const key = eventKey(digest, window);
+  const claimed = await claim(counter, key, window, attempt, download.record.eventID);
+  if ("counted" in claimed) {
+    return claimed;
+  }
+  const entry = entryName(digest);
+  const hold: Held = { owner: attempt.owner, counter: textOf(counterKey(download, window)), entry, others: new Map() };
+  const pendingPosition = numberAttribute(claimed.old, "position");
+  if (pendingPosition !== undefined) {
+    // Taken over from an invocation whose publishing failed: the event item holds the position.
+    counter.held.set(textOf(key), hold);
+    return { counted: false, reason: "download counted before; its alert is pending", unsettled: { count: pendingPosition } };
+  }
+  const { position, earlier, item } = await countOn(counter, download, window, entry);
+  hold.others = entriesOf(item);
+  hold.others.delete(entry);
+  if (earlier === "legacy") {
+    const { position: legacyCount, pending } = legacyPosition(position);
+    if (!pending) {
+      // Counted and settled by the earlier counter: record it so that later deliveries stop at the claim.
+      await record(counter, key, hold, legacyCount, "none");
+      return { counted: false, reason: "download counted before by the earlier counter" };
+    }
+    counter.held.set(textOf(key), hold);
+    return { counted: false, reason: "download counted before by the earlier counter; its alert is pending", unsettled: { count: legacyCount } };
+  }
+  counter.held.set(textOf(key), hold);
+  // An entry found under a claim taken over is an earlier attempt's count; under a new claim, this attempt's own
+  // (the SDK retried a count request that DynamoDB had applied).
+  if (earlier === "entry" && claimed.old !== undefined) {
+    return { counted: false, reason: "download counted by an earlier attempt that did not record its alert", unsettled: { count: position } };
+  }
+  return { counted: true, count: position };
+}
+
+/** Settles a download this environment holds, then cleans up the counter item if it holds too many entries. */
+async function settleDownload(counter: Counter, download: WatchedDownload, window: CountingWindow, count: number, state: AlertState): Promise<void> {
+  const key = eventKey(eventDigest(download), window);
+  const hold = counter.held.get(textOf(key));
+  if (hold === undefined) {
+    throw namedError("UnexpectedCallError", `settle called for ${download.record.eventID} at position ${count}, which this counter did not count`);
+  }
+  counter.held.delete(textOf(key));
+  await record(counter, key, hold, count, state);
+  await cleanUp(counter, window, hold);
 }
 
 /**
- * The recommended counter. Each download is ONE conditional UpdateItem: it adds the event's attribute (its position,
- * tagged with the invocation) and increments the count only if the attribute is absent (and the counter is not full),
- * and returns the new count. DynamoDB applies updates of one item one at a time, so concurrent downloads get distinct
- * counts and a redelivered event changes nothing. A redelivered event costs a second UpdateItem that reads its
- * attribute only if its alert is pending or was left unsettled by this same invocation (a retry); settling costs one
- * more, only after a failure.
+ * The recommended counter. Per download, three conditional UpdateItems of one write unit each:
+ * 1. claim the download's event item (fails for a download counted before: a redelivery, one write unit);
+ * 2. count on the counter item: increment `downloads` and set the download's entry to the new count, unless the entry
+ *    exists (then its value is the position an earlier attempt got); DynamoDB applies updates of one item one at a
+ *    time, so concurrent downloads get distinct positions and exactly one sees the threshold crossed;
+ * 3. after the alert (if due) is published, settle: record position and alert state on the event item.
+ * The entry is removed by this environment's next count on the same counter item, in that write.
  */
-export function dynamoDbDownloadCounter(
-  dynamodb: Pick<DynamoDBClient, "send">,
-  tableName: string,
-  maxCountedDownloads = MAX_COUNTED_DOWNLOADS,
-): DownloadCounter {
-  if (!Number.isInteger(maxCountedDownloads) || maxCountedDownloads < 1 || maxCountedDownloads >= POSITIONS_PER_TAG) {
-    throw namedError("InvalidSettingsError", `maxCountedDownloads must be a whole number from 1 to ${POSITIONS_PER_TAG - 1}, got ${maxCountedDownloads}`);
-  }
-  const full = (count: number) => (count === maxCountedDownloads ? { counterFull: true } : {});
-
-  /** The position of a counted event whose alert is pending or unsettled by `attempt`, if it is one. */
-  const unsettled = async (download: WatchedDownload, window: CountingWindow, attempt: number): Promise<number | undefined> => {
-    try {
-      const result = await dynamodb.send(new UpdateItemCommand(unsettledUpdate(tableName, download, window, attempt)));
-      const value = Number(result.Attributes?.[eventAttribute(download.record.eventID)]?.N);
-      return Number.isSafeInteger(value) ? value % POSITIONS_PER_TAG : undefined;
-    } catch (error) {
-      expectConditionFailed(error);
-      return undefined;
-    }
-  };
-
+export function dynamoDbDownloadCounter(dynamodb: Pick<DynamoDBClient, "send">, tableName: string, options: DynamoDbCounterOptions = {}): DownloadCounter {
+  const { clock = systemClock, logger, releases = entryReleases() } = options;
+  const counter: Counter = { dynamodb, tableName, clock, logger, releases, held: new Map() };
   return {
-    async count(download, window, _deadline, attempt): Promise<CountResult> {
-      try {
-        const result = await dynamodb.send(new UpdateItemCommand(countUpdate(tableName, download, window, attempt, maxCountedDownloads)));
-        const count = Number(result.Attributes?.downloads?.N);
-        if (!Number.isSafeInteger(count) || count < 1) {
-          throw namedError("UnexpectedResponseError", `UpdateItem returned no download count for ${download.bucket}/${download.key}`);
-        }
-        return { counted: true, count, ...full(count) };
-      } catch (error) {
-        expectConditionFailed(error);
-      }
-      const reason = `event already counted (a redelivery), or ${maxCountedDownloads} downloads already counted in this window`;
-      const position = await unsettled(download, window, attempt);
-      return position === undefined ? { counted: false, reason } : { counted: false, reason, unsettled: { count: position, ...full(position) } };
-    },
-    async settle(download, window, count, state) {
-      await dynamodb.send(new UpdateItemCommand(settleUpdate(tableName, download, window, count, state)));
-    },
+    count: (download, window, attempt) => countDownload(counter, download, window, attempt),
+    settle: (download, window, count, state) => settleDownload(counter, download, window, count, state),
   };
 }

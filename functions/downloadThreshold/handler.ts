@@ -4,13 +4,15 @@
  * threshold.
  *
  * Two counters share the same handler:
- * - `dynamodb` (recommended, dynamoDbCounter.ts): one conditional UpdateItem per CloudTrail event ID on the item of
- *   (object, window). The condition makes a redelivered event a no-op and gives every counted download a distinct
- *   position, so exactly one invocation sees the count cross the threshold. One DynamoDB call per download, whatever
- *   the window holds.
+ * - `dynamodb` (recommended, dynamoDbCounter.ts): per download, a claim on its own small event item, one conditional
+ *   increment of the (object, window) counter item, and a record of its alert: three writes of one write unit each,
+ *   whatever the count. The claim makes a redelivered event a no-op; the counter item gives every counted download a
+ *   distinct position, so exactly one invocation sees the count cross the threshold.
  * - `logs` (the FilterLogEvents re-count of docs/sourceArticles.md, logsCounter.ts): re-counts the window with `FilterLogEvents` on the trail's
  *   log group. See `logsDownloadCounter` for its limits.
  */
+import { randomUUID } from "crypto";
+
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -21,8 +23,8 @@ import { assertIsError, type Clock, consoleLogger, embeddedMetricSink, namedErro
 import { publishAlert, type Alert } from "../shared/snsAlert";
 import { downloadAlert } from "./alertText";
 import { windowCalculator, type CountingWindow } from "./countingWindow";
-import type { DownloadCounter } from "./downloadCounter";
-import { attemptTag, dynamoDbDownloadCounter, SETTLED_TAG } from "./dynamoDbCounter";
+import type { CountingAttempt, DownloadCounter } from "./downloadCounter";
+import { dynamoDbDownloadCounter } from "./dynamoDbCounter";
 import { logsDownloadCounter } from "./logsCounter";
 import { fromEnvironment, type DownloadThresholdSettings } from "./settings";
 import { reportDownloadCount } from "./watchMetric";
@@ -41,7 +43,7 @@ export interface DownloadThresholdResult {
   ignored: number;
   /** Downloads counted now. */
   counted: number;
-  /** Downloads not counted: counted before (redelivered) or the counter is full. */
+  /** Downloads not counted now: counted before (redelivered). */
   notCounted: number;
   /** Alerts published (including alerts kept from a failed attempt). */
   alerted: number;
@@ -67,14 +69,20 @@ export interface InvocationContext {
   awsRequestId?: string;
 }
 
-/** An alert to publish once the batch is counted, with the count that settles it. */
-interface DueAlert {
-  alert: Alert;
+/**
+ * How long past an invocation's end its claims stay leased: the clocks of two Lambda hosts may differ a little, and a
+ * request sent just before the end may still reach DynamoDB after it.
+ */
+export const CLAIM_LEASE_MARGIN_MS = 15_000;
+
+/** A download counted now or left unsettled by an earlier attempt: its alert when one is due, settled at the end. */
+interface Counted {
   download: WatchedDownload;
   window: CountingWindow;
   count: number;
   object: string;
-  /** Sent before by an earlier attempt that could not settle it. */
+  alert?: Alert;
+  /** Counted by an earlier attempt whose alert may not have gone out. */
   resent: boolean;
   sent?: boolean;
 }
@@ -89,8 +97,20 @@ interface Invocation {
   source: PayloadSource;
   result: DownloadThresholdResult;
   failures: string[];
-  deadline: number;
-  attempt: number;
+  attempt: CountingAttempt;
+}
+
+/** The invocation as a counter sees it: until when it may wait, who it is, and when it is surely over. */
+function countingAttempt(clock: Clock, context: InvocationContext | undefined, timeBudgetMs: number): CountingAttempt {
+  const now = clock.now();
+  const remaining = context ? context.getRemainingTimeInMillis() : timeBudgetMs;
+  return {
+    // Stop waiting out throttling 5 s before Lambda would stop the function.
+    deadline: now + (context ? Math.max(0, remaining - 5000) : timeBudgetMs),
+    // Lambda keeps the request ID for its retries of an asynchronous invocation: a retry finds its own claims.
+    owner: context?.awsRequestId || randomUUID(),
+    leaseEndsAt: now + remaining + CLAIM_LEASE_MARGIN_MS,
+  };
 }
 
 /**
@@ -99,12 +119,11 @@ interface Invocation {
  * count passes the threshold (`every`) or is the first past it (`once`). Undecodable input is logged and counted in
  * the `RejectedInput` metric and never retried.
  *
- * The batch is counted first, then its alerts are published, so that an invocation killed while counting has sent
- * nothing. A record that fails (counting or publishing) does not stop the others; the invocation then settles what it
- * did (alerts sent; alerts whose publishing failed kept as pending) and fails so that Lambda retries it: the retry
- * skips what was counted and sends only what did not go out. An invocation killed before it could settle (between
- * counting and the end of publishing) is retried by Lambda with the same request ID, which finds its own unsettled
- * counts and sends their alerts: none is lost; an alert SNS had already accepted is then sent a second time.
+ * The batch is counted first, then its alerts are published, then every counted download is settled (its alert
+ * recorded as sent, none or pending). A record that fails (counting or publishing) does not stop the others; the
+ * invocation then fails so that Lambda retries it: the retry skips what was settled and sends only what did not go
+ * out. An invocation killed before it could settle is retried by Lambda with the same request ID, which takes its own
+ * claims over and sends their alerts: none is lost; an alert SNS had already accepted is then sent a second time.
  */
 export function downloadThresholdHandler(
   settings: DownloadThresholdSettings,
@@ -112,7 +131,7 @@ export function downloadThresholdHandler(
 ): (event: unknown, context?: InvocationContext) => Promise<DownloadThresholdResult> {
   const { sns, logger = consoleLogger, metrics, clock = systemClock } = deps;
   const windowAt = windowCalculator(settings.reset);
-  const counter = buildCounter(settings, deps, clock);
+  const counter = buildCounter(settings, deps, clock, logger);
   const timeBudgetMs = settings.timeBudgetMs ?? 240_000;
 
   return async (event, context) => {
@@ -132,14 +151,12 @@ export function downloadThresholdHandler(
       source: payload.source,
       result,
       failures: [],
-      // Stop waiting out throttling 5 s before Lambda would stop the function.
-      deadline: clock.now() + (context ? Math.max(0, context.getRemainingTimeInMillis() - 5000) : timeBudgetMs),
-      attempt: attemptTag(context?.awsRequestId),
+      attempt: countingAttempt(clock, context, timeBudgetMs),
     };
 
-    const due = await countBatch(invocation, payload.records);
-    await publishDue(invocation, sns, due);
-    await settleDue(invocation, due);
+    const counted = await countBatch(invocation, payload.records);
+    await publishDue(invocation, sns, counted);
+    await settleAll(invocation, counted);
     if (result.alerted > 0) {
       metrics?.count("DownloadAlertsSent", result.alerted);
     }
@@ -159,26 +176,36 @@ function fail(invocation: Invocation, record: CloudTrailRecord, object: string, 
   invocation.logger.error("download not processed; the invocation will fail so that Lambda retries it", { eventID: record.eventID, object, error: error.name, reason: error.message });
 }
 
-/** Counts every record of the batch; returns the alerts due. A record that fails does not stop the others. */
-async function countBatch(invocation: Invocation, records: readonly CloudTrailRecord[]): Promise<DueAlert[]> {
-  const due: DueAlert[] = [];
+/**
+ * Counts every record of the batch; returns the downloads counted now or left unsettled before. A record that fails
+ * does not stop the others. An event listed twice in the batch is counted once.
+ */
+async function countBatch(invocation: Invocation, records: readonly CloudTrailRecord[]): Promise<Counted[]> {
+  const counted: Counted[] = [];
+  const seen = new Set<string>();
   for (const record of records) {
     const download = selectDownload(invocation, record);
     if (download === undefined) {
       continue;
     }
     const object = `s3://${download.bucket}/${download.key}`;
+    if (seen.has(JSON.stringify([object, record.eventID]))) {
+      invocation.result.notCounted += 1;
+      invocation.logger.info("download not counted", { eventID: record.eventID, object, reason: "listed twice in this batch" });
+      continue;
+    }
+    seen.add(JSON.stringify([object, record.eventID]));
     try {
-      const alert = await countDownload(invocation, download, object);
-      if (alert !== undefined) {
-        due.push(alert);
+      const item = await countDownload(invocation, download, object);
+      if (item !== undefined) {
+        counted.push(item);
       }
     } catch (error) {
       assertIsError(error);
       fail(invocation, record, object, error);
     }
   }
-  return due;
+  return counted;
 }
 
 /** The watched download `record` is, or undefined after noting it as ignored or rejected. */
@@ -198,8 +225,8 @@ function selectDownload(invocation: Invocation, record: CloudTrailRecord): Watch
   return undefined;
 }
 
-/** Counts one download in its window; returns its alert when one is due (now, or left from an earlier attempt). */
-async function countDownload(invocation: Invocation, download: WatchedDownload, object: string): Promise<DueAlert | undefined> {
+/** Counts one download in its window; returns it (with its alert when one is due) when it was counted or left unsettled. */
+async function countDownload(invocation: Invocation, download: WatchedDownload, object: string): Promise<Counted | undefined> {
   const { settings, result, logger } = invocation;
   const { record } = download;
   let window: CountingWindow;
@@ -212,7 +239,7 @@ async function countDownload(invocation: Invocation, download: WatchedDownload, 
     reportRejectedInput([{ source: invocation.source, reason: error.message, id: record.eventID }], logger, invocation.metrics);
     return undefined;
   }
-  const outcome = await invocation.counter.count(download, window, invocation.deadline, invocation.attempt);
+  const outcome = await invocation.counter.count(download, window, invocation.attempt);
   const counted = outcome.counted ? outcome : outcome.unsettled;
   if (outcome.counted) {
     result.counted += 1;
@@ -228,17 +255,20 @@ async function countDownload(invocation: Invocation, download: WatchedDownload, 
     logger.info("download counted", { eventID: record.eventID, object, count: counted.count, threshold: download.threshold, windowStart: window.start.toISOString(), alerting });
     reportDownloadCount(invocation.metrics, settings.watches, download, counted.count);
   }
-  if (!alerting) {
-    return undefined;
+  const item: Counted = { download, window, count: counted.count, object, resent: !outcome.counted };
+  if (alerting) {
+    const { notify, language, timeZone } = settings;
+    item.alert = downloadAlert({ download, count: counted.count, window, notify, language, timeZone });
   }
-  const { notify, language, timeZone } = settings;
-  const alert = downloadAlert({ download, count: counted.count, window, notify, language, timeZone, ...(counted.counterFull ? { counterFull: counted.count } : {}) });
-  return { alert, download, window, count: counted.count, object, resent: !outcome.counted };
+  return item;
 }
 
 /** Publishes the alerts due, each on its own: one that fails does not stop the others. */
-async function publishDue(invocation: Invocation, sns: Pick<SNSClient, "send">, due: DueAlert[]): Promise<void> {
-  for (const item of due) {
+async function publishDue(invocation: Invocation, sns: Pick<SNSClient, "send">, counted: Counted[]): Promise<void> {
+  for (const item of counted) {
+    if (item.alert === undefined) {
+      continue;
+    }
     try {
       await publishAlert(sns, invocation.settings.topicArn, item.alert);
       invocation.result.alerted += 1;
@@ -252,37 +282,43 @@ async function publishDue(invocation: Invocation, sns: Pick<SNSClient, "send">, 
 }
 
 /**
- * Settles what a retry must know: after a failure, each alert sent by this invocation (or else its retry would send it
- * again) and each alert not sent (pending, for whichever invocation gets the event next); alerts resent from an
- * earlier attempt, always.
+ * Settles every download counted now or left unsettled: its alert sent, none due, or pending (publishing failed:
+ * whichever invocation gets the event next sends it). A download that cannot be settled stays claimed, and the
+ * invocation fails so that Lambda's retry (same request ID) takes the claim over and settles it; an alert sent but not
+ * settled is then sent again (at least once).
  */
-async function settleDue(invocation: Invocation, due: DueAlert[]): Promise<void> {
-  const { counter, failures, attempt, logger } = invocation;
-  for (const item of due) {
-    const settle = item.sent === false || item.resent || (failures.length > 0 && attempt !== SETTLED_TAG);
-    if (!settle || counter.settle === undefined) {
-      continue;
-    }
+async function settleAll(invocation: Invocation, counted: Counted[]): Promise<void> {
+  const { counter, logger } = invocation;
+  if (counter.settle === undefined) {
+    return;
+  }
+  for (const item of counted) {
+    const state = item.alert === undefined ? "none" : item.sent ? "sent" : "pending";
     try {
-      await counter.settle(item.download, item.window, item.count, item.sent ? "sent" : "pending");
+      await counter.settle(item.download, item.window, item.count, state);
     } catch (error) {
       assertIsError(error);
-      // Not settled: a retry may send this alert again (sent) or the alert reaches only the logs (pending).
-      logger.error(item.sent ? "alert sent but not settled; a retry may send it again" : "alert could not be published nor kept for a retry", {
-        subject: item.alert.subject,
-        ...(item.sent ? {} : { message: item.alert.message }),
-        error: error.message,
-      });
+      invocation.failures.push(`${item.download.record.eventID}: ${error.name}: ${error.message}`);
+      const fields = { eventID: item.download.record.eventID, object: item.object, count: item.count, error: error.name, reason: error.message };
+      if (item.alert === undefined) {
+        logger.error("download counted but not settled; the invocation will fail so that Lambda's retry settles it", fields);
+      } else {
+        logger.error(item.sent ? "alert sent but not settled; Lambda's retry may send it again" : "alert could not be published nor kept for a retry; Lambda's retry sends it", {
+          subject: item.alert.subject,
+          ...(item.sent ? {} : { message: item.alert.message }),
+          ...fields,
+        });
+      }
     }
   }
 }
 
-function buildCounter(settings: DownloadThresholdSettings, deps: DownloadThresholdDependencies, clock: Clock): DownloadCounter {
+function buildCounter(settings: DownloadThresholdSettings, deps: DownloadThresholdDependencies, clock: Clock, logger: Logger): DownloadCounter {
   if (settings.counter.kind === "dynamodb") {
     if (deps.dynamodb === undefined) {
       throw namedError("InvalidSettingsError", "the dynamodb counter needs a DynamoDB client");
     }
-    return dynamoDbDownloadCounter(deps.dynamodb, settings.counter.tableName, settings.counter.maxCountedDownloads);
+    return dynamoDbDownloadCounter(deps.dynamodb, settings.counter.tableName, { clock, logger });
   }
   if (deps.logs === undefined) {
     throw namedError("InvalidSettingsError", "the logs counter needs a CloudWatch Logs client");

@@ -59,7 +59,7 @@ export function logsDownloadCounter(
 ): DownloadCounter {
   const { clock = systemClock, random = Math.random, baseBackoffMs = 200, maxBackoffMs = 5000 } = options;
   return {
-    async count(download, window, deadline) {
+    async count(download, window, { deadline }) {
       const { bucket, key, record } = download;
       const current = { time: Date.parse(record.eventTime), id: record.eventID };
       const seen = new Map<string, number>([[current.id, current.time]]);

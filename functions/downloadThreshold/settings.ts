@@ -31,10 +31,9 @@ export interface DeployedDownloadThresholdSettings<V = never> {
   timeZone: string;
 }
 
-/** Everything the handler needs: the deployed settings, the alert topic, and two limits that tests and benchmarks set. */
+/** Everything the handler needs: the deployed settings, the alert topic, and a time limit that tests and benchmarks set. */
 export interface DownloadThresholdSettings extends DeployedDownloadThresholdSettings {
-  /** `maxCountedDownloads`: see `MAX_COUNTED_DOWNLOADS` in dynamoDbCounter.ts (its default). */
-  counter: { kind: "dynamodb"; tableName: string; maxCountedDownloads?: number } | { kind: "logs"; logGroupName: string };
+  counter: { kind: "dynamodb"; tableName: string } | { kind: "logs"; logGroupName: string };
   topicArn: string;
   /**
    * Longest time one invocation may spend waiting out throttling (logs counter) when the handler is called without a

@@ -62,8 +62,9 @@ export async function settle(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const failure = new Promise<never>((_, reject) => {
     const check = () => {
-      if (registrationFailures.length > 0) {
-        const reason = registrationFailures[0];
+      // The offline engine's refusals (duplicate URNs, inputs AWS would refuse) fail the test that caused them.
+      if (registrationFailures.length > 0 || (engine?.cloud.refusals.length ?? 0) > 0) {
+        const reason: unknown = registrationFailures[0] ?? engine?.cloud.refusals[0];
         reject(new Error(`a resource registration failed, so the engine cannot settle: ${reason instanceof Error ? reason.message : String(reason)}`));
       } else {
         timer = setTimeout(check, 20);

@@ -51,14 +51,13 @@ describe("downloadAlert", () => {
 
 
 describe("downloadAlert subjects", () => {
-  const facts = (key: string, counterFull?: number) => ({
+  const facts = (key: string, notify: "every" | "once" = "every") => ({
     download: { bucket: BUCKET, key, threshold: 1, record: download(1, 3600, { key }) },
     count: 2,
     window: { start: new Date(WINDOW_START), end: new Date(WINDOW_END) },
-    notify: "every" as const,
+    notify,
     language: "en" as const,
     timeZone: "Asia/Tokyo",
-    ...(counterFull === undefined ? {} : { counterFull }),
   });
 
   it("names a printable ASCII key in the subject and leaves any other to the message, shown with visibleKey", () => {
@@ -70,12 +69,13 @@ describe("downloadAlert subjects", () => {
     expect(forged.message.split("\n")).to.include("Object: s3://confidential-reports/a.pdf\\u{000A}Subject: fake");
   });
 
-  it("closes with the counter-full notice when the download filled the counter", () => {
-    const { message } = downloadAlert(facts("a.pdf", 2));
+  it("closes with what happens next in the window, and nothing more (the counter has no cap to announce)", () => {
+    const every = downloadAlert(facts("a.pdf"));
+    const once = downloadAlert(facts("a.pdf", "once"));
 
-    expect(message.split("\n").slice(-2)).to.deep.equal([
-      "Every further download of this object until 2025-03-10 01:00:00 +09:00 is alerted too.",
-      "The counter is full: 2 downloads of this object are counted in this window. Further downloads until 2025-03-10 01:00:00 +09:00 are neither counted nor alerted; CloudTrail still records them.",
+    expect([every, once].map(({ message }) => message.split("\n").slice(-2))).to.deep.equal([
+      ["", "Every further download of this object until 2025-03-10 01:00:00 +09:00 is alerted too."],
+      ["", "No further alerts for this object until 2025-03-10 01:00:00 +09:00 (notify: once)."],
     ]);
   });
 });

@@ -28,6 +28,7 @@ import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
 import { compileFilterPattern } from "../../../simulation/logsFilterPattern";
 import { StateMachineInterpreter } from "../../../simulation/stateMachineInterpreter";
 import { captureOutput } from "../../support/captureOutput";
+import { leaveRetiredEnvironmentEntries } from "./retiredEnvironments";
 
 /** One function run from its archive, with the AWS calls it made. */
 export interface FunctionRun {
@@ -120,13 +121,24 @@ class World {
 /** The events `fn`'s EventBridge rules, subscription filters and SNS subscriptions deliver to it. */
 function deliveries(world: World, fn: RecordedResource, traffic: CloudTrailRecord[]): unknown[] {
   const arn = String(fn.state.arn);
-  const fromRules = byType(world.resources, "aws:cloudwatch/eventTarget:EventTarget")
-    .filter((target) => target.inputs.arn === arn)
+  const targets = byType(world.resources, "aws:cloudwatch/eventTarget:EventTarget").filter((target) => target.inputs.arn === arn);
+  const ruleOf = (target: RecordedResource): RecordedResource =>
+    byType(world.resources, "aws:cloudwatch/eventRule:EventRule").find((r) => String(r.state.arn).endsWith(`/${String(target.inputs.rule)}`))!;
+  // A target's constant `input` replaces the matched event, as EventBridge delivers it.
+  const delivered = (target: RecordedResource, event: unknown): unknown => (typeof target.inputs.input === "string" ? JSON.parse(target.inputs.input) : event);
+  const fromRules = targets
+    .filter((target) => ruleOf(target).inputs.eventPattern !== undefined)
     .flatMap((target) => {
-      const rule = byType(world.resources, "aws:cloudwatch/eventRule:EventRule").find((r) => String(r.state.arn).endsWith(`/${String(target.inputs.rule)}`))!;
-      const pattern = JSON.parse(String(rule.inputs.eventPattern)) as Record<string, unknown>;
-      return traffic.map((record) => eventBridgeEvent(record)).filter((event) => matchesEventPattern(pattern, event));
+      const pattern = JSON.parse(String(ruleOf(target).inputs.eventPattern)) as Record<string, unknown>;
+      return traffic
+        .map((record) => eventBridgeEvent(record))
+        .filter((event) => matchesEventPattern(pattern, event))
+        .map((event) => delivered(target, event));
     });
+  // A scheduled rule fires once after the traffic, so work the traffic left (a burst's summary) is done as well.
+  const fromSchedules = targets
+    .filter((target) => ruleOf(target).inputs.scheduleExpression !== undefined)
+    .map((target) => delivered(target, { "detail-type": "Scheduled Event", source: "aws.events", resources: [String(ruleOf(target).state.arn)], detail: {} }));
   const fromLogs = byType(world.resources, "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
     .filter((filter) => filter.inputs.destinationArn === arn)
     .flatMap((filter) => {
@@ -137,7 +149,7 @@ function deliveries(world: World, fn: RecordedResource, traffic: CloudTrailRecor
   const fromTopics = byType(world.resources, "aws:sns/topicSubscription:TopicSubscription")
     .filter((subscription) => subscription.inputs.protocol === "lambda" && subscription.inputs.endpoint === arn)
     .flatMap((subscription) => world.sns.published.filter((message) => message.topicArn === subscription.inputs.topic && passes(subscription, message)).map(snsDelivery));
-  return [...fromRules, ...fromLogs, ...fromTopics];
+  return [...fromRules, ...fromLogs, ...fromTopics, ...fromSchedules];
 }
 
 /** True when `message` passes the subscription's filter policy on message attributes (exact string values). */
@@ -198,6 +210,8 @@ export async function runFunctions(resources: RecordedResource[]): Promise<Funct
       const archive = await materializeArchive(fn.inputs.code);
       const variables = { ...world.environment, ...(fn.inputs.environment as { variables: Record<string, string> }).variables, AWS_LAMBDA_FUNCTION_NAME: String(fn.state.name) };
       const machine = byType(resources, "aws:sfn/stateMachine:StateMachine").find((m) => String(m.inputs.definition).includes(`"${String(fn.state.arn)}"`));
+      const factory = (fn.inputs.tags as Record<string, string> | undefined)?.["cloudtrail-alerts:callback"] ?? "";
+      await leaveRetiredEnvironmentEntries(world.db, factory, variables, traffic);
       const { result: invocations } = await captureOutput(() =>
         withEnvironment(variables, () =>
           ledger.attribute(fn.urn, async () => {
@@ -214,7 +228,6 @@ export async function runFunctions(resources: RecordedResource[]): Promise<Funct
           }),
         ),
       );
-      const factory = (fn.inputs.tags as Record<string, string> | undefined)?.["cloudtrail-alerts:callback"] ?? "";
       runs.push({ fn, factory, codeDigest: archive.codeDigest, invocations, calls: ledger.callsOf(fn.urn) });
     }
   } finally {
