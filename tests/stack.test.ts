@@ -21,7 +21,7 @@ describe("dev stack", function () {
     ({ resources, outputs } = await devStack());
   });
 
-  it("creates every system of the dev stack: trail, topic, bucket-creation alarm, download alert, notifiers, backfill", () => {
+  it("creates every system of the dev stack: trail, topic, bucket-creation alarm, download alert, notifiers, backfill, dashboard", () => {
     expect(resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
       "cloudtrail-alerts:index:AlarmForwarding alerts-alarms-us-east-1",
       "cloudtrail-alerts:index:AlertTopic alerts",
@@ -30,6 +30,7 @@ describe("dev stack", function () {
       "cloudtrail-alerts:index:CloudTrailAlerts cloudtrail-alerts",
       "cloudtrail-alerts:index:DownloadThresholdAlert download-alerts",
       "cloudtrail-alerts:index:LogSubscriptionDispatcher trail-subscription",
+      "cloudtrail-alerts:index:OperationsDashboard operations",
       "cloudtrail-alerts:index:TrailBackfill backfill",
       "cloudtrail-alerts:index:TrailReaderRole backfill-reader-111111111111",
       "cloudtrail-alerts:index:TrailReaderRole backfill-reader-222222222222",
