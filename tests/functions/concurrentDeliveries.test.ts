@@ -2,14 +2,18 @@
  * Notify once under concurrency: 20 deliveries of one CloudTrail event handled at the same moment by 20 notifier
  * invocations (each in its own execution environment, with its own request ID), on dynalite and the fake SNS. Without
  * a fault, and with the invocation that claimed the event killed right after its claim (retried by Lambda with the same
- * request ID, before or after its lease ran out): exactly one notification, none lost.
+ * request ID, before or after its lease ran out): exactly one notification, none lost. Each with burst grouping on (the
+ * notifier's default: the claimant's event then also opens its key's window in the same table) and off.
  */
 import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { userActivityHandler, type UserActivityResult } from "../../functions/userActivity/handler";
+import { DEFAULT_BURST_SETTINGS, dynamoDbBurstGate } from "../../functions/userActivity/bursts";
+import { summaryPublisher, userActivityHandler, type UserActivityResult } from "../../functions/userActivity/handler";
+import type { UserActivitySettings } from "../../functions/userActivity/settings";
+import { systemClock } from "../../functions/shared/runtime";
 import { dynamoDbSentJournal } from "../../functions/userActivity/sentJournal";
 import { KILLED } from "../../simulation/faultProxy";
 import { FakeSns } from "../../simulation/fakeSns";
@@ -61,84 +65,92 @@ describe("concurrent deliveries of one event (UserActivityNotifier's sent journa
     sns.published.splice(0);
   });
 
-  /** One invocation in a fresh execution environment, its clients wrapped by `killer` when given. */
-  function invocation(tableName: string, requestId: string, event: unknown, killer?: ClaimKiller): Promise<UserActivityResult | Error> {
-    const dynamodb = db.client();
-    const client = sns.client();
-    const handler = userActivityHandler(
-      { topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language: "en", criteria: { userNames: ["hogehoge"] }, chatNotifications: false },
-      {
-        sns: killer === undefined ? client : killer.wrap<Pick<SNSClient, "send">>(requestId, client),
-        logger: recordingLogger(),
-        metrics: recordingMetrics(),
-        journal: dynamoDbSentJournal(killer === undefined ? dynamodb : killer.wrap<Pick<DynamoDBClient, "send">>(requestId, dynamodb), tableName, undefined, undefined, { leaseMs: LEASE_MS, pollIntervalMs: 50 }),
-      },
-    );
+  /**
+   * One invocation in a fresh execution environment, its clients wrapped by `killer` when given; with `grouping`, the
+   * burst gate on the same table, as the deployed notifier has it by default.
+   */
+  function invocation(tableName: string, requestId: string, event: unknown, grouping: boolean, killer?: ClaimKiller): Promise<UserActivityResult | Error> {
+    const plain = { dynamodb: db.client(), sns: sns.client() };
+    const dynamodb = killer === undefined ? plain.dynamodb : killer.wrap<Pick<DynamoDBClient, "send">>(requestId, plain.dynamodb);
+    const client = killer === undefined ? plain.sns : killer.wrap<Pick<SNSClient, "send">>(requestId, plain.sns);
+    const settings: UserActivitySettings = { topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language: "en", criteria: { userNames: ["hogehoge"] }, chatNotifications: false };
+    const handler = userActivityHandler(settings, {
+      sns: client,
+      logger: recordingLogger(),
+      metrics: recordingMetrics(),
+      journal: dynamoDbSentJournal(dynamodb, tableName, undefined, undefined, { leaseMs: LEASE_MS, pollIntervalMs: 50 }),
+      ...(grouping ? { bursts: dynamoDbBurstGate(dynamodb, tableName, DEFAULT_BURST_SETTINGS, summaryPublisher(settings, client), systemClock) } : {}),
+    });
     return handler(event, { awsRequestId: requestId }).catch((error: Error) => error);
   }
 
   const notifications = () => sns.published.filter((p) => p.message.includes(`#/events/${ssm.eventID}`)).length;
   const succeeded = (results: Array<UserActivityResult | Error>) => results.filter((r): r is UserActivityResult => !(r instanceof Error));
 
-  it(`${DELIVERIES} deliveries at once: exactly one publishes, the others wait for it and skip the event`, async () => {
-    // Prepare
-    const tableName = await db.createSentJournalTable();
-    const event = subscriptionPayload([ssm]);
-
-    // Act
-    const results = await Promise.all(Array.from({ length: DELIVERIES }, (_, i) => invocation(tableName, `req-cd-${i}`, event)));
-
-    // Assess
-    const done = succeeded(results);
-    expect(done).to.have.length(DELIVERIES);
-    expect(done.map((r) => r.published).reduce((a, b) => a + b)).to.equal(1);
-    expect(done.map((r) => r.alreadySent).reduce((a, b) => a + b)).to.equal(DELIVERIES - 1);
-    expect(notifications()).to.equal(1);
-    verifyReport.faults.push({
-      fault: `${DELIVERIES} deliveries of one event at the same moment`,
-      target: "UserActivityNotifier (sent journal claims)",
-      outcome: `1 invocation claimed and published; ${DELIVERIES - 1} waited for its journal entry and skipped the event; all succeeded`,
-      lost: 1 - Math.min(1, notifications()),
-      duplicated: Math.max(0, notifications() - 1),
-    });
-  });
-
-  for (const retry of ["after its lease ran out", "before its lease ran out"] as const) {
-    it(`${DELIVERIES} deliveries at once, the claimant killed after its claim and retried ${retry}: exactly one notification, none lost`, async () => {
+  for (const grouping of [true, false]) {
+    const mode = grouping ? "burst grouping on" : "burst grouping off";
+    it(`${DELIVERIES} deliveries at once (${mode}): exactly one publishes, the others wait for it and skip the event`, async () => {
       // Prepare
       const tableName = await db.createSentJournalTable();
       const event = subscriptionPayload([ssm]);
-      const killer = new ClaimKiller();
 
-      // Act: the 20 run together; Lambda retries the killed one (same request ID) in a fresh environment.
-      const running = Array.from({ length: DELIVERIES }, (_, i) => invocation(tableName, `req-cdk-${i}`, event, killer));
-      let retried: Promise<UserActivityResult | Error> | undefined;
-      if (retry === "before its lease ran out") {
-        // As soon as the kill is known, well within the lease.
-        while (killer.victim === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
-        retried = invocation(tableName, killer.victim, event);
-      }
-      const results = await Promise.all(running);
-      const victim = killer.victim!;
-      const retryResult = await (retried ?? invocation(tableName, victim, event));
+      // Act
+      const results = await Promise.all(Array.from({ length: DELIVERIES }, (_, i) => invocation(tableName, `req-cd-${i}`, event, grouping)));
 
       // Assess
-      // The killed invocation's error (it never answers in Lambda; here its claim call fails and the invocation with it).
-      const failed = results.filter((r) => r instanceof Error);
-      expect(failed, failed.map((e) => `${e.name}: ${e.message}`).join("; ")).to.have.length(1);
-      const all = [...succeeded(results), ...succeeded([retryResult])];
-      expect(all).to.have.length(DELIVERIES);
-      expect(all.map((r) => r.published).reduce((a, b) => a + b)).to.equal(1);
+      const done = succeeded(results);
+      expect(done).to.have.length(DELIVERIES);
+      expect(done.map((r) => r.published).reduce((a, b) => a + b)).to.equal(1);
+      expect(done.map((r) => r.alreadySent).reduce((a, b) => a + b)).to.equal(DELIVERIES - 1);
       expect(notifications()).to.equal(1);
-      const publisher = retry === "before its lease ran out" ? "the killed invocation's retry took its claim back and published" : "after the lease one waiting delivery took the claim over and published; the retry skipped the event";
-      expect((retryResult as UserActivityResult).published).to.equal(retry === "before its lease ran out" ? 1 : 0);
+      expect(sns.published).to.have.length(1);
       verifyReport.faults.push({
-        fault: `${DELIVERIES} deliveries of one event at the same moment, the claimant killed after its claim (retried ${retry})`,
+        fault: `${DELIVERIES} deliveries of one event at the same moment (${mode})`,
         target: "UserActivityNotifier (sent journal claims)",
-        outcome: `${publisher}; the others skipped it`,
+        outcome: `1 invocation claimed and published; ${DELIVERIES - 1} waited for its journal entry and skipped the event; all succeeded`,
         lost: 1 - Math.min(1, notifications()),
         duplicated: Math.max(0, notifications() - 1),
       });
     });
+
+    for (const retry of ["after its lease ran out", "before its lease ran out"] as const) {
+      it(`${DELIVERIES} deliveries at once (${mode}), the claimant killed after its claim and retried ${retry}: exactly one notification, none lost`, async () => {
+        // Prepare
+        const tableName = await db.createSentJournalTable();
+        const event = subscriptionPayload([ssm]);
+        const killer = new ClaimKiller();
+
+        // Act: the 20 run together; Lambda retries the killed one (same request ID) in a fresh environment.
+        const running = Array.from({ length: DELIVERIES }, (_, i) => invocation(tableName, `req-cdk-${i}`, event, grouping, killer));
+        let retried: Promise<UserActivityResult | Error> | undefined;
+        if (retry === "before its lease ran out") {
+          // As soon as the kill is known, well within the lease.
+          while (killer.victim === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+          retried = invocation(tableName, killer.victim, event, grouping);
+        }
+        const results = await Promise.all(running);
+        const victim = killer.victim!;
+        const retryResult = await (retried ?? invocation(tableName, victim, event, grouping));
+
+        // Assess
+        // The killed invocation's error (it never answers in Lambda; here its claim call fails and the invocation with it).
+        const failed = results.filter((r) => r instanceof Error);
+        expect(failed, failed.map((e) => `${e.name}: ${e.message}`).join("; ")).to.have.length(1);
+        const all = [...succeeded(results), ...succeeded([retryResult])];
+        expect(all).to.have.length(DELIVERIES);
+        expect(all.map((r) => r.published).reduce((a, b) => a + b)).to.equal(1);
+        expect(notifications()).to.equal(1);
+        expect(sns.published).to.have.length(1);
+        const publisher = retry === "before its lease ran out" ? "the killed invocation's retry took its claim back and published" : "after the lease one waiting delivery took the claim over and published; the retry skipped the event";
+        expect((retryResult as UserActivityResult).published).to.equal(retry === "before its lease ran out" ? 1 : 0);
+        verifyReport.faults.push({
+          fault: `${DELIVERIES} deliveries of one event at the same moment (${mode}), the claimant killed after its claim (retried ${retry})`,
+          target: "UserActivityNotifier (sent journal claims)",
+          outcome: `${publisher}; the others skipped it`,
+          lost: 1 - Math.min(1, notifications()),
+          duplicated: Math.max(0, notifications() - 1),
+        });
+      });
+    }
   }
 });
