@@ -39,9 +39,10 @@ function fitted(text: string, width: number): string {
 export function legendEntry(line: DashboardMetric): string {
   const [namespace, name, ...rest] = line;
   const options = (typeof rest.at(-1) === "object" ? rest.pop() : {}) as Record<string, unknown>;
+  const pairs = rest.filter((part): part is string => typeof part === "string");
   const dimensions: string[] = [];
-  for (let i = 0; i + 1 < rest.length; i += 2) {
-    dimensions.push(`${String(rest[i])}=${String(rest[i + 1])}`);
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    dimensions.push(`${pairs[i]}=${pairs[i + 1]}`);
   }
   const label = typeof options.label === "string" ? `${options.label}: ` : "";
   return `${label}${namespace} ${name} (${dimensions.join(", ")})`;
