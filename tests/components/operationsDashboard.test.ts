@@ -20,8 +20,10 @@ function metricsOf(body: { widgets: DashboardWidget[] }): Array<{ namespace: str
       (w.properties.metrics as DashboardMetric[]).map((line) => {
         const [namespace, name, ...rest] = line;
         const options = (typeof rest.at(-1) === "object" ? rest.pop() : {}) as Record<string, unknown>;
+        const pairs = rest.filter((part): part is string => typeof part === "string");
+        expect(pairs, "dimension names and values are strings").to.have.length(rest.length);
         const dimensions: Record<string, string> = {};
-        for (let i = 0; i < rest.length; i += 2) dimensions[String(rest[i])] = String(rest[i + 1]);
+        for (let i = 0; i < pairs.length; i += 2) dimensions[pairs[i]] = pairs[i + 1];
         return { namespace, name, dimensions, options, widget: String(w.properties.title) };
       }),
     );
@@ -100,7 +102,7 @@ describe("OperationsDashboard", () => {
     it(`puts watches beyond ${MAX_WATCH_GRAPHS} in one graph, and draws no backfill without one`, () => {
       const many = Array.from({ length: MAX_WATCH_GRAPHS + 3 }, (_, i) => ({ bucket: "b", key: `k${i}`, threshold: 1 }));
       const body = dashboardBody({ ...SPEC, downloads: [{ functionName: "dl", watches: many }], backfill: undefined });
-      const titles = body.widgets.map((w) => String(w.properties.title ?? ""));
+      const titles = body.widgets.map((w) => (typeof w.properties.title === "string" ? w.properties.title : ""));
       expect(titles.filter((t) => t.startsWith("Downloads of"))).to.have.length(MAX_WATCH_GRAPHS + 1);
       expect(titles).to.include("Downloads of 3 more watches");
       expect(titles.filter((t) => t.startsWith("Backfill"))).to.deep.equal([]);
