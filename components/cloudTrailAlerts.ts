@@ -12,6 +12,7 @@ import { argsRawConfig, CONFIG_KEYS, loadStackConfig, partitionOf, pulumiConfigK
 import { AlertTopic } from "./alertTopic";
 import { AuditTrail } from "./auditTrail";
 import { BucketCreationAlarm } from "./bucketCreationAlarm";
+import { ChatChannels, type SlackChannel, type TeamsChannel } from "./chatChannels";
 import { SecurityAlarms } from "./securityAlarms";
 import { DownloadThresholdAlert } from "./downloadThresholdAlert";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
@@ -70,7 +71,7 @@ export interface ActivityNotifierConfig extends ActivitySelector {
   timeZone?: string;
   /** `ja` or `en`. @default - the stack's `language` */
   language?: string;
-  /** Also send Amazon Q Developer custom notifications to the topic. @default false */
+  /** Also send Amazon Q Developer custom notifications to the topic. @default - true when `chat` names a channel */
   chatNotifications?: boolean;
   /** Keep a journal so that retries notify each event once. @default true */
   deduplicate?: boolean;
@@ -133,6 +134,12 @@ export interface CloudTrailAlertsArgs {
   functionLogRetentionInDays?: number;
   /** Download threshold alerts. See docs/downloadThresholdAlert.md. @default - none */
   downloadAlerts?: DownloadAlertsConfig;
+  /**
+   * Slack and Microsoft Teams channels of Amazon Q Developer in chat applications subscribed to the alert topic, with a
+   * role and guardrail that allow nothing. See docs/chatChannels.md.
+   * @default - no chat
+   */
+  chat?: ChatConfig;
   /** UserActivityNotifiers by stable name (lowercase letters, digits, '-'). @default - none */
   userActivityNotifiers?: { [name: string]: ActivityNotifierConfig };
   /** The organisation-wide CloudTrail backfill. @default - disabled */
@@ -145,6 +152,14 @@ export interface CloudTrailAlertsArgs {
   dashboard?: boolean;
 }
 
+/** `chat`: the Slack and Teams channels that receive the alert topic's notifications. */
+export interface ChatConfig {
+  /** Slack channels, by workspace and channel ID. @default [] */
+  slack?: SlackChannel[];
+  /** Microsoft Teams channels, by team, URL-encoded channel and tenant ID (one channel per team). @default [] */
+  teams?: TeamsChannel[];
+}
+
 /** The role a member account's provider assumes: a preview only reads, so it takes the preview role when one is set. */
 export function backfillProviderRole(backfill: { deployRoleName: string; previewRoleName?: string }, dryRun: boolean): { roleName: string; sessionName: string } {
   return dryRun && backfill.previewRoleName !== undefined
@@ -155,7 +170,8 @@ export function backfillProviderRole(backfill: { deployRoleName: string; preview
 /**
  * The whole stack: the alert topic, the trail (created or adopted), the bucket creation alarm, download threshold
  * alerts, UserActivityNotifiers with the trail's one shared subscription filter, and the organisation-wide backfill
- * with a reader role in every account (each created through a provider that assumes a role there).
+ * with a reader role in every account (each created through a provider that assumes a role there), and the Slack and
+ * Teams channels that receive the alerts.
  *
  * One per stack: its children keep the names the stack program has always given them (`alerts`, `trail`, ...),
  * and aliases to their former place at the top of the stack, so that moving them under this component replaces
@@ -198,21 +214,11 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
     const dispatcher = CloudTrailAlerts.trailSubscription(config, trail, alertTopic, child);
     const { downloadAlert, notifiers } = CloudTrailAlerts.consumers(config, trail, alertTopic, dispatcher, child);
     const backfill = config.backfill === undefined ? undefined : CloudTrailAlerts.backfill(config, config.backfill, alertTopic, child);
-    // Last, so that it shows every component above (and the alarm forwardings they made the topic create). New with
-    // this component, so it has no former place to alias.
-    const dashboard = config.dashboard
-      ? new OperationsDashboard(
-          "operations",
-          {
-            alertTopic,
-            ...(downloadAlert === undefined ? {} : { downloadAlerts: [downloadAlert] }),
-            notifiers,
-            ...(dispatcher === undefined ? {} : { dispatchers: [dispatcher] }),
-            ...(backfill === undefined ? {} : { backfill }),
-          },
-          { parent: this },
-        )
-      : undefined;
+    if (config.chat !== undefined) {
+      new ChatChannels("chat", { alertTopicArn: alertTopic.topicArn, ...config.chat }, child);
+    }
+    // Last, so that it shows every component above (and the alarm forwardings they made the topic create).
+    const dashboard = config.dashboard ? CloudTrailAlerts.dashboard(alertTopic, downloadAlert, notifiers, dispatcher, backfill, this) : undefined;
 
     this.alertTopicArn = alertTopic.topicArn;
     this.trailLogGroupName = trail.logGroupName;
@@ -250,6 +256,28 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
       }
     }
     return loadStackConfig(argsRawConfig(args, awsConfig), keys);
+  }
+
+  /** The stack's operations dashboard, showing the components given. New with this component: no former place to alias. */
+  private static dashboard(
+    alertTopic: AlertTopic,
+    downloadAlert: DownloadThresholdAlert | undefined,
+    notifiers: UserActivityNotifier[],
+    dispatcher: LogSubscriptionDispatcher | undefined,
+    backfill: TrailBackfill | undefined,
+    parent: pulumi.Resource,
+  ): OperationsDashboard {
+    return new OperationsDashboard(
+      "operations",
+      {
+        alertTopic,
+        ...(downloadAlert === undefined ? {} : { downloadAlerts: [downloadAlert] }),
+        notifiers,
+        ...(dispatcher === undefined ? {} : { dispatchers: [dispatcher] }),
+        ...(backfill === undefined ? {} : { backfill }),
+      },
+      { parent },
+    );
   }
 
   /**

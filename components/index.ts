@@ -5,6 +5,7 @@ export * from "./alertTopicPolicies";
 export * from "./auditTrail";
 export * from "./awsEnvironment";
 export * from "./bucketCreationAlarm";
+export * from "./chatChannels";
 export * from "./cloudTrailAlerts";
 export * from "./contributions";
 export * from "./downloadThresholdAlert";

@@ -85,6 +85,12 @@ const NAMED_BY_NAME = new Set([
   "aws:sfn/stateMachine:StateMachine",
 ]);
 
+/** Amazon Q Developer in chat applications configurations: the path of their (global) ARN, as the provider documents it. */
+const CHAT_CONFIGURATIONS: Record<string, string> = {
+  "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": "slack-channel",
+  "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration": "microsoft-teams-channel",
+};
+
 /** Types whose ID is their ARN. */
 const ID_IS_ARN = new Set(["aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy", "aws:sfn/stateMachine:StateMachine"]);
 
@@ -196,6 +202,12 @@ export class MockCloud implements pulumi.runtime.Mocks {
     }
     if (args.type === "aws:sns/topicSubscription:TopicSubscription") {
       state.arn = `${String(inputs.topic)}:${stableUuid(seed)}`;
+    }
+    const chatPath = CHAT_CONFIGURATIONS[args.type];
+    if (chatPath !== undefined) {
+      // The provider imports a Slack configuration by this ARN and a Teams one by its team ID.
+      state.chatConfigurationArn = `arn:${placement.partition}:chatbot::${placement.account}:chat-configuration/${chatPath}/${String(inputs.configurationName)}`;
+      physicalName = String(chatPath === "slack-channel" ? state.chatConfigurationArn : inputs.teamId);
     }
     const id =
       ID_IS_ARN.has(args.type) && state.arn !== undefined

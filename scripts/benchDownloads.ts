@@ -21,7 +21,7 @@
 import { parseArgs } from "util";
 
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { paginateScan, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
@@ -283,8 +283,13 @@ async function runDynamoDb(workload: Workload, notify: NotifyMode, concurrency: 
   const result = await replay(workload, concurrency, () => dynamoDbWorker(db, sns, settingsFor(workload, notify, { kind: "dynamodb", tableName })));
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);
-  const scan = await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true, FilterExpression: "attribute_exists(downloads)" }));
-  const counts = Object.fromEntries((scan.Items ?? []).map((item) => [String(item.object.S), Number(item.downloads.N)]));
+  // A scan reads at most 1 MB per page before its filter applies: the counter items may be on any page.
+  const counts: Record<string, number> = {};
+  for await (const page of paginateScan({ client: db.client() }, { TableName: tableName, ConsistentRead: true, FilterExpression: "attribute_exists(downloads)" })) {
+    for (const item of page.Items ?? []) {
+      counts[String(item.object.S)] = Number(item.downloads.N);
+    }
+  }
   await Promise.all([db.stop(), sns.stop()]);
   return { design: "DynamoDB counter", notify, ...result, alerts, throttled: 0, seconds, drainMs: seconds * 1000, counts };
 }

@@ -26,6 +26,7 @@ export const OUTPUT = path.join(__dirname, "..", "preview", "awsApiConstraints.j
 
 /** The botocore service directory and API version of each service the project uses. */
 const SERVICES: Record<string, string> = {
+  chatbot: "2017-10-11",
   cloudtrail: "2013-11-01",
   cloudwatch: "2010-08-01",
   dynamodb: "2012-08-10",
@@ -48,6 +49,27 @@ const SERVICES: Record<string, string> = {
  * resource accepts (noted where used).
  */
 const MEMBERS: Record<string, Record<string, string>> = {
+  "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": {
+    configurationName: "chatbot CreateSlackChannelConfigurationRequest.ConfigurationName",
+    iamRoleArn: "chatbot CreateSlackChannelConfigurationRequest.IamRoleArn",
+    slackTeamId: "chatbot CreateSlackChannelConfigurationRequest.SlackTeamId",
+    slackChannelId: "chatbot CreateSlackChannelConfigurationRequest.SlackChannelId",
+    "snsTopicArns[]": "chatbot CreateSlackChannelConfigurationRequest.SnsTopicArns[]",
+    "guardrailPolicyArns[]": "chatbot CreateSlackChannelConfigurationRequest.GuardrailPolicyArns[]",
+    loggingLevel: "chatbot CreateSlackChannelConfigurationRequest.LoggingLevel",
+    userAuthorizationRequired: "chatbot CreateSlackChannelConfigurationRequest.UserAuthorizationRequired",
+  },
+  "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration": {
+    configurationName: "chatbot CreateTeamsChannelConfigurationRequest.ConfigurationName",
+    iamRoleArn: "chatbot CreateTeamsChannelConfigurationRequest.IamRoleArn",
+    teamId: "chatbot CreateTeamsChannelConfigurationRequest.TeamId",
+    channelId: "chatbot CreateTeamsChannelConfigurationRequest.ChannelId",
+    tenantId: "chatbot CreateTeamsChannelConfigurationRequest.TenantId",
+    "snsTopicArns[]": "chatbot CreateTeamsChannelConfigurationRequest.SnsTopicArns[]",
+    "guardrailPolicyArns[]": "chatbot CreateTeamsChannelConfigurationRequest.GuardrailPolicyArns[]",
+    loggingLevel: "chatbot CreateTeamsChannelConfigurationRequest.LoggingLevel",
+    userAuthorizationRequired: "chatbot CreateTeamsChannelConfigurationRequest.UserAuthorizationRequired",
+  },
   "aws:cloudtrail/trail:Trail": {
     name: "cloudtrail CreateTrailRequest.Name",
     s3BucketName: "cloudtrail CreateTrailRequest.S3BucketName",

@@ -19,7 +19,8 @@ function table(title: string, header: string[], rows: string[][]): string {
   return [`${title}`, "", line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line), ""].join("\n");
 }
 
-function render(report: VerifyReport): string {
+/** The report as the tables `npm run verify` prints (and the README shows). */
+export function render(report: VerifyReport): string {
   const out: string[] = [];
   out.push(
     table(
@@ -87,4 +88,6 @@ function main(): number {
   return mocha.status ?? 1;
 }
 
-runMain(main);
+if (require.main === module) {
+  runMain(main);
+}

@@ -18,6 +18,8 @@ export interface PublishedMessage {
   messageId: string;
   /** String message attributes, by name (present only when the publisher sent some). */
   attributes?: Record<string, string>;
+  /** `json` when the message holds one body per protocol (see {@link deliveredBody}). */
+  messageStructure?: "json";
 }
 
 /** Credentials and region for SDK clients that talk to loopback fakes. */
@@ -29,6 +31,24 @@ export const FAKE_AWS_ENVIRONMENT = {
 
 function xmlEscape(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** SNS subscription protocols whose key a `MessageStructure: json` message may carry. */
+export type DeliveryProtocol = "email" | "email-json" | "http" | "https" | "sqs" | "lambda" | "sms" | "firehose" | "application";
+
+/**
+ * The body SNS delivers to a subscriber of `protocol`: for a `MessageStructure: json` message, the string under the
+ * protocol's key, or under `default` when it has none; otherwise the message as published. (An HTTPS subscriber
+ * without raw delivery, such as Amazon Q Developer in chat applications, gets it as the `Message` of SNS's JSON
+ * envelope; an email subscriber as the mail body.) See https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ */
+export function deliveredBody(published: Pick<PublishedMessage, "message" | "messageStructure">, protocol: DeliveryProtocol): string {
+  if (published.messageStructure !== "json") {
+    return published.message;
+  }
+  const document = JSON.parse(published.message) as Record<string, unknown>;
+  const body = document[protocol];
+  return typeof body === "string" ? body : String(document.default);
 }
 
 export class FakeSns {
@@ -145,6 +165,7 @@ export class FakeSns {
       messageId,
       ...(subject === undefined ? {} : { subject }),
       ...(Object.keys(attributes).length === 0 ? {} : { attributes }),
+      ...(params.get("MessageStructure") === "json" ? { messageStructure: "json" as const } : {}),
     });
     res.writeHead(200, { "content-type": "text/xml" });
     res.end(

@@ -20,6 +20,7 @@ const KEYS: Record<keyof CloudTrailAlertsArgs, true> = {
   securityAlarms: true,
   functionLogRetentionInDays: true,
   downloadAlerts: true,
+  chat: true,
   userActivityNotifiers: true,
   backfill: true,
   dashboard: true,

@@ -2,7 +2,7 @@
  * The stack config: every key Pulumi.yaml declares (and the AWS provider's region and accounts), read once and
  * validated before any resource is created. One module per key; {@link loadStackConfig} reads them in order.
  */
-import type { AlertTopicArgs, AuditTrailArgs, DownloadAlertSettingsArgs } from "../components";
+import type { AlertTopicArgs, AuditTrailArgs, ChatChannelsConfig, DownloadAlertSettingsArgs } from "../components";
 import type { Language } from "../functions/shared/readableEvent";
 import type { SecurityControlId } from "../functions/shared/securityControls";
 import { readAlertEmails } from "./alertEmails";
@@ -10,6 +10,7 @@ import { readAllowedAccountIds } from "./allowedAccountIds";
 import { type BackfillConfig, readBackfillConfig } from "./backfill";
 import { readBucketCreationAlarm } from "./bucketCreationAlarm";
 import { readBucketCreationEventNames } from "./bucketCreationEventNames";
+import { readChat } from "./chat";
 import { readDashboard } from "./dashboard";
 import { readDownloadAlerts } from "./downloadAlerts";
 import { readExistingAlertTopicArn } from "./existingAlertTopicArn";
@@ -58,6 +59,8 @@ export interface StackConfig {
   userActivityNotifiers: UserActivityNotifierConfig[];
   /** The organisation-wide CloudTrail backfill; undefined when disabled. */
   backfill?: BackfillConfig;
+  /** Slack and Teams channels subscribed to the alert topic; undefined (no chat) when none is named. */
+  chat?: ChatChannelsConfig;
   /** Whether the stack's operations dashboard is created. */
   dashboard: boolean;
 }
@@ -83,7 +86,9 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
   const securityAlarms = readSecurityAlarms(read);
   const functionLogRetentionInDays = readFunctionLogRetentionInDays(read);
   const downloadAlerts = readDownloadAlerts(read, { timeZone, language, functionLogRetentionInDays });
-  const userActivityNotifiers = readUserActivityNotifiers(read, { timeZone, language });
+  const chat = readChat(read);
+  // With chat channels, notifiers send the custom-notification format the channels can post, unless told otherwise.
+  const userActivityNotifiers = readUserActivityNotifiers(read, { timeZone, language, chatNotifications: chat !== undefined });
   const backfill = readBackfillConfig(read, allowedAccountIds);
   const dashboard = readDashboard(read);
 
@@ -100,6 +105,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
     ...(downloadAlerts === undefined ? {} : { downloadAlerts }),
     userActivityNotifiers,
     ...(backfill === undefined ? {} : { backfill }),
+    ...(chat === undefined ? {} : { chat }),
     dashboard,
   };
 }

@@ -33,10 +33,14 @@ const NOTIFIER_NAME = /^[a-z0-9][a-z0-9-]{0,26}$/;
 /**
  * `cloudtrail-alerts:userActivityNotifiers`: an object whose keys are stable notifier names and whose values are
  * criteria (userNames, principalArns, sessionNames, eventSources, eventNames, presets, readOnlyEvents, exclude) plus
- * source, regions, timeZone, language, chatNotifications, deduplicate and grouping. Errors name the full key path and
+ * source, regions, timeZone, language, chatNotifications (default: true when the stack has chat channels), deduplicate
+ * and grouping. Errors name the full key path and
  * the value.
  */
-export function readUserActivityNotifiers(read: ConfigReader, defaults: { timeZone: string; language: Language }): UserActivityNotifierConfig[] {
+export function readUserActivityNotifiers(
+  read: ConfigReader,
+  defaults: { timeZone: string; language: Language; chatNotifications?: boolean },
+): UserActivityNotifierConfig[] {
   const key = `${PROJECT}:userActivityNotifiers`;
   const value = read.json(key, {});
   const fail = (path: string, message: string): never => {
@@ -67,7 +71,7 @@ function criteriaOf(settings: Record<string, unknown>): ActivityCriteria {
 function notifierSettings(
   settings: Record<string, unknown>,
   path: string,
-  defaults: { timeZone: string; language: Language },
+  defaults: { timeZone: string; language: Language; chatNotifications?: boolean },
   fail: (path: string, message: string) => never,
 ): Omit<UserActivityNotifierConfig, "name" | "criteria"> {
   const source = settings.source ?? "eventbridge";
@@ -94,7 +98,7 @@ function notifierSettings(
   if (language !== "ja" && language !== "en") {
     fail(`${path}.language`, `must be "ja" or "en", got ${shown(language)}`);
   }
-  const chatNotifications = settings.chatNotifications ?? false;
+  const chatNotifications = settings.chatNotifications ?? defaults.chatNotifications ?? false;
   if (typeof chatNotifications !== "boolean") {
     fail(`${path}.chatNotifications`, `must be true or false, got ${shown(chatNotifications)}`);
   }

@@ -15,13 +15,16 @@
  * - The state machine role: what the definition's states need (Lambda invoke tasks, the Distributed Map's child
  *   executions), read from the deployed definition.
  * - EventBridge forwarding roles: events:PutEvents on the event buses their rules target.
+ * - The chat channels' role (a stack with `chat`): nothing. Amazon Q Developer in chat applications posts custom
+ *   notifications and alarm notifications without using it (it would only draw alarm graphs with CloudWatch reads,
+ *   and run members' commands), and its guardrail denies everything (docs/chatChannels.md).
  */
 import * as fs from "fs";
 import * as path from "path";
 
 import { expect } from "chai";
 
-import { AlertTopic, AuditTrail, DownloadThresholdAlert } from "../../components";
+import { AlertTopic, AuditTrail, ChatChannels, DownloadThresholdAlert } from "../../components";
 import type { RecordedResource } from "../../preview/mockCloud";
 import type { RecordedCall } from "../../simulation/callLedger";
 import { sampleGetObject } from "../../simulation/downloadEvents";
@@ -129,9 +132,15 @@ describe("least privilege, proven by IAM simulation", function () {
     resourcePolicy = (arn) => policies.get(arn) ?? policies.get(arn.split("/")[0]);
   });
 
-  /** What the simulator lets `role` do, as sorted actions, without those AWS authorizes for everyone. */
-  async function allowedActions(role: RecordedResource): Promise<{ actions: string[]; on: Map<string, string[]>; actionsTried: number; simulations: number }> {
-    const documents = byType("aws:iam/rolePolicy:RolePolicy").filter((p) => dependsOn(p, "role", role)).map((p) => parse(p.inputs.policy));
+  /**
+   * What the simulator lets `role` do, as sorted actions, without those AWS authorizes for everyone. Its policies are
+   * the inline policies among `pool` (the dev stack's resources unless told) that name it, and any attachment is refused.
+   */
+  async function allowedActions(role: RecordedResource, pool: RecordedResource[] = resources): Promise<{ actions: string[]; on: Map<string, string[]>; actionsTried: number; simulations: number }> {
+    const attachments = pool.filter((p) => p.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && dependsOn(p, "role", role));
+    expect(attachments.map((a) => a.name), `managed policies attached to ${role.name}`).to.deep.equal([]);
+    expect(role.inputs.managedPolicyArns ?? [], `managed policies of ${role.name}`).to.deep.equal([]);
+    const documents = pool.filter((p) => p.type === "aws:iam/rolePolicy:RolePolicy" && dependsOn(p, "role", role)).map((p) => parse(p.inputs.policy));
     const roleArn = String(role.state.arn);
     const result = await allowedForPrincipal({
       principalArn: roleArn,
@@ -271,5 +280,22 @@ describe("least privilege, proven by IAM simulation", function () {
       expect(allowed.actions).to.deep.equal(["events:PutEvents"]);
       expect(allowed.on.get("events:PutEvents")).to.deep.equal(buses);
     }
+  });
+
+  it("the chat channels' role (a stack with chat): allows nothing; reading notifications needs no permission", async () => {
+    // Prepare: the channels of a stack with `chat`, on the dev stack's alert topic.
+    const alertTopic = byType("aws:sns/topic:Topic").find((t) => t.name === "alerts")!;
+    const chat = await resourcesOf(new ChatChannels("chat", { alertTopicArn: String(alertTopic.state.arn), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
+    const role = chat.find((r) => r.type === "aws:iam/role:Role")!;
+    const configuration = chat.find((r) => r.type === "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")!;
+    expect(dependsOn(configuration, "iamRoleArn", role)).to.equal(true);
+
+    // Act
+    const allowed = await allowedActions(role, chat);
+
+    // Assess: custom notifications and alarm messages are posted without the role; the guardrail caps it at nothing.
+    record(role, "Amazon Q Developer channel role (documented needs: none)", allowed, []);
+    expect(allowed.actions).to.deep.equal([]);
+    expect(configuration.inputs.guardrailPolicyArns).to.deep.equal(["arn:aws:iam::aws:policy/AWSDenyAll"]);
   });
 });

@@ -5,8 +5,11 @@
  */
 import { expect } from "chai";
 
+import { ChatChannels } from "../../components";
 import type { RecordedResource } from "../../preview/mockCloud";
+import { fixture } from "../../simulation/fixtures";
 import { devStack } from "../support/devStack";
+import { resourcesOf } from "../support/engine";
 import { decide } from "../../simulation/iamSimulator";
 import { verifyReport } from "../../simulation/verifyReport";
 
@@ -277,5 +280,29 @@ describe("trust and resource policies, proven by IAM simulation", function () {
         ];
       }),
     );
+  });
+
+  it("the chat channels' role can be assumed by Amazon Q Developer in chat applications only", async () => {
+    const chat = await resourcesOf(new ChatChannels("verify-chat-trust", { alertTopicArn: arn("aws:sns/topic:Topic", "alerts"), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
+    const role = chat.find((r) => r.type === "aws:iam/role:Role")!;
+    const base = { action: "sts:AssumeRole", resource: String(role.state.arn), resourcePolicy: parse(role.inputs.assumeRolePolicy) };
+    await check("chat channel role trust", [
+      { ...base, title: "chatbot.amazonaws.com", principal: "chatbot.amazonaws.com", expected: "allowed" },
+      { ...base, title: "lambda.amazonaws.com", principal: "lambda.amazonaws.com", expected: "denied" },
+      { ...base, title: "another role of the account", principal: `arn:aws:iam::${ACCOUNT}:role/someone`, expected: "denied" },
+    ]);
+  });
+
+  it("the alert topic lets Amazon Q Developer's service-linked role subscribe a channel, as it is, and not publish", async () => {
+    // The role and policy AWS documents for adding a configuration's topic subscriptions; the topic needs no statement.
+    const linked = fixture<{ roleArn: string; policy: unknown }>("awsdocs/chatbot-service-linked-role.json");
+    const topicArn = arn("aws:sns/topic:Topic", "alerts");
+    const policy = parse(byType("aws:sns/topicPolicy:TopicPolicy").find((p) => p.inputs.arn === topicArn)!.inputs.policy);
+    const base = { principal: linked.roleArn, resource: topicArn, resourcePolicy: policy, identityPolicies: [linked.policy], context: { "aws:PrincipalArn": linked.roleArn, "aws:PrincipalIsAWSService": "false" } };
+    await check("alert topic policy (chat subscriptions)", [
+      { ...base, title: "Subscribe, by the service-linked role", action: "sns:Subscribe", expected: "allowed" },
+      { ...base, title: "Subscribe without TLS", action: "sns:Subscribe", context: { ...base.context, "aws:SecureTransport": "false" }, expected: "denied" },
+      { ...base, title: "Publish, by the service-linked role", action: "sns:Publish", expected: "denied" },
+    ]);
   });
 });
