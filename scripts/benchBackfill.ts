@@ -10,7 +10,14 @@
  * counting of every event in every object written. A final row repeats one case on the real clock against the HTTP
  * fakes and s3rver, as a cross-check of the simulation.
  *
- * Options: `-- --events <per pair>` (default 100000), `-- --quick` (10000 events, no real-time row).
+ * The function runs as Lambda runs it: each invocation through the handler (`handleBackfillEvent`, what the callback
+ * factory calls) with a Lambda context's remaining time. Throttled requests are counted from the client's side
+ * (simulation/clientTally.ts), and checked against what the fake answered. The backoff jitter comes from a PRNG seeded
+ * with `--seed` (the fake's events from fixed seeds), so two runs print the same counts; only memory and the real
+ * clock's row vary.
+ *
+ * Options: `-- --events <per pair>` (default 100000), `-- --quick` (10000 events, no real-time row), `-- --seed N`
+ * (default 1).
  */
 import { fork } from "child_process";
 import { parseArgs } from "util";
@@ -18,16 +25,19 @@ import * as v8 from "v8";
 import * as vm from "vm";
 
 import { systemClock } from "../functions/shared/runtime";
-import { decodePairInput, type PairCheckpoint, type PairDone } from "../functions/trailBackfill/checkpoint";
-import { INVOCATION_SAFETY_MS } from "../functions/trailBackfill/handler";
-import { backfillPair } from "../functions/trailBackfill/pairBackfill";
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+
+import type { Clock } from "../functions/shared/runtime";
+import type { PairCheckpoint, PairDone } from "../functions/trailBackfill/checkpoint";
+import { type BackfillHandlerDependencies, handleBackfillEvent } from "../functions/trailBackfill/handler";
 import { runMain } from "../preview/exit";
 import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
 import { BackfillHarness } from "../simulation/backfillHarness";
+import { type ClientTally, newTally, tallied } from "../simulation/clientTally";
 import { CountingS3 } from "../simulation/countingS3";
 import { generatedEventIndex, generatedStore, LookupEventsFake } from "../simulation/fakeCloudTrail";
 import { logFileRecords } from "../simulation/s3Server";
-import { VirtualClock } from "../simulation/virtualClock";
+import { seededRandom, VirtualClock } from "../simulation/virtualClock";
 
 const RATE = 2;
 const LAMBDA_TIMEOUT_MS = 900_000;
@@ -67,9 +77,43 @@ interface Row {
   invocations: string;
 }
 
+/**
+ * Backfills one pair the way the state machine drives the function: `fetch` again and again with the checkpoint the
+ * last invocation returned, each invocation through the handler with a Lambda context on `clock`.
+ */
+async function backfillAsLambda(
+  firstCheckpoint: unknown,
+  bucket: string,
+  deps: Omit<BackfillHandlerDependencies, "remainingTimeInMillis" | "cloudTrailFor"> & { cloudTrail: Pick<CloudTrailClient, "send">; clock: Clock },
+): Promise<PairDone> {
+  const { cloudTrail, ...handlerDeps } = deps;
+  let checkpoint = firstCheckpoint;
+  for (;;) {
+    const invokedAt = deps.clock.now();
+    const context = { getRemainingTimeInMillis: () => LAMBDA_TIMEOUT_MS - (deps.clock.now() - invokedAt) };
+    const output = (await handleBackfillEvent({ action: "fetch", checkpoint }, { bucket }, {
+      ...handlerDeps,
+      cloudTrailFor: () => Promise.resolve(cloudTrail),
+      // What the callback factory passes: the context's remaining time at the start of the invocation.
+      remainingTimeInMillis: context.getRemainingTimeInMillis(),
+    })) as PairCheckpoint | PairDone;
+    if (output.done) return output;
+    checkpoint = JSON.parse(JSON.stringify(output)) as unknown;
+  }
+}
+
 /** Requests per second a pair sent: the requests after the first, over the time from the first to the last. */
 function sustainedRate(sentAt: number[]): number {
   return sentAt.length < 2 ? 0 : ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]);
+}
+
+/** Throttled requests the clients saw; they must be the ones the fake answered. */
+function throttledSeenBy(tallies: ClientTally[], answered: number): number {
+  const seen = tallies.reduce((sum, t) => sum + t.throttled, 0);
+  if (seen !== answered) {
+    throw new Error(`the clients saw ${seen} throttled requests, the LookupEvents fake answered ${answered}`);
+  }
+  return seen;
 }
 
 /** Live memory: heap and buffers after a full garbage collection. */
@@ -79,8 +123,10 @@ function liveMemory(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-async function simulate(approach: "function" | "article", pairCount: number, latencyMs: number, eventsPerPair: number, otherToolRate = 0): Promise<Row> {
+async function simulate(approach: "function" | "article", pairCount: number, latencyMs: number, eventsPerPair: number, otherToolRate: number, seed: number): Promise<Row> {
   const clock = new VirtualClock(NOW);
+  const random = seededRandom(seed);
+  const tallies: ClientTally[] = [];
   const fake = new LookupEventsFake({ clock, latencyMs });
   const s3 = new CountingS3(clock);
   const pairs = ACCOUNTS.flatMap((account) => REGIONS.map((region) => ({ account, region }))).slice(0, pairCount).map((pair, i) => ({ ...pair, pairTag: i + 1 }));
@@ -105,25 +151,16 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
     });
     await Promise.all(
       pairs.map(async (pair, index) => {
-        const cloudTrail = fake.client(pair.account, pair.region);
+        const tally = newTally();
+        tallies.push(tally);
+        const cloudTrail = tallied(fake.client(pair.account, pair.region), tally);
         const started = clock.now();
         if (approach === "article") {
           await articleBackfillLoop({ ...pair, start: RANGE_START, end: RANGE_END, cloudTrail, s3: s3.client(), bucket: "bench", clock });
           invocations[index] = 1;
         } else {
-          let payload: unknown = { ...pair, roleArn: `arn:aws:iam::${pair.account}:role/reader`, startTime: new Date(RANGE_START).toISOString(), endTime: new Date(RANGE_END).toISOString() };
-          let output: PairCheckpoint | PairDone;
-          do {
-            output = await backfillPair(decodePairInput(payload), { bucket: "bench" }, {
-              cloudTrail,
-              s3: s3.client(),
-              clock,
-              stopAt: clock.now() + LAMBDA_TIMEOUT_MS - INVOCATION_SAFETY_MS,
-              logger: silent,
-            });
-            payload = JSON.parse(JSON.stringify(output)) as unknown;
-          } while (!output.done);
-          invocations[index] = output.invocations;
+          const first = { ...pair, roleArn: `arn:aws:iam::${pair.account}:role/reader`, startTime: new Date(RANGE_START).toISOString(), endTime: new Date(RANGE_END).toISOString() };
+          invocations[index] = (await backfillAsLambda(first, "bench", { cloudTrail, s3: s3.client(), clock, random, logger: silent })).invocations;
         }
         durations[index] = (clock.now() - started) / 1000;
       }),
@@ -150,7 +187,7 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
     meanRate: rates.reduce((a, b) => a + b, 0) / rates.length,
     eventsPerSecond: written / elapsed,
     requests: fake.received.length,
-    throttled: fake.received.filter((r) => r.outcome === "throttled").length,
+    throttled: throttledSeenBy(tallies, fake.received.filter((r) => r.outcome === "throttled").length),
     lost: verdict.lost,
     duplicated: verdict.duplicated,
     peakMb: (peak - baseline) / 1024 / 1024,
@@ -160,7 +197,7 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
 }
 
 /** One pair on the real clock: the function against the HTTP LookupEvents fake and s3rver, for `seconds`. */
-async function realTime(latencyMs: number, events: number): Promise<Row> {
+async function realTime(latencyMs: number, events: number, seed: number): Promise<Row> {
   const account = "222222222222";
   const region = "us-east-1";
   const role = `arn:aws:iam::${account}:role/reader`;
@@ -172,12 +209,14 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, liveMemory())), 1000);
   const began = Date.now();
-  const output = (await backfillPair(decodePairInput({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }), { bucket: "bench-real" }, {
-    cloudTrail: harness.cloudTrailClient(role, region),
+  const tally = newTally();
+  const output = await backfillAsLambda({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }, "bench-real", {
+    cloudTrail: tallied(harness.cloudTrailClient(role, region), tally),
     s3: harness.s3Client(),
-    stopAt: Date.now() + 600_000,
+    clock: systemClock,
+    random: seededRandom(seed),
     logger: silent,
-  })) as PairDone;
+  });
   const seconds = (Date.now() - began) / 1000;
   clearInterval(sampler);
   const peakMb = (peak - baseline) / 1024 / 1024;
@@ -199,7 +238,7 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
     meanRate: rate,
     eventsPerSecond: output.events / seconds,
     requests,
-    throttled: harness.lookup.received.filter((r) => r.outcome === "throttled").length,
+    throttled: throttledSeenBy([tally], harness.lookup.received.filter((r) => r.outcome === "throttled").length),
     lost: counts.filter((n) => n === 0).length,
     duplicated: counts.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
     peakMb,
@@ -220,10 +259,10 @@ function table(rows: Row[]): string {
 }
 
 /** One scenario, as a child process is asked to run it. */
-type Scenario = { kind: "simulate"; approach: "function" | "article"; pairs: number; latencyMs: number; events: number; otherToolRate: number } | { kind: "real"; latencyMs: number; events: number };
+type Scenario = { kind: "simulate"; approach: "function" | "article"; pairs: number; latencyMs: number; events: number; otherToolRate: number; seed: number } | { kind: "real"; latencyMs: number; events: number; seed: number };
 
 function runScenario(scenario: Scenario): Promise<Row> {
-  return scenario.kind === "real" ? realTime(scenario.latencyMs, scenario.events) : simulate(scenario.approach, scenario.pairs, scenario.latencyMs, scenario.events, scenario.otherToolRate);
+  return scenario.kind === "real" ? realTime(scenario.latencyMs, scenario.events, scenario.seed) : simulate(scenario.approach, scenario.pairs, scenario.latencyMs, scenario.events, scenario.otherToolRate, scenario.seed);
 }
 
 /** Runs a scenario in a fresh process, so that its peak memory is its own. */
@@ -237,32 +276,33 @@ function inChildProcess(scenario: Scenario): Promise<Row> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { events: { type: "string" }, quick: { type: "boolean", default: false }, scenario: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ options: { events: { type: "string" }, quick: { type: "boolean", default: false }, seed: { type: "string", default: "1" }, scenario: { type: "string" } }, strict: true });
   if (values.scenario !== undefined) {
     const row = await runScenario(JSON.parse(values.scenario) as Scenario);
     await new Promise<void>((resolve) => process.send?.(row, () => resolve()));
     return;
   }
   const eventsPerPair = Number(values.events ?? (values.quick ? 10_000 : 100_000));
+  const seed = Number(values.seed);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`TrailBackfill benchmark: ${eventsPerPair.toLocaleString("en-US")} events per pair over 24 hours (30% in three 5-minute bursts, 2% exactly on window boundaries).`);
   out("LookupEvents fake: 2 requests/s per account-region (token bucket of 2), 50 events a page, newest first, NextTokens.");
   out("Virtual clock: the handler, limiter and fake wait on simulated time; events, requests and objects are real and counted.");
-  out(`Node ${process.version}, ${new Date().toISOString()}`);
+  out(`Handler invoked with a Lambda context; throttles counted by the clients; backoff jitter seeded (--seed ${seed}). Node ${process.version}, ${new Date().toISOString()}`);
   out("");
   const scenarios: Scenario[] = [];
   for (const latencyMs of [50, 1000]) {
     for (const pairs of [1, 8]) {
       for (const approach of ["function", "article"] as const) {
-        scenarios.push({ kind: "simulate", approach, pairs, latencyMs, events: eventsPerPair, otherToolRate: 0 });
+        scenarios.push({ kind: "simulate", approach, pairs, latencyMs, events: eventsPerPair, otherToolRate: 0, seed });
       }
     }
   }
   for (const approach of ["function", "article"] as const) {
-    scenarios.push({ kind: "simulate", approach, pairs: 1, latencyMs: 1000, events: eventsPerPair, otherToolRate: 0.5 });
+    scenarios.push({ kind: "simulate", approach, pairs: 1, latencyMs: 1000, events: eventsPerPair, otherToolRate: 0.5, seed });
   }
   if (!values.quick) {
-    scenarios.push({ kind: "real", latencyMs: 1000, events: 3_000 });
+    scenarios.push({ kind: "real", latencyMs: 1000, events: 3_000, seed });
   }
   const rows: Row[] = [];
   const started = Date.now();

@@ -17,6 +17,12 @@
  * Time: the FilterLogEvents quota is measured on a virtual clock that advances only while every worker waits
  * in `sleep()` (otherwise the run would take hours); its handler times are that simulated waiting, with requests taking no time.
  * DynamoDB handler times are measured in real time on loopback.
+ *
+ * Measured from the client's side: calls and throttled attempts are counted by wrapping each client (simulation/
+ * clientTally.ts); a design whose fakes cannot throttle says "n/a". Each invocation gets a Lambda context (a request
+ * ID that Lambda's retries of it share, and the time left before the function's timeout), as Lambda passes it. All
+ * randomness comes from PRNGs seeded with `--seed` (the workloads, request IDs, the handlers' backoff jitter), so two
+ * runs with the same options print the same counts; only the real times differ.
  */
 import { parseArgs } from "util";
 
@@ -25,11 +31,12 @@ import { paginateScan, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SNSClient } from "@aws-sdk/client-sns";
 
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
-import { downloadThresholdHandler } from "../functions/downloadThreshold/handler";
+import { downloadThresholdHandler, type InvocationContext } from "../functions/downloadThreshold/handler";
 import type { DownloadThresholdSettings, NotifyMode } from "../functions/downloadThreshold/settings";
 import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import type { Logger } from "../functions/shared/runtime";
 import { runMain } from "../preview/exit";
+import { type ClientTally, newTally, tallied } from "../simulation/clientTally";
 import { asEventBridgeEvent, getObjectRecord } from "../simulation/downloadEvents";
 import { FakeCloudWatchLogs } from "../simulation/fakeCloudWatchLogs";
 import { difference, emptyTotals, meteredDynamoDb, type CapacityTotals } from "../simulation/capacityMeter";
@@ -49,6 +56,8 @@ const WINDOW_MS = 7 * 24 * 3600 * 1000;
 const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 /** Lambda retries a failed asynchronous invocation twice. */
 const ATTEMPTS = 3;
+/** The function's timeout per counter (DownloadThresholdAlert's `timeoutInSeconds`). */
+const TIMEOUT_MS = { dynamodb: 60_000, logs: 300_000 };
 /**
  * DynamoDB on-demand prices, US East (N. Virginia), after AWS halved on-demand throughput prices on 1 November 2024:
  * quoted from https://aws.amazon.com/dynamodb/pricing/on-demand/ by airbyte.com's "Amazon DynamoDB Pricing" (21 July
@@ -76,6 +85,8 @@ interface Workload {
   records: CloudTrailRecord[];
   /** Indexes into `records`, in delivery order; redelivered events appear twice. */
   deliveries: number[];
+  /** Lambda's request ID of each delivery (its retries share it). */
+  requestIds: string[];
   expected: Record<NotifyMode, number>;
 }
 
@@ -85,11 +96,11 @@ function buildWorkload(options: Options): Workload {
   const integer = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const keyStyles = [(i: number) => `報告/売上報告 ${i}.pdf`, (i: number) => `bench/q${i}+final.pdf`, (i: number) => `bench/100% done ${i}.pdf`];
   const watches: WatchedObject[] = Array.from({ length: options.objects }, (_, i) => ({ bucket: BUCKET, key: keyStyles[i % keyStyles.length](i), threshold: integer(5, 50) }));
-  const hex = (digits: number) => Array.from({ length: digits }, () => integer(0, 15).toString(16)).join("");
+  const uuid = uuidSource(random);
   const records = Array.from({ length: options.downloads }, () => {
     const watch = watches[integer(0, watches.length - 1)];
     return getObjectRecord({
-      eventID: `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
+      eventID: uuid(),
       eventTime: new Date(WINDOW_START + Math.floor((random() * WINDOW_MS) / 1000) * 1000).toISOString().replace(".000Z", "Z"),
       key: watch.key!,
       sourceIPAddress: `192.0.2.${integer(1, 254)}`,
@@ -106,7 +117,14 @@ function buildWorkload(options: Options): Workload {
     expected.every += Math.max(0, downloads - watch.threshold);
     expected.once += downloads > watch.threshold ? 1 : 0;
   }
-  return { watches, records, deliveries: deliveryOrder(records.length, options.redelivered, random), expected };
+  const deliveries = deliveryOrder(records.length, options.redelivered, random);
+  return { watches, records, deliveries, requestIds: deliveries.map(() => uuid()), expected };
+}
+
+/** Version 4 UUIDs drawn from `random`: event IDs and Lambda request IDs that a seed reproduces. */
+function uuidSource(random: () => number): () => string {
+  const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join("");
+  return () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
 }
 
 /** Each download gets a random place in the delivery order; a redelivery (`redelivered` of them) a random later one. */
@@ -138,17 +156,14 @@ function buildHotWorkload(options: Options): Workload {
       key: watches[0].key!,
     }),
   );
-  return { watches, records, deliveries: deliveryOrder(records.length, options.redelivered, random), expected: { every: Math.max(0, options.hotDownloads - threshold), once: options.hotDownloads > threshold ? 1 : 0 } };
+  const deliveries = deliveryOrder(records.length, options.redelivered, random);
+  const uuid = uuidSource(random);
+  return { watches, records, deliveries, requestIds: deliveries.map(() => uuid()), expected: { every: Math.max(0, options.hotDownloads - threshold), once: options.hotDownloads > threshold ? 1 : 0 } };
 }
 
-/** Counts the requests a client sends. */
-function counting<C extends { send(...args: never[]): Promise<unknown> }>(client: C, tally: { calls: number }): Pick<C, "send"> {
-  return {
-    send: ((...args: never[]) => {
-      tally.calls += 1;
-      return client.send(...args);
-    }),
-  };
+/** Throttled attempts seen by all the clients of a run. */
+function throttledIn(tallies: ClientTally[]): number {
+  return tallies.reduce((total, t) => total + t.throttled, 0);
 }
 
 interface Invocation {
@@ -165,7 +180,7 @@ interface Invocation {
 
 /** One worker: a Lambda execution environment with its own handler and clients. */
 interface Worker {
-  invoke(event: unknown): Promise<unknown>;
+  invoke(event: unknown, context: InvocationContext): Promise<unknown>;
   calls(): number;
   now(): number;
   /** What the DynamoDB counter's calls consumed so far. */
@@ -179,7 +194,8 @@ interface RunResult {
   notify: NotifyMode;
   invocations: Invocation[];
   alerts: Array<{ eventID: string; object: string }>;
-  throttled: number;
+  /** Throttled attempts seen by the clients; undefined when the design's fakes cannot throttle. */
+  throttled?: number;
   failedInvocations: number;
   droppedEvents: number;
   /** Wall-clock seconds the replay took. */
@@ -188,16 +204,71 @@ interface RunResult {
   drainMs: number;
 }
 
+interface Delivery {
+  index: number;
+  requestId: string;
+  attempt: number;
+}
+
 /**
- * Delivers every event through `concurrency` workers, each with its own handler (a Lambda execution environment),
- * retrying a failed invocation like Lambda's asynchronous retries.
+ * The deliveries still to make, and Lambda's retries of failed ones. Lambda retries a failed asynchronous invocation
+ * after a minute, and the second retry two minutes later
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html); by then every invocation that
+ * was running when the attempt failed has ended (the DynamoDB function's timeout is 60 s), so a retry is queued once
+ * those have ended. (A redelivery that overlaps its original is refused while the original holds the event's claim,
+ * and retried: a retry at once would find the claim still held.)
+ */
+class Deliveries {
+  private readonly running = new Set<Delivery>();
+  private readonly waiting: Array<{ delivery: Delivery; after: Set<Delivery> }> = [];
+  private wake: Array<() => void> = [];
+
+  constructor(private readonly queue: Delivery[]) {}
+
+  /** The next delivery to make, once one is due; undefined when everything is done. */
+  async next(): Promise<Delivery | undefined> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next !== undefined) {
+        this.running.add(next);
+        return next;
+      }
+      if (this.waiting.length === 0 && this.running.size === 0) {
+        return undefined;
+      }
+      await new Promise<void>((resolve) => this.wake.push(resolve));
+    }
+  }
+
+  /** `delivery` ended; `retry` is its next attempt, if it failed and may be retried. */
+  ended(delivery: Delivery, retry?: Delivery): void {
+    this.running.delete(delivery);
+    if (retry !== undefined) {
+      this.waiting.push({ delivery: retry, after: new Set(this.running) });
+    }
+    for (const entry of this.waiting) entry.after.delete(delivery);
+    for (const due of this.waiting.filter((entry) => entry.after.size === 0)) {
+      this.waiting.splice(this.waiting.indexOf(due), 1);
+      this.queue.push(due.delivery);
+    }
+    const wake = this.wake;
+    this.wake = [];
+    for (const resolve of wake) resolve();
+  }
+}
+
+/**
+ * Delivers every event through `concurrency` workers, each with its own handler (a Lambda execution environment) and
+ * a Lambda context per invocation (its request ID, kept by the retries, and the time left before `timeoutMs`),
+ * retrying a failed invocation like Lambda's asynchronous retries (see {@link Deliveries}).
  */
 async function replay(
   workload: Workload,
   concurrency: number,
+  timeoutMs: number,
   worker: (index: number) => Worker,
 ): Promise<{ invocations: Invocation[]; failedInvocations: number; droppedEvents: number }> {
-  const queue = workload.deliveries.map((index) => ({ index, attempt: 1 }));
+  const deliveries = new Deliveries(workload.deliveries.map((index, i) => ({ index, requestId: workload.requestIds[i], attempt: 1 })));
   const invocations: Invocation[] = [];
   let failedInvocations = 0;
   let droppedEvents = 0;
@@ -205,22 +276,21 @@ async function replay(
     Array.from({ length: concurrency }, (_, w) =>
       (async () => {
         const environment = worker(w);
-        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        for (let next = await deliveries.next(); next !== undefined; next = await deliveries.next()) {
           const callsBefore = environment.calls();
           const unitsBefore = environment.units?.();
           const started = environment.now();
           let failed = false;
+          // Lambda's remaining time is whole milliseconds.
+          const context: InvocationContext = { awsRequestId: next.requestId, getRemainingTimeInMillis: () => Math.max(0, Math.floor(timeoutMs - (environment.now() - started))) };
           try {
-            await environment.invoke(asEventBridgeEvent(workload.records[next.index]));
+            await environment.invoke(asEventBridgeEvent(workload.records[next.index]), context);
           } catch {
             failed = true;
             failedInvocations += 1;
-            if (next.attempt < ATTEMPTS) {
-              queue.push({ index: next.index, attempt: next.attempt + 1 });
-            } else {
-              droppedEvents += 1;
-            }
+            droppedEvents += next.attempt < ATTEMPTS ? 0 : 1;
           }
+          deliveries.ended(next, failed && next.attempt < ATTEMPTS ? { ...next, attempt: next.attempt + 1 } : undefined);
           const windowPosition = (Date.parse(workload.records[next.index].eventTime) - WINDOW_START) / WINDOW_MS;
           const units = unitsBefore === undefined ? undefined : difference(environment.units!(), unitsBefore);
           const counted = environment.counted?.();
@@ -252,10 +322,10 @@ function alertsOf(sns: FakeSns): RunResult["alerts"] {
 }
 
 /** A DynamoDB counter worker: its clients counted and metered, the download number it counted read from its log. */
-function dynamoDbWorker(db: LocalDynamoDb, sns: FakeSns, settings: DownloadThresholdSettings): Worker {
-  const tally = { calls: 0 };
+function dynamoDbWorker(db: LocalDynamoDb, sns: FakeSns, settings: DownloadThresholdSettings, tally: ClientTally, random: () => number): Worker {
   const totals = emptyTotals();
-  const metered = meteredDynamoDb(db.client(), totals, (input) => (String(input.Key?.object?.S).startsWith("event#") ? "event items" : "counter item"));
+  // The tally sits on the SDK client itself, so that it sees every attempt the SDK makes (its own retries included).
+  const metered = meteredDynamoDb(tallied<DynamoDBClient>(db.client(), tally), totals, (input) => (String(input.Key?.object?.S).startsWith("event#") ? "event items" : "counter item"));
   let counted: number | undefined;
   const logger: Logger = {
     ...SILENT,
@@ -263,11 +333,11 @@ function dynamoDbWorker(db: LocalDynamoDb, sns: FakeSns, settings: DownloadThres
       if (message === "download counted") counted = Number(fields?.count);
     },
   };
-  const handler = downloadThresholdHandler(settings, { sns: counting<SNSClient>(sns.client(), tally), dynamodb: counting<DynamoDBClient>(metered.client, tally), logger });
+  const handler = downloadThresholdHandler(settings, { sns: tallied<SNSClient>(sns.client(), tally), dynamodb: metered.client, random, logger });
   return {
-    invoke: (event) => {
+    invoke: (event, context) => {
       counted = undefined;
-      return handler(event);
+      return handler(event, context);
     },
     calls: () => tally.calls,
     now: () => performance.now(),
@@ -276,11 +346,17 @@ function dynamoDbWorker(db: LocalDynamoDb, sns: FakeSns, settings: DownloadThres
   };
 }
 
-async function runDynamoDb(workload: Workload, notify: NotifyMode, concurrency: number): Promise<RunResult & { counts: Record<string, number> }> {
+async function runDynamoDb(workload: Workload, notify: NotifyMode, concurrency: number, seed: number): Promise<RunResult & { counts: Record<string, number> }> {
   const [db, sns] = await Promise.all([LocalDynamoDb.start(), FakeSns.start([TOPIC_ARN])]);
   const tableName = await db.createCountsTable();
+  const random = seededRandom(seed);
+  const tallies: ClientTally[] = [];
   const started = Date.now();
-  const result = await replay(workload, concurrency, () => dynamoDbWorker(db, sns, settingsFor(workload, notify, { kind: "dynamodb", tableName })));
+  const result = await replay(workload, concurrency, TIMEOUT_MS.dynamodb, () => {
+    const tally = newTally();
+    tallies.push(tally);
+    return dynamoDbWorker(db, sns, settingsFor(workload, notify, { kind: "dynamodb", tableName }), tally, random);
+  });
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);
   // A scan reads at most 1 MB per page before its filter applies: the counter items may be on any page.
@@ -291,7 +367,9 @@ async function runDynamoDb(workload: Workload, notify: NotifyMode, concurrency: 
     }
   }
   await Promise.all([db.stop(), sns.stop()]);
-  return { design: "DynamoDB counter", notify, ...result, alerts, throttled: 0, seconds, drainMs: seconds * 1000, counts };
+  // dynalite has no throughput limits and the fake SNS throttles only when told to: "n/a" unless a client saw one.
+  const throttled = throttledIn(tallies);
+  return { design: "DynamoDB counter", notify, ...result, alerts, ...(throttled > 0 ? { throttled } : {}), seconds, drainMs: seconds * 1000, counts };
 }
 
 async function runLogs(workload: Workload, notify: NotifyMode, options: Options): Promise<RunResult> {
@@ -304,22 +382,27 @@ async function runLogs(workload: Workload, notify: NotifyMode, options: Options)
   const started = Date.now();
   const virtualStart = clock.now();
   // Time stands still while a publish to the fake SNS is in flight (see VirtualClock.trackSends).
+  const tallies: ClientTally[] = [];
   const result = await clock.run(() =>
-    replay(workload, options.concurrency, () => {
-      const tally = { calls: 0 };
+    replay(workload, options.concurrency, TIMEOUT_MS.logs, () => {
+      const tally = newTally();
+      tallies.push(tally);
       const handler = downloadThresholdHandler(
-        // Lambda's 300 s timeout minus the 5 s the handler keeps in reserve.
-        { ...settingsFor(workload, notify, { kind: "logs", logGroupName: LOG_GROUP }), timeBudgetMs: 295_000 },
+        settingsFor(workload, notify, { kind: "logs", logGroupName: LOG_GROUP }),
         // sender(): the fake without the SDK's serialization, which would dominate the run time.
-        { sns: counting<SNSClient>(clock.trackSends(sns.client()), tally), logs: counting<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
+        { sns: clock.trackSends(tallied<SNSClient>(sns.client(), tally)), logs: tallied<CloudWatchLogsClient>(logs.sender() as CloudWatchLogsClient, tally), clock, random, logger: SILENT },
       );
-      return { invoke: (event) => handler(event), calls: () => tally.calls, now: () => clock.now() };
+      return { invoke: (event, context) => handler(event, context), calls: () => tally.calls, now: () => clock.now() };
     }),
   );
   const seconds = (Date.now() - started) / 1000;
   const alerts = alertsOf(sns);
   await sns.stop();
-  return { design: "FilterLogEvents re-count", notify, ...result, alerts, throttled: logs.stats.throttled, seconds, drainMs: clock.now() - virtualStart };
+  const throttled = throttledIn(tallies);
+  if (throttled !== logs.stats.throttled) {
+    throw new Error(`the clients saw ${throttled} throttled calls, the fake CloudWatch Logs answered ${logs.stats.throttled}`);
+  }
+  return { design: "FilterLogEvents re-count", notify, ...result, alerts, throttled, seconds, drainMs: clock.now() - virtualStart };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -387,7 +470,7 @@ function summarize(run: RunResult, expected: number, workload: Workload) {
     "AWS calls per delivery (mean / max)": `${(sum(calls) / deliveries).toFixed(2)} / ${Math.max(...calls)}`,
     "calls per delivery, downloads in the first vs last tenth of the window": `${callsWhere((p) => p < 0.1).toFixed(2)} vs ${callsWhere((p) => p >= 0.9).toFixed(2)}`,
     ...capacityRows(run, workload.records.length, windowTenths),
-    "throttled calls": String(run.throttled),
+    "throttled calls (seen by the clients)": run.throttled === undefined ? "n/a (its fakes cannot throttle)" : String(run.throttled),
     "failed invocations (retried)": `${run.failedInvocations} (${run.droppedEvents} dropped after ${ATTEMPTS} attempts)`,
     "handler time p50 / p99 (see below)": `${formatMs(percentile(times, 50))} / ${formatMs(percentile(times, 99))}`,
     "time to work through all deliveries (see below)": formatMs(run.drainMs),
@@ -420,6 +503,7 @@ function hotReport(run: RunResult & { counts: Record<string, number> }, workload
     "AWS calls per delivery (mean / max)": `${(sum(run.invocations.map((i) => i.calls)) / workload.deliveries.length).toFixed(2)} / ${Math.max(...run.invocations.map((i) => i.calls))}`,
     ...capacityRows(run, downloads, [`downloads 1-${tenth} vs ${downloads - tenth + 1}-${downloads}`, (i) => i.counted !== undefined && i.counted <= tenth, (i) => i.counted !== undefined && i.counted > downloads - tenth]),
     "counter item write units per counted download (mean / max)": `${mean(counterUnits).toFixed(2)} / ${Math.max(...counterUnits)}`,
+    "throttled calls (seen by the clients)": run.throttled === undefined ? "n/a (its fakes cannot throttle)" : String(run.throttled),
     "failed invocations (retried)": `${run.failedInvocations} (${run.droppedEvents} dropped after ${ATTEMPTS} attempts)`,
     "replayed in": formatMs(run.seconds * 1000),
   };
@@ -482,7 +566,7 @@ async function main(): Promise<void> {
 
   for (const notify of ["every", "once"] as const) {
     const runs: RunResult[] = [];
-    for (const run of [() => runDynamoDb(workload, notify, options.concurrency), () => runLogs(workload, notify, options)]) {
+    for (const run of [() => runDynamoDb(workload, notify, options.concurrency, options.seed + 1), () => runLogs(workload, notify, options)]) {
       const result = await run();
       log(`  ${result.design}, notify ${notify}: replayed in ${result.seconds.toFixed(1)} s`);
       runs.push(result);
@@ -501,7 +585,7 @@ async function main(): Promise<void> {
 
   if (options.hotDownloads > 0) {
     const hot = buildHotWorkload(options);
-    const run = await runDynamoDb(hot, "every", options.hotConcurrency);
+    const run = await runDynamoDb(hot, "every", options.hotConcurrency, options.seed + 3);
     for (const line of hotReport(run, hot, options.hotConcurrency)) {
       log(line);
     }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:activity [-- --records N --batch N]`: measures the UserActivityNotifier's handler code and compares
+ * `npm run bench:activity [-- --records N --batch N --seed N]`: measures the UserActivityNotifier's handler code and compares
  * two ways of feeding several notifiers from one trail log group on the same simulated load:
  *
  * - one subscription filter per notifier, as in docs/sourceArticles.md (CloudWatch Logs allows only two per log
@@ -10,12 +10,17 @@
  * changes, AWS service events, console sign-ins, SSM sessions and the watched user's calls. CloudWatch Logs applies each
  * filter pattern before batching, so a destination is invoked once per batch of its matching events; the batch size
  * is a parameter (CloudWatch Logs decides it in practice). Times are wall-clock on this machine, SNS is an in-memory
- * client that accepts every publish.
+ * client that accepts every publish: its publishes are counted from the client's side (simulation/clientTally.ts), and
+ * throttling is "n/a", since it cannot throttle.
  *
  * Then burst grouping (`--burst-events N`, default 1000; 0 skips it): a replayed `terraform apply` of N matching events
  * (seeded) through the real handler on dynalite and the fake SNS, once without and once with grouping (its defaults),
  * each event delivered by EventBridge at its own time and the sweep run every simulated minute as its schedule does:
- * messages sent per 1,000 matching events, and AWS calls per event.
+ * messages sent per 1,000 matching events, and AWS calls per event, with the throttled attempts the clients saw.
+ *
+ * Every random draw comes from PRNGs seeded with `--seed` (default 42), so two runs print the same counts; only times
+ * differ. Neither the dispatcher's nor the notifier's handler reads a Lambda context (they take the event only), so
+ * none is passed.
  */
 import { performance } from "perf_hooks";
 import { parseArgs } from "util";
@@ -33,6 +38,7 @@ import { formatActivity } from "../functions/userActivity/format";
 import { runMain } from "../preview/exit";
 import { DEFAULT_BURST_SETTINGS } from "../functions/userActivity/bursts";
 import { applyBurst, seededRandom, startBurstHarness } from "../simulation/activityBursts";
+import { newTally, tallied } from "../simulation/clientTally";
 import { eventBridgeEvent } from "../simulation/fixtures";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {
@@ -43,19 +49,8 @@ const NOTIFIERS: Record<string, ActivityCriteria> = {
   "bucket-creation": { presets: ["bucket-creation"] },
 };
 
-/** A small deterministic PRNG (mulberry32), so every run measures the same load. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function load(count: number): CloudTrailRecord[] {
-  const next = random(42);
+function load(count: number, seed: number): CloudTrailRecord[] {
+  const next = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
   const role = (name: string, session: string) => ({
     type: "AssumedRole",
@@ -103,6 +98,8 @@ const noMetrics: MetricSink = { count: () => undefined };
 interface BurstRun {
   messages: number;
   calls: Map<string, number>;
+  /** Throttled attempts the clients saw. */
+  throttled: number;
   sweeps: number;
 }
 
@@ -111,11 +108,12 @@ interface BurstRun {
  * security group rules, tags, roles and policies), delivered one EventBridge invocation each; the sweep runs every
  * simulated minute until 10 minutes after the last call.
  */
-async function replayBurst(count: number, grouping: boolean): Promise<BurstRun> {
+async function replayBurst(count: number, grouping: boolean, seed: number): Promise<BurstRun> {
   const start = Date.UTC(2025, 4, 14, 1);
   const names = ["AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupIngress", "CreateTags", "CreateTags", "AttachRolePolicy", "PutRolePolicy", "CreateRole", "RunInstances"];
-  const pick = seededRandom(2025);
-  const events = applyBurst({ user: "deployer", count, start, spanMs: 4 * 60_000, random: seededRandom(42), eventName: () => names[Math.floor(pick() * names.length)] });
+  // The call times from `seed`, the call names from `seed + 1983` (42 and 2025 with the default seed).
+  const pick = seededRandom(seed + 1983);
+  const events = applyBurst({ user: "deployer", count, start, spanMs: 4 * 60_000, random: seededRandom(seed), eventName: () => names[Math.floor(pick() * names.length)] });
   const harness = await startBurstHarness({ criteria: { userNames: ["deployer"] }, start, ...(grouping ? { burst: DEFAULT_BURST_SETTINGS } : {}) });
   let sweeps = 0;
   let nextSweep = start + 60_000;
@@ -136,16 +134,16 @@ async function replayBurst(count: number, grouping: boolean): Promise<BurstRun> 
       if (delivery.result === undefined) throw new Error(`delivery failed: ${delivery.errors.join("; ")}`);
     }
     await sweepUntil(start + 14 * 60_000);
-    return { messages: harness.sns.published.length, calls: new Map(harness.calls), sweeps };
+    return { messages: harness.sns.published.length, calls: new Map(harness.calls), throttled: harness.tally.throttled, sweeps };
   } finally {
     await harness.stop();
   }
 }
 
 /** The burst section of the report. */
-async function benchBursts(count: number, out: (line?: string) => void): Promise<void> {
-  const off = await replayBurst(count, false);
-  const on = await replayBurst(count, true);
+async function benchBursts(count: number, seed: number, out: (line?: string) => void): Promise<void> {
+  const off = await replayBurst(count, false, seed);
+  const on = await replayBurst(count, true, seed);
   const per = (run: BurstRun, command: string) => (run.calls.get(command) ?? 0) / count;
   const total = (run: BurstRun) => [...run.calls.values()].reduce((a, b) => a + b, 0) / count;
   const dynamo = ["GetItemCommand", "PutItemCommand", "UpdateItemCommand"];
@@ -161,13 +159,18 @@ async function benchBursts(count: number, out: (line?: string) => void): Promise
   const added = dynamo.reduce((sum, c) => sum + per(on, c) - per(off, c), 0);
   out();
   out(`Added AWS calls per event with grouping: ${added.toFixed(3)} DynamoDB calls (sweeps included), ${(per(on, "PublishCommand") - per(off, "PublishCommand")).toFixed(3)} SNS publishes; ${(total(on) - total(off)).toFixed(3)} in all.`);
+  const throttled = off.throttled + on.throttled;
+  // dynalite has no throughput limits and the fake SNS throttles only when told to: "n/a" unless a client saw one.
+  out(`Throttled attempts seen by the clients: ${throttled > 0 ? `${off.throttled} (off), ${on.throttled} (on)` : "n/a (dynalite and the fake SNS cannot throttle here)"}.`);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { records: { type: "string", default: "20000" }, batch: { type: "string", default: "100" }, "burst-events": { type: "string", default: "1000" } } });
+  const { values } = parseArgs({
+    options: { records: { type: "string", default: "20000" }, batch: { type: "string", default: "100" }, seed: { type: "string", default: "42" }, "burst-events": { type: "string", default: "1000" } },
+  });
   const count = Number(values.records);
   const batchSize = Number(values.batch);
-  const records = load(count);
+  const records = load(count, Number(values.seed));
   const names = Object.keys(NOTIFIERS);
   const prefilters = Object.fromEntries(names.map((n) => [n, activityPrefilter(NOTIFIERS[n]).patterns]));
 
@@ -181,15 +184,17 @@ async function main(): Promise<void> {
   const unionBatches = batches(union, batchSize);
 
   // The dispatcher's handler on the real batches, with an SNS client that accepts everything.
-  let messages = 0;
   let forwardedBytes = 0;
-  const sns = {
-    send: (command: PublishCommand) => {
-      messages += 1;
-      forwardedBytes += Buffer.byteLength(command.input.Message ?? "", "utf8");
-      return Promise.resolve({ MessageId: "m", $metadata: {} });
+  const tally = newTally();
+  const sns = tallied(
+    {
+      send: (command: PublishCommand) => {
+        forwardedBytes += Buffer.byteLength(command.input.Message ?? "", "utf8");
+        return Promise.resolve({ MessageId: "m", $metadata: {} });
+      },
     },
-  };
+    tally,
+  );
   const routes = names.map((key) => ({ key, patterns: prefilters[key] }));
   const dispatch = logDispatchHandler({ topicArn: "arn:aws:sns:ap-northeast-1:123456789012:dispatch", routes }, { sns: sns as never, logger: silent, metrics: noMetrics });
   const payloads = unionBatches.map(payloadOf);
@@ -219,13 +224,14 @@ async function main(): Promise<void> {
   out("| feeding the notifiers | subscription filters on the log group | dispatcher invocations | SNS messages to notifiers | notifier invocations |");
   out("|---|---:|---:|---:|---:|");
   out(`| one filter per notifier (article) | ${names.length} (CloudWatch Logs allows 2) | - | - | ${perNotifier.reduce((s, n) => s + n.invocations, 0)} |`);
-  out(`| one LogSubscriptionDispatcher | 1 | ${unionBatches.length} | ${messages} | ${messages} |`);
+  out(`| one LogSubscriptionDispatcher | 1 | ${unionBatches.length} | ${tally.calls} | ${tally.calls} |`);
   out();
+  out(`SNS publishes seen by the client: ${tally.calls}; throttled: n/a (the in-memory SNS client cannot throttle). Load seed: ${values.seed}.`);
   out(`Dispatcher handler: ${unionBatches.length} batches (${union.length} records, ${(receivedBytes / 1024).toFixed(0)} KiB received, ${(forwardedBytes / 1024).toFixed(0)} KiB forwarded) in ${dispatchMs.toFixed(0)} ms: ${(dispatchMs / unionBatches.length).toFixed(2)} ms per batch, ${((union.length / dispatchMs) * 1000).toFixed(0)} records/s.`);
   out(`formatActivity: ${sample.length} records in ${timings.ja.toFixed(0)} ms (ja), ${timings.en.toFixed(0)} ms (en): ${((sample.length / timings.ja) * 1000).toFixed(0)} and ${((sample.length / timings.en) * 1000).toFixed(0)} records/s.`);
   const burstEvents = Number(values["burst-events"]);
   if (burstEvents > 0) {
-    await benchBursts(burstEvents, out);
+    await benchBursts(burstEvents, Number(values.seed), out);
   }
 }
 

@@ -1,15 +1,24 @@
 /**
  * `npm run verify`: runs the whole test suite (each proof suite adds its findings to the report) and prints one report:
- * roles simulated and the actions each may perform, trust and resource policies checked, malformed inputs tried,
- * faults injected, and the policy pack's results. Exits non-zero when any test fails.
+ * each role's (action, resource) pairs evaluated, allowed and needed, trust and resource policies checked, malformed
+ * inputs tried, faults injected, and the policy pack's results. Exits non-zero when any test fails.
+ *
+ * `npm run verify -- --plan FILE`: judges the roles of a plan instead, the output of `npm start -- --json` or of
+ * `pulumi preview --json` (a preview of a stack that exists; a first preview knows no ARN). Every action a role's
+ * policies allow is evaluated on the plan's ARNs and on foreign ARNs of each resource type; each (action, resource)
+ * allowed must be needed (by the calls its handler declares for its mode, or by the service that uses the role), and
+ * each need allowed. Prints the table and every failure, naming the role, the action and the resource; exits 1 on any
+ * failure or on a policy whose value the plan does not know, 2 when the plan cannot be read.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "util";
 
 import { runMain } from "../preview/exit";
-import type { verifyReport as Report } from "../simulation/verifyReport";
+import type { PlanJudgement } from "../simulation/leastPrivilege";
+import type { RoleFinding, verifyReport as Report } from "../simulation/verifyReport";
 
 type VerifyReport = typeof Report;
 
@@ -19,21 +28,49 @@ function table(title: string, header: string[], rows: string[][]): string {
   return [`${title}`, "", line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line), ""].join("\n");
 }
 
+/** The roles table: pairs evaluated, allowed and needed per role, with the sources of the needs as numbered notes. */
+export function renderRoles(title: string, roles: RoleFinding[]): string {
+  const notes: string[] = [];
+  const noteOf = (source: string) => {
+    if (!source.includes("https://")) return source;
+    if (!notes.includes(source)) notes.push(source);
+    return `[${notes.indexOf(source) + 1}]`;
+  };
+  const rows = roles.map((r) => {
+    const verdict =
+      r.unknown.length > 0 ? "UNKNOWN" : r.extra.length > 0 || r.missing.length > 0 ? `NO: ${r.extra.length} beyond, ${r.missing.length} short` : "yes";
+    return [r.role, r.uses, [...new Set(r.sources.map(noteOf))].join(", "), String(r.evaluated), String(r.allowed), String(r.needed), verdict];
+  });
+  const rendered = table(title, ["role", "used by", "needs from", "pairs evaluated", "allowed", "needed", "allowed = needed"], rows);
+  const legend =
+    "pairs evaluated: (action, resource) pairs simulated; allowed: those the role may do; needed: the (action, ARN pattern) pairs it needs,\n" +
+    "where one pattern (a log group's `:*`) may cover several allowed pairs. allowed = needed: every allowed pair is needed and every need allowed.";
+  return [rendered, legend, ...notes.map((note, i) => `[${i + 1}] ${note}`), ""].join("\n");
+}
+
+/** Every failure of the roles, one line each, naming the role, the action and the resource. */
+export function renderFailures(roles: RoleFinding[], planUnknowns: string[] = []): string[] {
+  return [
+    ...roles.flatMap((r) => [
+      ...r.extra.map((pair) => `FAIL ${r.role} may ${pair}, which nothing it is used by needs`),
+      ...r.missing.map((pair) => `FAIL ${r.role} may not ${pair}, which ${r.uses} needs`),
+      ...r.unknown.map((reason) => `UNKNOWN ${r.role}: ${reason}`),
+    ]),
+    ...planUnknowns.map((reason) => `UNKNOWN ${reason}`),
+  ];
+}
+
 /** The report as the tables `npm run verify` prints (and the README shows). */
 export function render(report: VerifyReport): string {
   const out: string[] = [];
+  const pairs = (key: "evaluated" | "allowed" | "needed") => report.roles.reduce((sum, r) => sum + r[key], 0);
   out.push(
-    table(
-      `1. Roles simulated over every AWS action on the dev stack's ARNs (${report.roles.length} roles)`,
-      ["role", "kind", "allowed actions", "= needed", "simulations"],
-      report.roles.map((r) => {
-        const extra = r.allowed.filter((a) => !r.needed.includes(a));
-        const unused = r.needed.filter((a) => !r.allowed.includes(a));
-        const verdict = extra.length > 0 ? `NO: also ${extra.join(", ")}` : unused.length > 0 ? `yes (not granted, other mode: ${unused.join(", ")})` : "yes";
-        return [r.role, r.kind, r.allowed.join(", "), verdict, `${r.simulations} of ${r.actionsTried} actions`];
-      }),
+    renderRoles(
+      `1. Least privilege of the roles of the dev stack and of the configurations that change their calls (${report.roles.length} roles; ${pairs("evaluated")} (action, resource) pairs evaluated, ${pairs("allowed")} allowed, ${pairs("needed")} needed)`,
+      report.roles,
     ),
   );
+  out.push(...renderFailures(report.roles), "");
   const groups = new Map<string, { total: number; ok: number }>();
   for (const p of report.policies) {
     const g = groups.get(p.policy) ?? { total: 0, ok: 0 };
@@ -72,7 +109,8 @@ export function render(report: VerifyReport): string {
   return out.join("\n");
 }
 
-function main(): number {
+/** The whole test suite with the report. */
+function verifyProject(): number {
   const projectDirectory = path.resolve(__dirname, "..");
   const reportFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "verify-")), "report.json");
   const mocha = spawnSync(process.execPath, [path.join(projectDirectory, "node_modules", "mocha", "bin", "mocha.js"), "--reporter", "dot"], {
@@ -86,6 +124,46 @@ function main(): number {
   }
   process.stdout.write(`\n${render(JSON.parse(fs.readFileSync(reportFile, "utf8")) as VerifyReport)}\n`);
   return mocha.status ?? 1;
+}
+
+/** Judges the plan in `file`: the report's text and the exit code (0 pass, 1 fail or unknown, 2 unreadable). */
+export async function verifyPlan(file: string): Promise<{ code: number; output: string }> {
+  // Loaded here: the IAM data and the handlers' declarations are needed only to judge a plan.
+  const { parsePlan } = await import("../simulation/plan");
+  const { judgePlan, passes } = await import("../simulation/leastPrivilege");
+  const { roleFinding } = await import("../simulation/verifyReport");
+  let judgement: PlanJudgement;
+  let shape: string;
+  try {
+    const plan = parsePlan(fs.readFileSync(file, "utf8"));
+    shape = plan.shape;
+    judgement = await judgePlan(plan);
+  } catch (error) {
+    return { code: 2, output: `error: ${file}: ${error instanceof Error ? error.message : String(error)}\n` };
+  }
+  const roles = judgement.roles.map(roleFinding);
+  const sum = (key: "evaluated" | "allowed" | "needed") => roles.reduce((total, r) => total + r[key], 0);
+  const { account, region } = judgement.home;
+  const title = `Least privilege of the ${roles.length} roles of ${file} (${shape}; home account ${account}, Region ${region}): ${sum("evaluated")} (action, resource) pairs evaluated, ${sum("allowed")} allowed, ${sum("needed")} needed`;
+  const failures = renderFailures(roles, judgement.unknowns);
+  const verdict = passes(judgement) ? "PASS: every role allows exactly what it needs" : `FAIL: ${failures.length} finding(s)`;
+  return { code: passes(judgement) ? 0 : 1, output: [renderRoles(title, roles), ...failures, verdict, ""].join("\n") };
+}
+
+async function main(): Promise<number> {
+  let plan: string | undefined;
+  try {
+    ({ plan } = parseArgs({ options: { plan: { type: "string" } }, strict: true, allowPositionals: false }).values);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\nusage: npm run verify [-- --plan FILE]\n`);
+    return 2;
+  }
+  if (plan === undefined) {
+    return verifyProject();
+  }
+  const { code, output } = await verifyPlan(plan);
+  (code === 2 ? process.stderr : process.stdout).write(output);
+  return code;
 }
 
 if (require.main === module) {

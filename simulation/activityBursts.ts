@@ -2,7 +2,8 @@
  * The UserActivityNotifier's handler with burst grouping on loopback services: dynalite for its table (sent journal and
  * burst state), the fake SNS for the alert topic, and a clock the caller moves. `invoke` delivers an event the way
  * Lambda does for asynchronous invocations (EventBridge, CloudWatch Logs): a failed invocation is tried again, up to
- * three attempts. Every AWS call is counted by command. Tests and the `bench:activity` benchmark share it.
+ * three attempts. Every AWS call is counted by command, and throttled attempts by the clients themselves
+ * (simulation/clientTally.ts). Tests and the `bench:activity` benchmark share it.
  */
 import { randomUUID } from "crypto";
 
@@ -16,6 +17,7 @@ import type { ActivityCriteria } from "../functions/userActivity/criteria";
 import { summaryPublisher, type UserActivityResult, userActivityHandler } from "../functions/userActivity/handler";
 import { dynamoDbSentJournal } from "../functions/userActivity/sentJournal";
 import type { UserActivitySettings } from "../functions/userActivity/settings";
+import { type ClientTally, newTally, tallied } from "./clientTally";
 import { FakeSns } from "./fakeSns";
 import { LocalDynamoDb } from "./localDynamoDb";
 
@@ -49,6 +51,8 @@ export interface BurstHarness {
   sns: FakeSns;
   /** AWS calls made by the handler, by command (`UpdateItemCommand`, `PublishCommand`, ...). */
   calls: Map<string, number>;
+  /** Calls and throttled attempts seen by the clients (dynalite cannot throttle; the fake SNS only when told to). */
+  tally: ClientTally;
   /** Makes calls of `command` fail (before they reach the service) `count` times, after letting `skip` through. */
   failNext(command: string, count?: number, skip?: number): void;
   /** One invocation. */
@@ -99,8 +103,9 @@ export async function startBurstHarness(options: { criteria: ActivityCriteria; b
   const calls = new Map<string, number>();
   const failures = new Map<string, { skip: number; count: number }>();
   const dynamoClient = new DynamoDBClient({ endpoint: db.endpoint, region: "ap-northeast-1", credentials: { accessKeyId: "AKIAFAKEFORTESTS0000", secretAccessKey: "fake" } });
-  const dynamodb = counted(dynamoClient, calls, failures);
-  const snsClient: SNSClient = counted(sns.client(), calls, failures);
+  const tally = newTally();
+  const dynamodb = counted(tallied(dynamoClient, tally), calls, failures);
+  const snsClient = counted(tallied<SNSClient>(sns.client(), tally), calls, failures);
   const settings: UserActivitySettings = {
     topicArn: BURST_TOPIC_ARN,
     timeZone: "Asia/Tokyo",
@@ -134,6 +139,7 @@ export async function startBurstHarness(options: { criteria: ActivityCriteria; b
     clock,
     sns,
     calls,
+    tally,
     failNext: (command, count = 1, skip = 0) => failures.set(command, { skip, count }),
     handle: handler,
     invoke,

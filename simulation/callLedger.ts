@@ -36,24 +36,37 @@ export function iamActionOf(clientName: string, commandName: string): string {
   return ACTION_OF_OPERATION[operation] ?? operation;
 }
 
+/** Input fields that name what a command acts on (table, topic, bucket and key, log group, role, state machine). */
+const TARGET_FIELDS = ["TableName", "TopicArn", "TargetArn", "Bucket", "Key", "logGroupName", "logGroupIdentifier", "RoleArn", "TrailName", "stateMachineArn", "executionArn"];
+
 export interface RecordedCall {
   action: string;
   client: string;
   command: string;
+  /** The fields of the command's input that name what it acts on (see simulation/handlerCalls.ts `resourceOfCall`). */
+  target?: Record<string, string>;
   /** The label of the enclosing {@link CallLedger.attribute}, if any. */
   scope?: string;
 }
 
-type Send = (this: unknown, command: { constructor: { name: string } }, ...rest: unknown[]) => unknown;
+type Send = (this: unknown, command: { constructor: { name: string }; input?: unknown }, ...rest: unknown[]) => unknown;
 
 export class CallLedger {
   readonly calls: RecordedCall[] = [];
   private readonly scope = new AsyncLocalStorage<string>();
 
-  /** Records one command sent by a client (class name). */
-  record(clientName: string, commandName: string): void {
+  /** Records one command sent by a client (class name), with the fields of its input that name its target. */
+  record(clientName: string, commandName: string, input?: unknown): void {
     const scope = this.scope.getStore();
-    this.calls.push({ action: iamActionOf(clientName, commandName), client: clientName, command: commandName, ...(scope === undefined ? {} : { scope }) });
+    const fields = typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
+    const target = Object.fromEntries(TARGET_FIELDS.filter((f) => typeof fields[f] === "string").map((f) => [f, fields[f] as string]));
+    this.calls.push({
+      action: iamActionOf(clientName, commandName),
+      client: clientName,
+      command: commandName,
+      ...(Object.keys(target).length === 0 ? {} : { target }),
+      ...(scope === undefined ? {} : { scope }),
+    });
   }
 
   /** Runs `body`, attributing the calls it makes (across awaits) to `scope`. */
@@ -83,7 +96,7 @@ export class CallLedger {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const ledger = this;
     Client.prototype.send = function (this: { constructor: { name: string } }, command, ...rest) {
-      ledger.record(this.constructor.name, command.constructor.name);
+      ledger.record(this.constructor.name, command.constructor.name, command.input);
       return original.call(this, command, ...rest);
     } as Send;
     return () => {

@@ -5,16 +5,42 @@
  */
 import * as fs from "fs";
 
-/** One role's identity policies, simulated over every AWS action. */
+import type { RoleJudgement } from "./leastPrivilege";
+
+/** One role's verdict: (action, resource) pairs evaluated, allowed and needed, and what is beyond or short. */
 export interface RoleFinding {
   role: string;
-  kind: string;
-  /** Actions the simulator allows on the stack's resources. */
-  allowed: string[];
-  /** Actions its code (or the service that uses it) needs, as recorded or derived. */
-  needed: string[];
-  actionsTried: number;
-  simulations: number;
+  /** What uses the role. */
+  uses: string;
+  /** Where its needs come from: a room's calls.ts and mode, or AWS's documentation. */
+  sources: string[];
+  /** (action, resource) pairs simulated. */
+  evaluated: number;
+  /** Pairs the simulator allows. */
+  allowed: number;
+  /** Pairs the role needs. */
+  needed: number;
+  /** Allowed but not needed, as "action on resource". */
+  extra: string[];
+  /** Needed but not allowed. */
+  missing: string[];
+  /** What the plan does not tell. */
+  unknown: string[];
+}
+
+/** The report's finding for a judged role. */
+export function roleFinding(judgement: RoleJudgement): RoleFinding {
+  return {
+    role: judgement.role,
+    uses: judgement.uses.join("; ") || "nothing in the plan",
+    sources: judgement.sources,
+    evaluated: judgement.evaluated,
+    allowed: judgement.allowed.length,
+    needed: judgement.needed.length,
+    extra: judgement.extra.map((p) => `${p.action} on ${p.resource}${p.pattern === undefined ? "" : ` (the plan's ${p.pattern})`}`),
+    missing: judgement.missing.map((n) => `${n.action} on ${n.resource}`),
+    unknown: judgement.unknowns,
+  };
 }
 
 /** One request against a trust or resource policy. */

@@ -1,6 +1,6 @@
 /**
- * The call ledger records each SDK command with the IAM action it needs and the scope it was sent in, only while
- * installed.
+ * The call ledger records each SDK command with the IAM action it needs, the input fields naming its target and the
+ * scope it was sent in, only while installed.
  */
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { expect } from "chai";
@@ -42,8 +42,8 @@ describe("CallLedger", () => {
 
     // Assess
     expect(ledger.calls).to.deep.equal([
-      { action: "sns:Publish", client: "SNSClient", command: "PublishCommand", scope: "function-a" },
-      { action: "sns:Publish", client: "SNSClient", command: "PublishCommand" },
+      { action: "sns:Publish", client: "SNSClient", command: "PublishCommand", target: { TopicArn: TOPIC_ARN }, scope: "function-a" },
+      { action: "sns:Publish", client: "SNSClient", command: "PublishCommand", target: { TopicArn: TOPIC_ARN } },
     ]);
     expect(ledger.callsOf("function-a")).to.have.length(1);
     expect(sns.published).to.have.length(3);

@@ -1,191 +1,116 @@
 /**
- * Every IAM role of the dev stack, simulated over every AWS action on the stack's concrete ARNs, allows what its code
- * (or the AWS service that uses it) calls, and nothing else.
+ * Every IAM role of the dev stack allows exactly the (action, resource) pairs it needs, and the needs of its Lambda
+ * functions are the calls their code really makes.
  *
- * What "its code calls" means, per kind of role (never a hand-kept list of actions): the SDK commands recorded by a
- * call ledger (simulation/callLedger.ts) while every function of the stack runs from its archive with the stack's
- * sample traffic (tests/verify/support/functionRuns.ts), here in the `before` hook, so this file needs no other.
- * - Lambda execution roles: the calls of the code the function ships, run with its own environment (lower bound:
- *   nothing the deployed code needs is missing) and in every configuration that changes its calls (upper bound: the
- *   role may do nothing else); plus what Lambda does with the role (its own log group, its dead-letter queue) and
- *   what KMS needs when the code publishes to a topic encrypted with a customer managed key.
- * - Reader roles: the commands the backfill sends with the clients it builds from the reader role's credentials (its
- *   CloudTrail client); those are not the function role's.
- * - The trail's delivery role: what CloudTrail documents it calls to deliver to CloudWatch Logs.
- * - The state machine role: what the definition's states need (Lambda invoke tasks, the Distributed Map's child
- *   executions), read from the deployed definition.
- * - EventBridge forwarding roles: events:PutEvents on the event buses their rules target.
- * - The chat channels' role (a stack with `chat`): nothing. Amazon Q Developer in chat applications posts custom
- *   notifications and alarm notifications without using it (it would only draw alarm graphs with CloudWatch reads,
- *   and run members' commands), and its guardrail denies everything (docs/chatChannels.md).
+ * Allowed: simulation/leastPrivilege.ts, the judge behind `npm run verify -- --plan`, on the dev stack's plan as
+ * `npm start -- --json` prints it: every action a role's policies allow, on the stack's ARNs (and them in another
+ * account and Region) and on a foreign ARN of every resource type the action accepts, simulated with the resources'
+ * own policies.
+ * Needed (simulation/roleNeeds.ts): for a Lambda role, the calls its room declares (functions/<room>/calls.ts) for the
+ * mode the function's environment selects, plus Lambda's own (log group, failure destination) and KMS for encrypted
+ * topics; for a reader role, the calls the backfill makes with its credentials; for the trail's delivery role, the
+ * state machine role and the EventBridge forwarding role, their definitions read with AWS's documentation.
+ * The declarations cannot drift: every function of the stack, and of the configurations that change its calls (the
+ * download counter on FilterLogEvents, a notifier without burst grouping, one without its journal), runs from its
+ * archive with the stack's sample
+ * traffic (tests/verify/support/functionRuns.ts) under a call ledger; the calls each sends must be exactly those its
+ * room declares for its mode, on the declared resources.
+ * The chat channels' role (a stack with `chat`) needs nothing: Amazon Q Developer in chat applications posts custom
+ * notifications and alarm notifications without it (it would only draw alarm graphs with CloudWatch reads, and run
+ * members' commands), and its guardrail denies everything (docs/chatChannels.md).
  */
-import * as fs from "fs";
-import * as path from "path";
-
 import { expect } from "chai";
 
-import { AlertTopic, AuditTrail, ChatChannels, DownloadThresholdAlert } from "../../components";
+import { AlertTopic, AuditTrail, ChatChannels, DownloadThresholdAlert, UserActivityNotifier } from "../../components";
 import type { RecordedResource } from "../../preview/mockCloud";
-import type { RecordedCall } from "../../simulation/callLedger";
+import { downloadThresholdCalls } from "../../functions/downloadThreshold/calls";
 import { sampleGetObject } from "../../simulation/downloadEvents";
-import { ACTIONS_NEEDING_NO_PERMISSION, allowedForPrincipal } from "../../simulation/leastPrivilege";
-import { verifyReport } from "../../simulation/verifyReport";
+import { declarationDrift, declaredCalls, handlerCallsOf } from "../../simulation/handlerCalls";
+import { judgePlan, type PlanJudgement, type RoleJudgement } from "../../simulation/leastPrivilege";
+import { PlanIndex } from "../../simulation/planIndex";
+import { roleFinding, verifyReport } from "../../simulation/verifyReport";
 import { devStack } from "../support/devStack";
-import { PROJECT_DIRECTORY, resourcesOf } from "../support/engine";
+import { resourcesOf } from "../support/engine";
 import { type FunctionRun, runFunctions } from "./support/functionRuns";
+import { npmStartJson, planOf } from "./support/plans";
 
 type Document = { Statement: Array<Record<string, unknown>> };
 
-const LAMBDA_PLATFORM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
-/** What Lambda does with the role of a function it invokes asynchronously: keep failed events in its dead-letter queue. */
-const LAMBDA_ASYNC_ACTIONS = ["sqs:SendMessage"];
-const CLOUDTRAIL_DELIVERY_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
-/** Clients the backfill builds from a reader role's credentials (its `readerRoleCredentials`). */
-const READER_CREDENTIAL_CLIENTS = new Set(["CloudTrailClient"]);
-
 const parse = (text: unknown): Document => JSON.parse(String(text)) as Document;
-const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as unknown[]).map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : value === undefined ? [] : [typeof value === "string" ? value : JSON.stringify(value)]);
-
-/** The file under functions/ (its path from the project, e.g. `functions/logDispatch.ts`) that exports a callback factory of this name. */
-function moduleExporting(factoryName: string): string {
-  const directory = path.join(PROJECT_DIRECTORY, "functions");
-  const files = (fs.readdirSync(directory, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts") && f !== "index.ts").sort();
-  for (const file of files) {
-    const exported = require(path.join(directory, file)) as Record<string, unknown>;
-    if (typeof exported[factoryName] === "function") {
-      return path.posix.join("functions", file.split(path.sep).join("/"));
-    }
-  }
-  throw new Error(`no file under functions/ exports ${factoryName}`);
-}
+const pairs = (judgement: RoleJudgement) => judgement.allowed.map((p) => `${p.action} ${p.resource}`).sort();
 
 /**
  * The dev stack's Lambda code in the configurations that the dev stack does not use but that change which AWS calls
- * it makes: the download counter re-counting on the trail's log group (FilterLogEvents) instead of DynamoDB. A role
- * is compared with every call its code can make, so these run too, on the dev stack's trail.
+ * it makes: the download counter re-counting on the trail's log group (FilterLogEvents) instead of DynamoDB, a
+ * notifier with its sent journal but without burst grouping, and one without its journal (so without grouping). They
+ * run too, on the dev stack's trail and topic, so that every mode's declaration is checked against its code.
  */
 async function otherConfigurations(trailLogGroupName: string): Promise<RecordedResource[]> {
   const { bucketName, key } = sampleGetObject().requestParameters as { bucketName: string; key: string };
   const trail = new AuditTrail("verify-dev-trail", { existingLogGroupName: trailLogGroupName });
   const alertTopic = new AlertTopic("verify-alerts", {});
   const logsCounter = new DownloadThresholdAlert("verify-logs-counter", { trail, alertTopic, watches: [{ bucket: bucketName, key, threshold: 5 }], source: "logs", counter: "logs" });
-  return [...(await resourcesOf(alertTopic)), ...(await resourcesOf(logsCounter))];
+  const noGrouping = new UserActivityNotifier("verify-no-grouping", { alertTopic, presets: ["ssm-sessions"], grouping: false });
+  const noJournal = new UserActivityNotifier("verify-no-journal", { alertTopic, presets: ["ssm-sessions"], deduplicate: false });
+  return [...(await resourcesOf(alertTopic)), ...(await resourcesOf(logsCounter)), ...(await resourcesOf(noGrouping)), ...(await resourcesOf(noJournal))];
 }
 
-/** Actions the state machine's states need, read from its Amazon States Language definition. */
-function stateMachineActions(definition: Record<string, unknown>): string[] {
-  const actions = new Set<string>();
-  const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const state of Object.values(states)) {
-      if (state.Type === "Task" && typeof state.Resource === "string") {
-        if (/^arn:aws[\w-]*:states:::lambda:invoke/.test(state.Resource)) actions.add("lambda:InvokeFunction");
-        else throw new Error(`the proof does not know the permissions of task resource ${state.Resource}`);
-      }
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Record<string, unknown>>; ProcessorConfig?: { Mode?: string } } | undefined;
-      if (state.Type === "Map" && processor?.ProcessorConfig?.Mode === "DISTRIBUTED") {
-        // A Distributed Map runs each item as a child execution of the same state machine, and manages them.
-        for (const action of ["states:StartExecution", "states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"]) actions.add(action);
-      }
-      if (processor?.States) visit(processor.States);
-      for (const branch of (state.Branches as Array<{ States: Record<string, Record<string, unknown>> }> | undefined) ?? []) visit(branch.States);
-    }
-  };
-  visit(definition.States as Record<string, Record<string, unknown>>);
-  return sorted(actions);
-}
-
-describe("least privilege, proven by IAM simulation", function () {
+describe("least privilege over every resource, proven by IAM simulation", function () {
   this.timeout(600_000);
   let resources: RecordedResource[];
+  let others: RecordedResource[];
+  let chat: RecordedResource[];
   let runs: FunctionRun[];
-  let candidateArns: string[];
-  let resourcePolicy: (arn: string) => unknown;
+  let judgement: PlanJudgement;
+  let otherJudgement: PlanJudgement;
 
   const byType = (type: string) => resources.filter((r) => r.type === type);
   const dependsOn = (resource: RecordedResource, property: string, target: RecordedResource) => (resource.propertyDependencies[property] ?? []).includes(target.urn);
+  const judged = (role: RecordedResource, from = judgement) => {
+    const found = from.roles.find((r) => r.role === role.name);
+    if (found === undefined) throw new Error(`the judge did not judge role ${role.name}`);
+    return found;
+  };
 
   before(async () => {
     const stack = await devStack();
     resources = stack.resources;
-    runs = await runFunctions([...resources, ...(await otherConfigurations(String(stack.outputs.trailLogGroupName)))]);
-    const arns = resources.map((r) => r.state.arn).filter((arn): arn is string => typeof arn === "string" && arn.startsWith("arn:"));
-    const account = (arn: string) => arn.split(":")[4];
-    const derived = [
-      // Objects inside and outside the prefixes the policies name.
-      ...byType("aws:s3/bucket:Bucket").flatMap((b) => [`${String(b.state.arn)}/AWSLogs/111111111111/CloudTrail/ap-northeast-1/2025/01/01/x.json.gz`, `${String(b.state.arn)}/elsewhere/x`]),
-      ...byType("aws:cloudwatch/logGroup:LogGroup").map((g) => `${String(g.state.arn)}:log-stream:stream`),
-      ...byType("aws:sfn/stateMachine:StateMachine").flatMap((m) => {
-        const [, , , region, acct, , name] = String(m.state.arn).split(":");
-        return [`arn:aws:states:${region}:${acct}:execution:${name}/Pairs:child`, `arn:aws:states:${region}:${acct}:execution:${name}:run`];
-      }),
-      ...["ap-northeast-1", "us-east-1"].map((region) => `arn:aws:events:${region}:111111111111:event-bus/default`),
-      // Look-alikes in an account outside the stack.
-      "arn:aws:iam::999999999999:role/backfill-reader-999999999999",
-      "arn:aws:sns:ap-northeast-1:999999999999:alerts",
-    ];
-    candidateArns = sorted([...arns, ...derived]).filter((arn) => account(arn) !== undefined);
-    const policies = new Map<string, unknown>();
-    for (const p of byType("aws:sns/topicPolicy:TopicPolicy")) policies.set(String(p.inputs.arn), parse(p.inputs.policy));
-    for (const k of byType("aws:kms/key:Key")) policies.set(String(k.state.arn), parse(k.inputs.policy));
-    for (const p of byType("aws:s3/bucketPolicy:BucketPolicy")) policies.set(`arn:aws:s3:::${String(p.inputs.bucket)}`, parse(p.inputs.policy));
-    resourcePolicy = (arn) => policies.get(arn) ?? policies.get(arn.split("/")[0]);
+    others = await otherConfigurations(String(stack.outputs.trailLogGroupName));
+    // The chat channels of a stack with `chat`, on the dev stack's alert topic (they run no code).
+    const alertTopic = byType("aws:sns/topic:Topic").find((t) => t.name === "alerts")!;
+    chat = await resourcesOf(new ChatChannels("chat", { alertTopicArn: String(alertTopic.state.arn), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
+    runs = await runFunctions([...resources, ...others]);
+    judgement = await judgePlan(planOf(await npmStartJson(resources)));
+    otherJudgement = await judgePlan(planOf(await npmStartJson([...resources, ...others, ...chat])));
   });
 
-  /**
-   * What the simulator lets `role` do, as sorted actions, without those AWS authorizes for everyone. Its policies are
-   * the inline policies among `pool` (the dev stack's resources unless told) that name it, and any attachment is refused.
-   */
-  async function allowedActions(role: RecordedResource, pool: RecordedResource[] = resources): Promise<{ actions: string[]; on: Map<string, string[]>; actionsTried: number; simulations: number }> {
-    const attachments = pool.filter((p) => p.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && dependsOn(p, "role", role));
-    expect(attachments.map((a) => a.name), `managed policies attached to ${role.name}`).to.deep.equal([]);
-    expect(role.inputs.managedPolicyArns ?? [], `managed policies of ${role.name}`).to.deep.equal([]);
-    const documents = pool.filter((p) => p.type === "aws:iam/rolePolicy:RolePolicy" && dependsOn(p, "role", role)).map((p) => parse(p.inputs.policy));
-    const roleArn = String(role.state.arn);
-    const result = await allowedForPrincipal({
-      principalArn: roleArn,
-      accountId: roleArn.split(":")[4],
-      identityPolicies: documents,
-      resources: candidateArns,
-      resourcePolicies: resourcePolicy,
-      context: {
-        "aws:PrincipalArn": roleArn,
-        "aws:PrincipalAccount": roleArn.split(":")[4],
-        "aws:PrincipalIsAWSService": "false",
-        "aws:SecureTransport": "true",
-      },
-    });
-    const actions = sorted([...result.actions.keys()].filter((a) => !ACTIONS_NEEDING_NO_PERMISSION.has(a)));
-    return { actions, on: result.actions, actionsTried: result.actionsTried, simulations: result.simulations };
+  /** Asserts the role allows exactly what it needs, and adds it to the report. */
+  function expectExactlyNeeded(role: RoleJudgement): void {
+    verifyReport.roles.push(roleFinding(role));
+    expect(role.unknowns, `${role.role}: unknown in the plan`).to.deep.equal([]);
+    expect(role.extra, `${role.role}: allowed but not needed`).to.deep.equal([]);
+    expect(role.missing, `${role.role}: needed but not allowed`).to.deep.equal([]);
+    expect(role.evaluated).to.be.at.least(role.needed.length);
   }
 
-  /** The calls of every run of the code `fn` ships, in any configuration (upper bound), and of `fn`'s own run (lower bound). */
-  function callsOfCode(fn: RecordedResource): { code: RecordedCall[]; own: RecordedCall[] } {
-    const own = runs.find((r) => r.fn.urn === fn.urn);
-    if (own === undefined) {
-      throw new Error(`${fn.name} was not run`);
-    }
-    return { code: runs.filter((r) => r.codeDigest === own.codeDigest).flatMap((r) => r.calls), own: own.calls };
-  }
-
-  /** The reader roles of the backfill, and the function whose role they trust. */
-  function readerRoles(): { readers: RecordedResource[]; backfill: RecordedResource } {
-    const readers = byType("aws:iam/role:Role").filter((r) => r.name.startsWith("backfill-reader-"));
-    const trusted = new Set(readers.map((r) => String((parse(r.inputs.assumeRolePolicy).Statement[0].Principal as { AWS?: string }).AWS)));
-    const backfill = byType("aws:lambda/function:Function").filter((f) => byType("aws:iam/role:Role").some((r) => trusted.has(String(r.state.arn)) && dependsOn(f, "role", r)));
-    expect(backfill, "the function whose role the reader roles trust").to.have.length(1);
-    return { readers, backfill: backfill[0] };
-  }
-
-  function record(role: RecordedResource, kind: string, allowed: Awaited<ReturnType<typeof allowedActions>>, needed: string[]) {
-    verifyReport.roles.push({ role: role.name, kind, allowed: allowed.actions, needed, actionsTried: allowed.actionsTried, simulations: allowed.simulations });
+  /** The calls `fn`'s room declares for its environment, and where the declaration and its archive's calls disagree. */
+  function drift(fn: RecordedResource, declare = handlerCallsOf((fn.inputs.tags as Record<string, string>)["cloudtrail-alerts:callback"])) {
+    const run = runs.find((r) => r.fn.urn === fn.urn);
+    if (run === undefined || declare === undefined) throw new Error(`${fn.name} was not run, or runs code with no declaration`);
+    const where = PlanIndex.placementOf(String(fn.state.arn), { partition: "aws", region: "", account: "" });
+    const { mode, calls } = declaredCalls(declare, (fn.inputs.environment as { variables: Record<string, string> }).variables, where);
+    const roleArn = String(fn.inputs.role);
+    const assumableRoles = byType("aws:iam/role:Role")
+      .filter((r) => parse(r.inputs.assumeRolePolicy).Statement.some((s) => list((s.Principal as { AWS?: unknown }).AWS).includes(roleArn)))
+      .map((r) => String(r.state.arn));
+    return { run, mode, problems: declarationDrift({ room: declare.room, mode, declared: calls, recorded: run.calls, where, assumableRoles }) };
   }
 
   it("covers every role of the dev stack", () => {
     const trusted = byType("aws:iam/role:Role").map((r) => list((parse(r.inputs.assumeRolePolicy).Statement[0].Principal as Record<string, unknown>).Service ?? "role").join());
     expect(trusted.sort()).to.deep.equal([
       "cloudtrail.amazonaws.com",
-      "events.amazonaws.com",
       "events.amazonaws.com",
       "lambda.amazonaws.com",
       "lambda.amazonaws.com",
@@ -198,104 +123,171 @@ describe("least privilege, proven by IAM simulation", function () {
       "role",
       "states.amazonaws.com",
     ]);
+    expect(judgement.roles.map((r) => r.role).sort()).to.deep.equal(byType("aws:iam/role:Role").map((r) => r.name).sort());
+    expect(judgement.unknowns).to.deep.equal([]);
   });
 
   describe("Lambda execution roles", () => {
     for (const functionName of ["trail-subscription-handler", "download-alerts-handler", "activity-hogehoge-handler", "activity-ssm-sessions-handler", "backfill-function"]) {
-      it(`${functionName}: allows exactly what its code and Lambda need`, async () => {
+      it(`${functionName}: allows exactly what its code (in its mode) and Lambda need`, () => {
         // Prepare
         const fn = byType("aws:lambda/function:Function").find((f) => f.name === functionName)!;
         const role = byType("aws:iam/role:Role").find((r) => dependsOn(fn, "role", r))!;
-        const module = moduleExporting((fn.inputs.tags as Record<string, string>)["cloudtrail-alerts:callback"]);
-        // The calls the backfill makes with a reader role's credentials are the reader role's, not its own.
-        const ownRole = (c: RecordedCall) => !(fn.urn === readerRoles().backfill.urn && READER_CREDENTIAL_CLIENTS.has(c.client));
-        const { code, own } = callsOfCode(fn);
-        const moduleCalls = code.filter(ownRole);
-        const shipped = own.filter(ownRole);
-        expect(moduleCalls, `no calls of ${module} were recorded`).not.to.deep.equal([]);
-        expect(shipped, `the code ${functionName} ships made no call when run with its own environment`).not.to.deep.equal([]);
 
         // Act
-        const allowed = await allowedActions(role);
+        const verdict = judged(role);
 
         // Assess
-        const publishesTo = (allowed.on.get("sns:Publish") ?? []).map((arn) => byType("aws:sns/topic:Topic").find((t) => t.state.arn === arn));
-        const encryptedWithCmk = publishesTo.some((t) => typeof t?.inputs.kmsMasterKeyId === "string" && t.inputs.kmsMasterKeyId.startsWith("arn:"));
-        const invokedAsynchronously = byType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").some((c) => c.inputs.functionName === fn.state.name);
-        const implied = [...(encryptedWithCmk ? ["kms:Decrypt", "kms:GenerateDataKey"] : []), ...(invokedAsynchronously ? LAMBDA_ASYNC_ACTIONS : [])];
-        const upper = sorted([...moduleCalls.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
-        const lower = sorted([...shipped.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
-        record(role, `Lambda (${module})`, allowed, upper);
-        expect(allowed.actions.filter((a) => !upper.includes(a)), "allowed but never called by the code").to.deep.equal([]);
-        expect(lower.filter((a) => !allowed.actions.includes(a)), "called by the shipped code but not allowed").to.deep.equal([]);
+        expectExactlyNeeded(verdict);
+        expect(verdict.uses).to.have.length(1);
+        expect(verdict.uses[0]).to.match(new RegExp(`^Lambda function ${functionName} \\(`));
+        expect(verdict.allowed.map((p) => p.action)).to.include.members(["logs:CreateLogStream", "logs:PutLogEvents"]);
+        // Lambda keeps failed asynchronous events in the dead-letter queue; a function invoked only synchronously (the
+        // backfill's, by its state machine) has none, and no sqs:SendMessage.
+        const asynchronous = fn.inputs.deadLetterConfig !== undefined;
+        expect(verdict.allowed.some((p) => p.action === "sqs:SendMessage"), `sqs:SendMessage for ${functionName}`).to.equal(asynchronous);
+        expect(asynchronous).to.equal(functionName !== "backfill-function");
+      });
+
+      it(`${functionName}: its room's declaration is what its archive sends in its mode`, () => {
+        const fn = byType("aws:lambda/function:Function").find((f) => f.name === functionName)!;
+        const { run, problems } = drift(fn);
+        expect(run.calls, `no calls of ${functionName} were recorded`).not.to.deep.equal([]);
+        expect(problems).to.deep.equal([]);
       });
     }
+
+    it("the download counter's role allows GetItem and UpdateItem on its table and no FilterLogEvents; in logs mode, the reverse", () => {
+      const dynamoDb = judged(byType("aws:iam/role:Role").find((r) => r.name === "download-alerts-handler-role")!);
+      const logsRole = others.find((r) => r.type === "aws:iam/role:Role" && r.name === "verify-logs-counter-handler-role")!;
+      const logs = judged(logsRole, otherJudgement);
+      const table = byType("aws:dynamodb/table:Table").find((t) => t.name === "download-alerts-counts")!;
+      const logGroup = byType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.name === "trail-logs")!;
+
+      expect(logs.extra).to.deep.equal([]);
+      expect(pairs(dynamoDb).filter((p) => p.startsWith("dynamodb:") || p.startsWith("logs:FilterLogEvents"))).to.deep.equal(["GetItem", "UpdateItem"].map((action) => `dynamodb:${action} ${String(table.state.arn)}`));
+      expect(pairs(logs).filter((p) => p.startsWith("dynamodb:") || p.startsWith("logs:FilterLogEvents"))).to.deep.equal(
+        // The grant's `log-group:<name>:*` also matches the plan's stream pattern of the delivery role: the same log group.
+        ["", ":log-stream:x", ":x"].map((suffix) => `logs:FilterLogEvents ${String(logGroup.state.arn)}${suffix}`),
+      );
+    });
+
+    it("a notifier's role allows UpdateItem on its journal table only with burst grouping, whose events and sweep send it", () => {
+      const grouped = judged(byType("aws:iam/role:Role").find((r) => r.name === "activity-hogehoge-handler-role")!);
+      const ungrouped = judged(others.find((r) => r.type === "aws:iam/role:Role" && r.name === "verify-no-grouping-handler-role")!, otherJudgement);
+      const fn = byType("aws:lambda/function:Function").find((f) => f.name === "activity-hogehoge-handler")!;
+      const updates = drift(fn).run.calls.filter((c) => c.command === "UpdateItemCommand");
+
+      expect(pairs(grouped).filter((p) => p.startsWith("dynamodb:")).map((p) => p.split(" ")[0])).to.deep.equal(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+      expect(pairs(ungrouped).filter((p) => p.startsWith("dynamodb:")).map((p) => p.split(" ")[0])).to.deep.equal(["dynamodb:GetItem", "dynamodb:PutItem"]);
+      expect(updates, "the notifier's archive sent no UpdateItem").not.to.deep.equal([]);
+    });
+
+    const otherModes: Record<string, string> = {
+      "verify-logs-counter-handler": "counter: logs",
+      "verify-no-grouping-handler": "sent journal: on, burst grouping: off",
+      "verify-no-journal-handler": "sent journal: off, burst grouping: off",
+    };
+    for (const [functionName, expectedMode] of Object.entries(otherModes)) {
+      it(`${functionName} (another mode): its room's declaration is what its archive sends, and its role allows exactly that`, () => {
+        const fn = others.find((f) => f.type === "aws:lambda/function:Function" && f.name === functionName)!;
+        const role = others.find((r) => r.type === "aws:iam/role:Role" && r.name === `${functionName}-role`)!;
+        const { run, mode, problems } = drift(fn);
+        expect(run.calls).not.to.deep.equal([]);
+        expect(mode).to.equal(expectedMode);
+        expect(problems).to.deep.equal([]);
+        expectExactlyNeeded(judged(role, otherJudgement));
+      });
+    }
+
+    it("a declaration that drifts from the code is caught: a call left out, a call never sent, another resource", () => {
+      // Prepare
+      const fn = byType("aws:lambda/function:Function").find((f) => f.name === "download-alerts-handler")!;
+      const alter = (change: (calls: ReturnType<typeof downloadThresholdCalls.calls>) => ReturnType<typeof downloadThresholdCalls.calls>) => ({
+        ...downloadThresholdCalls,
+        calls: (settings: Parameters<typeof downloadThresholdCalls.calls>[0], where: Parameters<typeof downloadThresholdCalls.calls>[1]) => change(downloadThresholdCalls.calls(settings, where)),
+      });
+      const tableArn = String(byType("aws:dynamodb/table:Table").find((t) => t.name === "download-alerts-counts")!.state.arn);
+
+      // Act
+      const leftOut = drift(fn, alter((calls) => calls.filter((c) => c.command !== "UpdateItemCommand"))).problems;
+      const neverSent = drift(fn, alter((calls) => [...calls, { client: "DynamoDBClient", command: "PutItemCommand", action: "dynamodb:PutItem", resources: [tableArn] }])).problems;
+      const elsewhere = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, resources: [`${tableArn}-other`] } : c)))).problems;
+      const wrongAction = drift(fn, alter((calls) => calls.map((c) => (c.command === "UpdateItemCommand" ? { ...c, action: "dynamodb:PutItem" } : c)))).problems;
+
+      // Assess
+      expect(leftOut).to.deep.equal([`the code sent DynamoDBClient UpdateItemCommand (dynamodb:UpdateItem) on ${tableArn}, which functions/downloadThreshold/calls.ts (counter: dynamodb) does not declare`]);
+      expect(neverSent).to.deep.equal(["functions/downloadThreshold/calls.ts (counter: dynamodb) declares DynamoDBClient PutItemCommand, which the code never sent in this mode"]);
+      expect(elsewhere).to.deep.equal([`the code sent UpdateItemCommand on ${tableArn}, outside what functions/downloadThreshold/calls.ts (counter: dynamodb) declares: ${tableArn}-other`]);
+      expect(wrongAction).to.deep.equal(["functions/downloadThreshold/calls.ts (counter: dynamodb) declares UpdateItemCommand as dynamodb:PutItem, but it needs dynamodb:UpdateItem"]);
+    });
   });
 
-  it("reader roles: allow exactly the calls the backfill makes with their credentials", async () => {
-    const { readers, backfill } = readerRoles();
-    const needed = sorted(callsOfCode(backfill).code.filter((c) => READER_CREDENTIAL_CLIENTS.has(c.client)).map((c) => c.action));
-    expect(needed).to.deep.equal(["cloudtrail:LookupEvents"]);
+  it("reader roles: allow exactly the calls the backfill makes with their credentials", () => {
+    const readers = byType("aws:iam/role:Role").filter((r) => r.name.startsWith("backfill-reader-"));
     expect(readers).to.have.length(4);
+    const backfill = byType("aws:lambda/function:Function").find((f) => f.name === "backfill-function")!;
+    expect(drift(backfill).run.calls.filter((c) => c.client === "CloudTrailClient").map((c) => c.action)).to.include("cloudtrail:LookupEvents");
     for (const role of readers) {
-      const allowed = await allowedActions(role);
-      record(role, "reader role (trailBackfill's CloudTrail client)", allowed, needed);
-      expect(allowed.actions, role.name).to.deep.equal(needed);
-      expect(allowed.on.get("cloudtrail:LookupEvents")).to.deep.equal(["*"]);
+      const verdict = judged(role);
+      expectExactlyNeeded(verdict);
+      expect(verdict.needed.map((n) => `${n.action} ${n.resource}`)).to.deep.equal(["cloudtrail:LookupEvents *"]);
+      expect(pairs(verdict)).to.deep.equal(["cloudtrail:LookupEvents *"]);
     }
   });
 
-  it("the trail's delivery role: allows exactly CloudTrail's delivery calls, on its own log group", async () => {
-    const role = byType("aws:iam/role:Role").find((r) => r.name === "trail-delivery-role")!;
-    const allowed = await allowedActions(role);
+  it("the trail's delivery role: allows exactly CloudTrail's delivery calls, on its own log group", () => {
+    const verdict = judged(byType("aws:iam/role:Role").find((r) => r.name === "trail-delivery-role")!);
     const logGroup = byType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.name === "trail-logs")!;
 
-    record(role, "CloudTrail delivery", allowed, CLOUDTRAIL_DELIVERY_ACTIONS);
-    expect(allowed.actions).to.deep.equal(CLOUDTRAIL_DELIVERY_ACTIONS);
-    expect(allowed.on.get("logs:PutLogEvents")).to.deep.equal([`${String(logGroup.state.arn)}:log-stream:stream`]);
+    expectExactlyNeeded(verdict);
+    expect(pairs(verdict)).to.deep.equal(["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => `${action} ${String(logGroup.state.arn)}:log-stream:x`));
   });
 
-  it("the state machine role: allows exactly what its definition's states need, on its own function and executions", async () => {
+  it("the state machine role: allows exactly what its definition's states need, on its own function and executions", () => {
     const machine = byType("aws:sfn/stateMachine:StateMachine")[0];
-    const role = byType("aws:iam/role:Role").find((r) => dependsOn(machine, "roleArn", r))!;
-    const needed = stateMachineActions(JSON.parse(String(machine.inputs.definition)) as Record<string, unknown>);
-    const allowed = await allowedActions(role);
+    const verdict = judged(byType("aws:iam/role:Role").find((r) => dependsOn(machine, "roleArn", r))!);
+    const functionArn = String(byType("aws:lambda/function:Function").find((f) => f.name === "backfill-function")!.state.arn);
+    const children = String(machine.state.arn).replace(":stateMachine:", ":execution:");
 
-    record(role, "Step Functions (from its definition)", allowed, needed);
-    expect(allowed.actions).to.deep.equal(needed);
-    expect(allowed.on.get("lambda:InvokeFunction")).to.deep.equal([byType("aws:lambda/function:Function").find((f) => f.name === "backfill-function")!.state.arn]);
+    expectExactlyNeeded(verdict);
+    expect(pairs(verdict)).to.deep.equal([
+      `lambda:InvokeFunction ${functionArn}`,
+      `states:DescribeExecution ${children}/Pairs:x`,
+      `states:RedriveExecution ${children}/Pairs:x`,
+      `states:StartExecution ${String(machine.state.arn)}`,
+      `states:StopExecution ${children}/Pairs:x`,
+    ]);
   });
 
-  it("EventBridge forwarding roles: allow exactly events:PutEvents on the buses their rules target", async () => {
+  it("EventBridge forwarding roles: allow exactly events:PutEvents on the buses their rules target", () => {
     const roles = byType("aws:iam/role:Role").filter((r) => parse(r.inputs.assumeRolePolicy).Statement.some((s) => (s.Principal as { Service?: string }).Service === "events.amazonaws.com"));
-    // The notifier's forwarding of CloudTrail events, and the alert topic's forwarding of us-east-1 alarms.
-    expect(roles).to.have.length(2);
+    expect(roles).to.have.length(1);
     for (const role of roles) {
-      const targets = byType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => dependsOn(t, "roleArn", role));
-      const buses = sorted(targets.map((t) => String(t.inputs.arn)));
-      const allowed = await allowedActions(role);
+      const buses = byType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => dependsOn(t, "roleArn", role)).map((t) => String(t.inputs.arn));
+      const verdict = judged(role);
 
-      record(role, "EventBridge target role", allowed, ["events:PutEvents"]);
+      expectExactlyNeeded(verdict);
       expect(buses.every((arn) => /:event-bus\//.test(arn))).to.equal(true);
-      expect(allowed.actions).to.deep.equal(["events:PutEvents"]);
-      expect(allowed.on.get("events:PutEvents")).to.deep.equal(buses);
+      expect(pairs(verdict)).to.deep.equal([...new Set(buses)].sort().map((bus) => `events:PutEvents ${bus}`));
     }
   });
 
-  it("the chat channels' role (a stack with chat): allows nothing; reading notifications needs no permission", async () => {
-    // Prepare: the channels of a stack with `chat`, on the dev stack's alert topic.
-    const alertTopic = byType("aws:sns/topic:Topic").find((t) => t.name === "alerts")!;
-    const chat = await resourcesOf(new ChatChannels("chat", { alertTopicArn: String(alertTopic.state.arn), slack: [{ teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" }] }));
+  it("the chat channels' role (a stack with chat): allows nothing, which is what it needs; reading notifications needs no permission", () => {
+    // Prepare
     const role = chat.find((r) => r.type === "aws:iam/role:Role")!;
     const configuration = chat.find((r) => r.type === "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")!;
     expect(dependsOn(configuration, "iamRoleArn", role)).to.equal(true);
 
     // Act
-    const allowed = await allowedActions(role, chat);
+    const verdict = judged(role, otherJudgement);
 
     // Assess: custom notifications and alarm messages are posted without the role; the guardrail caps it at nothing.
-    record(role, "Amazon Q Developer channel role (documented needs: none)", allowed, []);
-    expect(allowed.actions).to.deep.equal([]);
+    expectExactlyNeeded(verdict);
+    expect(verdict.uses).to.deep.equal(["Amazon Q Developer Slack channel chat-slack-T07EA123LEP-C07EZ1ABC23 (posts the topic's notifications)"]);
+    expect(verdict.needed).to.deep.equal([]);
+    expect(verdict.allowed).to.deep.equal([]);
+    expect(verdict.sources).to.have.length(1);
     expect(configuration.inputs.guardrailPolicyArns).to.deep.equal(["arn:aws:iam::aws:policy/AWSDenyAll"]);
   });
 });
