@@ -26,6 +26,8 @@ const optionalOutputs: Record<string, unknown> = {
   backfillBucketName: alerts.backfillBucketName,
   /** Reader role ARN per account. */
   backfillReaderRoleArns: alerts.backfillReaderRoleArns,
+  /** The stack's CloudWatch dashboard; absent when `cloudtrail-alerts:dashboard` is false. */
+  dashboardName: alerts.dashboardName,
 };
 for (const [key, value] of Object.entries(optionalOutputs)) {
   if (value !== undefined) {

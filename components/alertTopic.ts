@@ -2,6 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
+import { AlarmForwarding, MAX_ALARM_FORWARDING_NAME_LENGTH } from "./alarmForwarding";
+import { alertKeyStatements, type AlertTopicPolicyParams, alertTopicStatements } from "./alertTopicPolicies";
 import { awsEnvironment, type AwsEnvironment } from "./awsEnvironment";
 import { Contributions } from "./contributions";
 import { policyDocument, PolicyStatement } from "./policy";
@@ -87,6 +89,9 @@ const ALERT_TOPIC_ADOPTION: Adoption<"existingTopicArn"> = {
   adoptOnly: ["existingTopicKmsKeyArn"],
 };
 
+/** Each AlertTopic by its `topicArn` output, so that an alarm given that output can reach the topic from any Region. */
+const TOPICS_BY_ARN_OUTPUT = new WeakMap<object, AlertTopic>();
+
 /** The topic adopted or created. */
 interface TopicParts {
   topicArn: pulumi.Output<string>;
@@ -94,19 +99,11 @@ interface TopicParts {
   topic?: aws.sns.Topic;
   key?: aws.kms.Key;
   publishers?: Contributions<string>;
+  /** Rules that publish to the topic (forwarded alarms); undefined for an adopted topic, whose policy is not managed. */
+  eventRules?: Contributions<string>;
+  /** True when the caller gave the key, whose policy is not managed here. */
+  callerKey?: boolean;
 }
-
-/** Actions a topic policy can name; the TLS-only statement denies them all without TLS. */
-const TOPIC_ACTIONS = [
-  "sns:AddPermission",
-  "sns:DeleteTopic",
-  "sns:GetTopicAttributes",
-  "sns:ListSubscriptionsByTopic",
-  "sns:Publish",
-  "sns:RemovePermission",
-  "sns:SetTopicAttributes",
-  "sns:Subscribe",
-];
 
 /**
  * The SNS topic every alert of this project goes to: encrypted with KMS, publishable only by this account's
@@ -123,12 +120,25 @@ export class AlertTopic extends pulumi.ComponentResource {
   /** The created key; undefined when a caller key was given or a topic was adopted. */
   readonly key?: aws.kms.Key;
 
+  /**
+   * The topic's Region: the Region of an adopted topic's ARN, otherwise the stack's `aws:region`. Alarms elsewhere
+   * reach the topic through {@link forwardAlarm}. Undefined when neither is known before deployment.
+   */
+  readonly region?: string;
+
+  private readonly name: string;
   private readonly publishers?: Contributions<string>;
+  private readonly eventRules?: Contributions<string>;
+  private readonly callerKey: boolean;
+  /** The forwarding of each other Region's alarms, created on first use. */
+  private readonly forwardings: Record<string, AlarmForwarding> = {};
 
   constructor(name: string, args: AlertTopicArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:index:AlertTopic", name, {}, opts);
     AlertTopic.validateArgs(name, args);
     const { emailAddresses = [], subscriptions = [] } = args;
+    this.name = name;
+    this.region = typeof args.existingTopicArn === "string" ? args.existingTopicArn.split(":")[3] : aws.config.region;
 
     const parts: TopicParts = adoptOrCreate(args, ALERT_TOPIC_ADOPTION, {
       // An adopted topic keeps its policy and encryption: only subscriptions are added to it.
@@ -136,10 +146,13 @@ export class AlertTopic extends pulumi.ComponentResource {
       create: (created) => this.createTopic(name, created),
     });
     this.topicArn = parts.topicArn;
+    TOPICS_BY_ARN_OUTPUT.set(this.topicArn, this);
     this.kmsKeyArn = parts.kmsKeyArn;
     this.topic = parts.topic;
     this.key = parts.key;
     this.publishers = parts.publishers;
+    this.eventRules = parts.eventRules;
+    this.callerKey = parts.callerKey ?? false;
 
     for (const address of emailAddresses) {
       new aws.sns.TopicSubscription(
@@ -174,7 +187,13 @@ export class AlertTopic extends pulumi.ComponentResource {
       StringEquals: { "aws:SourceAccount": env.accountId },
       ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${env.partition}:cloudwatch:${env.region}:${env.accountId}:alarm:*` },
     };
-    const { key, kmsKeyArn } = this.createOrFindKey(name, kmsMasterKeyId, env, fromThisAccountsAlarms);
+    // EventBridge rules of this account and Region that publish forwarded alarms (see forwardAlarm).
+    const eventRules = new Contributions<string>(`AlertTopic "${name}" event rules`);
+    const fromThisAccountsRules = {
+      StringEquals: { "aws:SourceAccount": env.accountId },
+      ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${env.partition}:events:${env.region}:${env.accountId}:rule/*` },
+    };
+    const { key, kmsKeyArn } = this.createOrFindKey(name, kmsMasterKeyId, env, fromThisAccountsAlarms, eventRules.all.apply((rules) => (rules.length === 0 ? undefined : fromThisAccountsRules)));
 
     const topic = new aws.sns.Topic(
       name,
@@ -191,13 +210,13 @@ export class AlertTopic extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         arn: topicArn,
-        policy: publishers.all.apply((roleArns) =>
-          policyDocument(AlertTopic.policyStatements({ topicArn, fromThisAccountsAlarms, roleArns, restrictPublishers })),
+        policy: pulumi.all([publishers.all, eventRules.all]).apply(([roleArns, eventRuleArns]) =>
+          policyDocument(AlertTopic.policyStatements({ topicArn, fromThisAccountsAlarms, roleArns, restrictPublishers, eventRuleArns })),
         ),
       },
       { parent: this },
     );
-    return { topicArn, kmsKeyArn, topic, key, publishers };
+    return { topicArn, kmsKeyArn, topic, key, publishers, eventRules, callerKey: kmsMasterKeyId !== undefined };
   }
 
   /** The topic's key: created unless the caller gave one, whose ARN is then looked up. */
@@ -206,6 +225,7 @@ export class AlertTopic extends pulumi.ComponentResource {
     kmsMasterKeyId: pulumi.Input<string> | undefined,
     env: AwsEnvironment,
     fromThisAccountsAlarms: Record<string, unknown>,
+    fromThisAccountsRules: pulumi.Output<Record<string, unknown> | undefined>,
   ): { key?: aws.kms.Key; kmsKeyArn: pulumi.Output<string | undefined> } {
     if (kmsMasterKeyId === undefined) {
       const key = new aws.kms.Key(
@@ -213,25 +233,9 @@ export class AlertTopic extends pulumi.ComponentResource {
         {
           description: `Encrypts the cloudtrail-alerts topic ${name}`,
           enableKeyRotation: true,
-          policy: policyDocument([
-            {
-              // AWS's default key policy statement: it delegates access to IAM policies of this account and keeps
-              // the key manageable. In a key policy "Resource": "*" means this key; nothing narrower exists.
-              Sid: "EnableIamPolicies",
-              Effect: "Allow",
-              Principal: { AWS: pulumi.interpolate`arn:${env.partition}:iam::${env.accountId}:root` },
-              Action: "kms:*",
-              Resource: "*",
-            },
-            {
-              Sid: "AllowThisAccountsAlarmsToEncrypt",
-              Effect: "Allow",
-              Principal: { Service: "cloudwatch.amazonaws.com" },
-              Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-              Resource: "*",
-              Condition: fromThisAccountsAlarms,
-            },
-          ]),
+          policy: fromThisAccountsRules.apply((rulesCondition) =>
+            policyDocument(alertKeyStatements({ accountRoot: pulumi.interpolate`arn:${env.partition}:iam::${env.accountId}:root`, fromThisAccountsAlarms, fromThisAccountsRules: rulesCondition })),
+          ),
         },
         { parent: this },
       );
@@ -275,55 +279,76 @@ export class AlertTopic extends pulumi.ComponentResource {
     this.publishers?.add(roleArn);
   }
 
+  /**
+   * The AlertTopic whose `topicArn` output `arn` is (the very object, not an equal string), or undefined: lets
+   * components that take a topic ARN route their alarms through {@link alarmActionsIn} and {@link forwardAlarm}.
+   */
+  static ofTopicArn(arn: unknown): AlertTopic | undefined {
+    return typeof arn === "object" && arn !== null ? TOPICS_BY_ARN_OUTPUT.get(arn) : undefined;
+  }
+
+  /** The forwardings of other Regions' alarms created so far (see {@link forwardAlarm}). */
+  get alarmForwardings(): AlarmForwarding[] {
+    return Object.values(this.forwardings);
+  }
+
+  /**
+   * The actions of a CloudWatch alarm in `region` that should notify this topic: the topic in its own Region, none
+   * elsewhere (an alarm can notify only a topic in its Region; {@link forwardAlarm} carries those).
+   */
+  alarmActionsIn(region?: string): pulumi.Input<string>[] {
+    return this.isRemote(region) ? [] : [this.topicArn];
+  }
+
+  /**
+   * Makes an alarm of another Region notify this topic: its `CloudWatch Alarm State Change` events into ALARM are
+   * forwarded to this topic's Region and published here (an {@link AlarmForwarding}, one per Region, a child of this
+   * topic). Does nothing for an alarm in the topic's Region (`region` undefined or equal), which notifies it directly
+   * ({@link alarmActionsIn}). Call it while constructing resources.
+   */
+  forwardAlarm(alarmArn: pulumi.Input<string>, region?: string): void {
+    if (region === undefined || !this.isRemote(region)) {
+      return;
+    }
+    const name = `${this.name}-alarms-${region}`;
+    if (name.length > MAX_ALARM_FORWARDING_NAME_LENGTH) {
+      throw new Error(`AlertTopic "${this.name}": forwarding alarms of ${region} needs names of at most ${MAX_ALARM_FORWARDING_NAME_LENGTH} characters (AWS limits rule and role names), got ${JSON.stringify(name)}; use a shorter topic name`);
+    }
+    this.forwardings[region] ??= new AlarmForwarding(name, { alertTopic: this, region, homeRegion: this.region! }, { parent: this });
+    this.forwardings[region].add(alarmArn);
+  }
+
+  /**
+   * Lets an EventBridge rule of this account publish to the topic: the topic policy admits `events.amazonaws.com` for
+   * that rule only, and the created key lets EventBridge encrypt for this account's rules. For an adopted topic or a
+   * caller's key, whose policies are not managed here, warns what they must allow.
+   */
+  allowEventRule(ruleArn: pulumi.Input<string>): void {
+    this.eventRules?.add(ruleArn);
+    if (this.eventRules === undefined || this.callerKey) {
+      pulumi.output(ruleArn).apply((arn) => {
+        void pulumi.log.warn(
+          `AlertTopic "${this.name}": ${this.eventRules === undefined ? "the adopted topic's policy must let events.amazonaws.com publish (aws:SourceArn " + arn + ") and its key" : "the key given in kmsMasterKeyId"} must let events.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or the alarms that rule forwards reach no one`,
+          this,
+        );
+      });
+    }
+  }
+
+  /** True when `region` is known and is not the topic's; throws when the topic's Region is unknown. */
+  private isRemote(region?: string): boolean {
+    if (region === undefined) {
+      return false;
+    }
+    if (this.region === undefined) {
+      throw new Error(`AlertTopic "${this.name}": its Region is unknown (no aws:region), so an alarm in ${region} cannot be routed to it; set aws:region`);
+    }
+    return region !== this.region;
+  }
+
   /** The topic policy statements, exposed for tests and for users who manage an adopted topic's policy. */
-  static policyStatements(p: {
-    topicArn: pulumi.Input<string>;
-    fromThisAccountsAlarms: pulumi.Input<Record<string, unknown>>;
-    roleArns: string[];
-    restrictPublishers: boolean;
-  }): PolicyStatement[] {
-    const statements: PolicyStatement[] = [
-      {
-        Sid: "AllowThisAccountsAlarms",
-        Effect: "Allow",
-        Principal: { Service: "cloudwatch.amazonaws.com" },
-        Action: "sns:Publish",
-        Resource: p.topicArn,
-        Condition: p.fromThisAccountsAlarms,
-      },
-    ];
-    if (p.roleArns.length > 0) {
-      statements.push({
-        Sid: "AllowProjectFunctions",
-        Effect: "Allow",
-        Principal: { AWS: p.roleArns },
-        Action: "sns:Publish",
-        Resource: p.topicArn,
-      });
-    }
-    if (p.restrictPublishers) {
-      statements.push({
-        Sid: "DenyOtherPublishers",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "sns:Publish",
-        Resource: p.topicArn,
-        Condition: {
-          // Service principals (CloudWatch) carry no principal ARN; they are limited by the allow statement above.
-          Bool: { "aws:PrincipalIsAWSService": "false" },
-          ...(p.roleArns.length > 0 ? { ArnNotEquals: { "aws:PrincipalArn": p.roleArns } } : {}),
-        },
-      });
-    }
-    statements.push({
-      Sid: "DenyInsecureTransport",
-      Effect: "Deny",
-      Principal: "*",
-      Action: TOPIC_ACTIONS,
-      Resource: p.topicArn,
-      Condition: { Bool: { "aws:SecureTransport": "false" } },
-    });
-    return statements;
+  static policyStatements(p: AlertTopicPolicyParams): PolicyStatement[] {
+    return alertTopicStatements(p);
   }
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */

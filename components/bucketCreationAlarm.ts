@@ -7,7 +7,11 @@ import { argProblems, isNonEmptyString, wholeNumberIn } from "./validation";
 export interface BucketCreationAlarmArgs {
   /** The trail's CloudWatch Logs group, for example `AuditTrail.logGroupName`. */
   logGroupName: pulumi.Input<string>;
-  /** Topic that receives the alarm and OK notifications, for example `AlertTopic.topicArn`. */
+  /**
+   * Topic that receives the alarm and OK notifications, for example `AlertTopic.topicArn`: an AlertTopic's own
+   * `topicArn` output is reached from any Region (through `AlertTopic.forwardAlarm` when the topic is in another);
+   * any other ARN must be a topic of the alarm's Region (an alarm can notify only a topic of its own Region).
+   */
   alertTopicArn: pulumi.Input<string>;
   /**
    * CloudTrail event names that count, for example `["CreateBucket", "DeleteBucket", "PutBucketPolicy"]`.
@@ -70,7 +74,7 @@ export class BucketCreationAlarm extends pulumi.ComponentResource {
       name,
       {
         logGroupName,
-        alertTopicArn,
+        alertTopic: alertTopicArn,
         filterPattern: this.filterPattern,
         metricNamespace,
         metricName,

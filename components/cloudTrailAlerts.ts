@@ -16,6 +16,7 @@ import { ChatChannels, type SlackChannel, type TeamsChannel } from "./chatChanne
 import { SecurityAlarms } from "./securityAlarms";
 import { DownloadThresholdAlert } from "./downloadThresholdAlert";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
+import { OperationsDashboard } from "./operationsDashboard";
 import { TrailBackfill } from "./trailBackfill";
 import { TrailReaderRole } from "./trailReaderRole";
 import { UserActivityNotifier } from "./userActivityNotifier";
@@ -143,6 +144,12 @@ export interface CloudTrailAlertsArgs {
   userActivityNotifiers?: { [name: string]: ActivityNotifierConfig };
   /** The organisation-wide CloudTrail backfill. @default - disabled */
   backfill?: OrganizationBackfillConfig;
+  /**
+   * Create the stack's CloudWatch dashboard (OperationsDashboard): downloads per watch against the threshold, alerts
+   * and notifications sent, rejected input, dead-letter queues, errors and throttles per function, backfill progress.
+   * See docs/operations.md. @default true
+   */
+  dashboard?: boolean;
 }
 
 /** `chat`: the Slack and Teams channels that receive the alert topic's notifications. */
@@ -185,6 +192,8 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
   readonly backfillBucketName?: pulumi.Output<string>;
   /** Reader role ARN per account; absent when the backfill is disabled. */
   readonly backfillReaderRoleArns?: pulumi.Output<Record<string, string>>;
+  /** The stack's CloudWatch dashboard; absent when `dashboard` is false. */
+  readonly dashboardName?: pulumi.Output<string>;
 
   constructor(name: string, args: CloudTrailAlertsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     // Checked before anything is registered: a bad value creates nothing, not even this component.
@@ -203,11 +212,13 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
       new SecurityAlarms("security-alarms", { logGroupName: trail.logGroupName, alertTopicArn: alertTopic.topicArn, controls: config.securityAlarms }, child);
     }
     const dispatcher = CloudTrailAlerts.trailSubscription(config, trail, alertTopic, child);
-    CloudTrailAlerts.consumers(config, trail, alertTopic, dispatcher, child);
+    const { downloadAlert, notifiers } = CloudTrailAlerts.consumers(config, trail, alertTopic, dispatcher, child);
     const backfill = config.backfill === undefined ? undefined : CloudTrailAlerts.backfill(config, config.backfill, alertTopic, child);
     if (config.chat !== undefined) {
       new ChatChannels("chat", { alertTopicArn: alertTopic.topicArn, ...config.chat }, child);
     }
+    // Last, so that it shows every component above (and the alarm forwardings they made the topic create).
+    const dashboard = config.dashboard ? CloudTrailAlerts.dashboard(alertTopic, downloadAlert, notifiers, dispatcher, backfill, this) : undefined;
 
     this.alertTopicArn = alertTopic.topicArn;
     this.trailLogGroupName = trail.logGroupName;
@@ -216,6 +227,7 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
     this.backfillStateMachineArn = backfill?.stateMachineArn;
     this.backfillBucketName = backfill?.bucketName;
     this.backfillReaderRoleArns = backfill?.readerRoleArns;
+    this.dashboardName = dashboard?.dashboardName;
     this.registerOutputs({
       alertTopicArn: this.alertTopicArn,
       trailLogGroupName: this.trailLogGroupName,
@@ -224,6 +236,7 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
       backfillStateMachineArn: this.backfillStateMachineArn,
       backfillBucketName: this.backfillBucketName,
       backfillReaderRoleArns: this.backfillReaderRoleArns,
+      dashboardName: this.dashboardName,
     });
   }
 
@@ -243,6 +256,28 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
       }
     }
     return loadStackConfig(argsRawConfig(args, awsConfig), keys);
+  }
+
+  /** The stack's operations dashboard, showing the components given. New with this component: no former place to alias. */
+  private static dashboard(
+    alertTopic: AlertTopic,
+    downloadAlert: DownloadThresholdAlert | undefined,
+    notifiers: UserActivityNotifier[],
+    dispatcher: LogSubscriptionDispatcher | undefined,
+    backfill: TrailBackfill | undefined,
+    parent: pulumi.Resource,
+  ): OperationsDashboard {
+    return new OperationsDashboard(
+      "operations",
+      {
+        alertTopic,
+        ...(downloadAlert === undefined ? {} : { downloadAlerts: [downloadAlert] }),
+        notifiers,
+        ...(dispatcher === undefined ? {} : { dispatchers: [dispatcher] }),
+        ...(backfill === undefined ? {} : { backfill }),
+      },
+      { parent },
+    );
   }
 
   /**
@@ -272,19 +307,20 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
     alertTopic: AlertTopic,
     dispatcher: LogSubscriptionDispatcher | undefined,
     opts: pulumi.ComponentResourceOptions,
-  ): void {
+  ): { downloadAlert?: DownloadThresholdAlert; notifiers: UserActivityNotifier[] } {
     const fromTrailLogGroup = (): { type: "dispatcher"; dispatcher: LogSubscriptionDispatcher } => {
       if (dispatcher === undefined) {
         throw new Error("a consumer reads the trail's log group, but the trail's dispatcher was not created");
       }
       return { type: "dispatcher", dispatcher };
     };
+    let downloadAlert: DownloadThresholdAlert | undefined;
     if (config.downloadAlerts !== undefined) {
       const { source = "eventbridge", ...downloadAlerts } = config.downloadAlerts;
-      new DownloadThresholdAlert("download-alerts", { ...downloadAlerts, source: source === "logs" ? fromTrailLogGroup() : source, trail, alertTopic }, opts);
+      downloadAlert = new DownloadThresholdAlert("download-alerts", { ...downloadAlerts, source: source === "logs" ? fromTrailLogGroup() : source, trail, alertTopic }, opts);
     }
-    for (const notifier of config.userActivityNotifiers) {
-      new UserActivityNotifier(
+    const notifiers = config.userActivityNotifiers.map(
+      (notifier) => new UserActivityNotifier(
         `activity-${notifier.name}`,
         {
           ...notifier.criteria,
@@ -300,8 +336,9 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
           logRetentionInDays: config.functionLogRetentionInDays,
         },
         opts,
-      );
-    }
+      ),
+    );
+    return { ...(downloadAlert === undefined ? {} : { downloadAlert }), notifiers };
   }
 
   /**

@@ -109,6 +109,8 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
   readonly recordPattern: RecordPattern;
   /** The selectors added to the trail (for an adopted trail: what it must log). */
   readonly dataEventSelectors: AdvancedEventSelector[];
+  /** The watched objects and prefixes with their thresholds, as given (the operations dashboard draws each). */
+  readonly watches: DownloadAlertSettingsArgs["watches"];
 
   constructor(name: string, args: DownloadThresholdAlertArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:index:DownloadThresholdAlert", name, {}, opts);
@@ -131,6 +133,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
     const child = { parent: this };
 
     warnAboutDeployment(this, name, { partition, counter, source }, env.partition);
+    this.watches = watches;
     this.recordPattern = downloadRecordPattern(watches);
     this.dataEventSelectors = downloadEventSelectors(name, watches, partition);
     trail.addDataEventSelectors(this.dataEventSelectors);
@@ -194,6 +197,7 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
       filterPattern: this.filterPattern,
       recordPattern: this.recordPattern,
       dataEventSelectors: this.dataEventSelectors,
+      watches: this.watches,
     });
   }
 

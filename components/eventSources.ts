@@ -5,7 +5,7 @@ import type { RecordPattern } from "../functions/shared/recordPattern";
 import { AlertTopic } from "./alertTopic";
 import type { DispatchConnection, LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { denyInsecureTransport, policyDocument, PolicyStatement } from "./policy";
-import { alarmOnFirst } from "./secureCallbackFunction";
+import { alarmToTopic } from "./secureCallbackFunction";
 
 /**
  * How long and how often EventBridge retries a target before it gives up on an event: EventBridge's own defaults
@@ -30,19 +30,28 @@ export interface DeliveredRuleTargetArgs {
   /** The role EventBridge assumes to reach the target (event bus targets). @default - none */
   roleArn?: pulumi.Input<string>;
   /**
+   * What the target receives instead of the event. See
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+   * @default - the event as it is
+   */
+  inputTransformer?: { inputPaths: Record<string, string>; inputTemplate: string };
+  /**
    * The rule's Region, when it is not the provider's. The queue and its alarm are created there too: EventBridge
    * accepts only a dead-letter queue in the rule's own Region.
    * @default - the provider's Region
    */
   region?: string;
   /**
-   * Where the queue's alarm notifies. Leave it out for a rule outside the topic's Region: a CloudWatch alarm can
-   * notify only a topic in its own Region, so that alarm shows in its Region's console and notifies nobody.
+   * Where the queue's alarm notifies. A CloudWatch alarm can notify only a topic in its own Region: outside the
+   * topic's Region the alarm's state changes are forwarded to it ({@link AlertTopic.forwardAlarm}).
    * @default - the alarm has no action
    */
   alertTopic?: AlertTopic;
-  /** Names of the target and of the queue (which its policy and alarm share). */
-  names: { target: string; deadLetters: string };
+  /**
+   * Names of the target and of the queue (which its policy and alarm share); `deadLettersAlarmName` fixes the alarm's
+   * physical name, so that its ARN is known before it exists.
+   */
+  names: { target: string; deadLetters: string; deadLettersAlarmName?: string };
 }
 
 /** The target and what keeps the events EventBridge could not deliver to it. */
@@ -69,7 +78,7 @@ export interface DeliveredRuleTarget {
  * attributes) and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#compatibility-with-aws-services
  */
 export function deliveredRuleTarget(args: DeliveredRuleTargetArgs, opts: { parent: pulumi.Resource; dependsOn?: pulumi.Resource[] }): DeliveredRuleTarget {
-  const { rule, purpose, arn, roleArn, region, alertTopic, names } = args;
+  const { rule, purpose, arn, roleArn, inputTransformer, region, alertTopic, names } = args;
   const inRegion = region === undefined ? {} : { region };
   const child = { parent: opts.parent };
 
@@ -79,10 +88,11 @@ export function deliveredRuleTarget(args: DeliveredRuleTargetArgs, opts: { paren
     { ...inRegion, queueUrl: deadLetterQueue.url, policy: policyDocument(deadLetterQueueStatements(deadLetterQueue.arn, rule.arn)) },
     child,
   );
-  const deadLettersAlarm = alarmOnFirst(
+  const deadLettersAlarm = alarmToTopic(
     names.deadLetters,
     {
       ...inRegion,
+      ...(names.deadLettersAlarmName === undefined ? {} : { name: names.deadLettersAlarmName }),
       alarmDescription: pulumi.interpolate`Events that EventBridge could not deliver to the target of rule ${rule.name} (${purpose}) are waiting in SQS queue ${deadLetterQueue.name}${region === undefined ? "" : ` in ${region}`}: alerts may have been missed. Each message's attributes give the error (ERROR_CODE, ERROR_MESSAGE). Fix the cause, then inspect and redrive them within 14 days.`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
@@ -90,7 +100,7 @@ export function deliveredRuleTarget(args: DeliveredRuleTargetArgs, opts: { paren
       statistic: "Maximum",
       period: 300,
     },
-    alertTopic === undefined ? [] : [alertTopic.topicArn],
+    alertTopic,
     child,
   );
   const target = new aws.cloudwatch.EventTarget(
@@ -100,6 +110,7 @@ export function deliveredRuleTarget(args: DeliveredRuleTargetArgs, opts: { paren
       rule: rule.name,
       arn,
       ...(roleArn === undefined ? {} : { roleArn }),
+      ...(inputTransformer === undefined ? {} : { inputTransformer }),
       retryPolicy: { ...EVENTBRIDGE_RETRY_POLICY },
       deadLetterConfig: { arn: deadLetterQueue.arn },
     },
@@ -161,12 +172,13 @@ export interface RuleDeliveryArgs {
   /** What the rule is for, in the dead-letter queue's alarm description. */
   purpose: string;
   /**
-   * Where the dead-letter queue's alarm notifies; leave it out for a rule outside the topic's Region.
+   * Where the dead-letter queue's alarm notifies: directly in the topic's Region, through forwarding elsewhere
+   * ({@link AlertTopic.forwardAlarm}).
    * @default - the alarm has no action
    */
   alertTopic?: AlertTopic;
-  /** Names of the target and of its dead-letter queue (which the queue's policy and alarm share). */
-  names: { target: string; deadLetters: string };
+  /** Names of the target and of its dead-letter queue (which the queue's policy and alarm share); see {@link DeliveredRuleTargetArgs.names}. */
+  names: { target: string; deadLetters: string; deadLettersAlarmName?: string };
 }
 
 /** How a function is bound to a rule: the delivery, and the name of the invoke permission. */
@@ -223,6 +235,16 @@ export class EventRuleSource {
    */
   forward(bus: { arn: pulumi.Input<string>; roleArn: pulumi.Input<string> }, args: RuleDeliveryArgs, opts: { dependsOn?: pulumi.Resource[] } = {}): DeliveredRuleTarget {
     return this.deliver({ ...args, arn: bus.arn, roleArn: bus.roleArn }, opts.dependsOn ?? []);
+  }
+
+  /**
+   * Makes the rule publish its events to the alert topic (transformed by `args.inputTransformer`): the topic's policy
+   * lets EventBridge publish for this rule only, and its key lets EventBridge encrypt ({@link AlertTopic.allowEventRule}).
+   * The rule must be in the topic's Region.
+   */
+  publishTo(alertTopic: AlertTopic, args: RuleDeliveryArgs & Pick<DeliveredRuleTargetArgs, "inputTransformer">): DeliveredRuleTarget {
+    alertTopic.allowEventRule(this.rule.arn);
+    return this.deliver({ ...args, arn: alertTopic.topicArn }, []);
   }
 
   private deliver(args: Omit<DeliveredRuleTargetArgs, "rule" | "region">, dependsOn: pulumi.Resource[]): DeliveredRuleTarget {

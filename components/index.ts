@@ -1,5 +1,7 @@
 export * from "./adoptable";
+export * from "./alarmForwarding";
 export * from "./alertTopic";
+export * from "./alertTopicPolicies";
 export * from "./auditTrail";
 export * from "./awsEnvironment";
 export * from "./bucketCreationAlarm";
@@ -11,6 +13,7 @@ export * from "./eventSources";
 export * from "./lockedBucket";
 export * from "./logSubscriptionDispatcher";
 export * from "./metricFilterAlarm";
+export * from "./operationsDashboard";
 export * from "./policy";
 export * from "./secureCallbackFunction";
 export * from "./securityAlarms";

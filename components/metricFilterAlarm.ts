@@ -6,6 +6,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { AlertTopic } from "./alertTopic";
+
 /** CloudWatch Logs' limit on the length of a metric filter pattern. */
 export const MAX_FILTER_PATTERN_LENGTH = 1024;
 
@@ -21,7 +23,14 @@ export const MAX_METRIC_FILTERS_PER_LOG_GROUP = 100;
 /** What one metric filter and its alarm are made of. */
 export interface MetricFilterAlarmArgs {
   logGroupName: pulumi.Input<string>;
-  alertTopicArn: pulumi.Input<string>;
+  /**
+   * What the alarm notifies: an {@link AlertTopic} or its `topicArn` output, reached from any Region (directly in its
+   * own Region, through {@link AlertTopic.forwardAlarm} from any other), or any other topic ARN, which must be in the
+   * alarm's Region.
+   */
+  alertTopic: AlertTopic | pulumi.Input<string>;
+  /** The Region of the log group, the filter and the alarm. @default - the provider's Region */
+  region?: string;
   filterPattern: string;
   metricNamespace: string;
   metricName: string;
@@ -44,10 +53,16 @@ export interface MetricFilterAlarm {
  * the period at or above the threshold; silence is not breaching), both children of `parent`.
  */
 export function metricFilterAlarm(name: string, args: MetricFilterAlarmArgs, parent: pulumi.Resource): MetricFilterAlarm {
-  const { logGroupName, alertTopicArn, filterPattern, metricNamespace, metricName } = args;
+  const { logGroupName, alertTopic, filterPattern, metricNamespace, metricName } = args;
+  const placed = args.region === undefined ? {} : { region: args.region };
+  // An alarm outside the topic's Region has no action of its own: its state changes are forwarded (AlertTopic).
+  const topic = alertTopic instanceof AlertTopic ? alertTopic : AlertTopic.ofTopicArn(alertTopic);
+  const region = args.region ?? aws.config.region;
+  const actions = topic === undefined ? [alertTopic as pulumi.Input<string>] : topic.alarmActionsIn(region);
   const metricFilter = new aws.cloudwatch.LogMetricFilter(
     `${name}-filter`,
     {
+      ...placed,
       logGroupName,
       pattern: filterPattern,
       metricTransformation: { namespace: metricNamespace, name: metricName, value: "1", defaultValue: "0" },
@@ -57,6 +72,7 @@ export function metricFilterAlarm(name: string, args: MetricFilterAlarmArgs, par
   const alarm = new aws.cloudwatch.MetricAlarm(
     `${name}-alarm`,
     {
+      ...placed,
       alarmDescription: args.alarmDescription,
       namespace: metricNamespace,
       metricName,
@@ -67,11 +83,12 @@ export function metricFilterAlarm(name: string, args: MetricFilterAlarmArgs, par
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       // No matching event in a period means nothing happened, not that data is missing.
       treatMissingData: "notBreaching",
-      alarmActions: [alertTopicArn],
-      okActions: args.notifyOnOk ? [alertTopicArn] : [],
+      alarmActions: actions,
+      okActions: args.notifyOnOk ? actions : [],
     },
     // The alarm reads the metric the filter publishes.
     { parent, dependsOn: [metricFilter] },
   );
+  topic?.forwardAlarm(alarm.arn, region);
   return { metricFilter, alarm };
 }

@@ -56,12 +56,23 @@ export interface SecureCallbackFunctionArgs<E, R> {
   /** Days the function's own log group keeps its logs. @default 30 */
   logRetentionInDays?: number;
   /**
-   * Retries of a failed asynchronous invocation (0-2); events that still fail go to the dead-letter queue.
+   * How the function is invoked. `"asynchronous"` (EventBridge, CloudWatch Logs, SNS): Lambda queues the event and
+   * retries it, so the function gets an asynchronous invocation config, a dead-letter queue for the events that still
+   * fail and an alarm on that queue. `"synchronous"` (a Step Functions task, a CLI call): the caller receives the error
+   * and retries by its own rules, Lambda never queues the event, so none of the three is created; they could never fire.
+   * See https://docs.aws.amazon.com/lambda/latest/dg/invocation-sync.html and
+   * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+   * @default "asynchronous"
+   */
+  invocation?: "asynchronous" | "synchronous";
+  /**
+   * Retries of a failed asynchronous invocation (0-2); events that still fail go to the dead-letter queue. Not with
+   * `invocation: "synchronous"`.
    * See https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
    * @default 2
    */
   maximumRetryAttempts?: number;
-  /** Oldest age (60-21600 s) at which an asynchronous event is still processed. @default 21600 */
+  /** Oldest age (60-21600 s) at which an asynchronous event is still processed. Not with `invocation: "synchronous"`. @default 21600 */
   maximumEventAgeInSeconds?: number;
   /**
    * npm packages the handler `require`s that the runtime does not provide (for example `croner`). Only these go into
@@ -85,15 +96,18 @@ export interface SecureCallbackFunctionArgs<E, R> {
  * `aws.lambda.CallbackFunction` with this project's defaults: its own least-privilege role (never the broad default
  * role), an explicit runtime on arm64, JSON logs in its own log group with retention, retries of asynchronous
  * invocations with failures kept in an encrypted dead-letter queue, alarms on errors and on dead letters, and
- * optionally on rejected input.
+ * optionally on rejected input. A function invoked only synchronously has no dead-letter queue, asynchronous
+ * invocation config or dead-letters alarm (see `invocation`).
  */
 export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
   readonly function: aws.lambda.CallbackFunction<E, R>;
   readonly role: aws.iam.Role;
   readonly logGroup: aws.cloudwatch.LogGroup;
-  readonly deadLetterQueue: aws.sqs.Queue;
+  /** Events whose asynchronous invocation kept failing; undefined with `invocation: "synchronous"`. */
+  readonly deadLetterQueue?: aws.sqs.Queue;
   readonly errorsAlarm: aws.cloudwatch.MetricAlarm;
-  readonly deadLettersAlarm: aws.cloudwatch.MetricAlarm;
+  /** Fires on the first dead letter; undefined with `invocation: "synchronous"`. */
+  readonly deadLettersAlarm?: aws.cloudwatch.MetricAlarm;
   /** The alarm on rejected input; undefined without `rejectedInputAlarm`. */
   readonly rejectedInputAlarm?: aws.cloudwatch.MetricAlarm;
   readonly functionName: pulumi.Output<string>;
@@ -103,58 +117,16 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
   constructor(name: string, args: SecureCallbackFunctionArgs<E, R>, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:lambda:SecureCallbackFunction", name, {}, opts);
     SecureCallbackFunction.validateArgs(name, args);
-    const {
-      callbackFactory,
-      description,
-      statements,
-      alertTopic,
-      publishesAlerts = false,
-      environment = {},
-      runtime = "nodejs22.x",
-      memorySizeInMb = 256,
-      timeoutInSeconds = 60,
-      logRetentionInDays = 30,
-      maximumRetryAttempts = 2,
-      maximumEventAgeInSeconds = 21600,
-      bundledPackages = [],
-      rejectedInputAlarm,
-    } = args;
+    const { callbackFactory, description, alertTopic, publishesAlerts = false, environment = {}, runtime = "nodejs22.x", invocation = "asynchronous", bundledPackages = [] } = args;
     const child = { parent: this };
 
-    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: logRetentionInDays }, child);
+    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: args.logRetentionInDays ?? 30 }, child);
     // Encrypted with SQS-managed keys, which needs no KMS permission from the function; 14 days is SQS's maximum.
-    this.deadLetterQueue = new aws.sqs.Queue(
-      `${name}-dead-letters`,
-      { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 },
-      child,
-    );
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      { description: `Execution role of ${name}: ${description}`.slice(0, 1000), assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com") },
-      child,
-    );
-    const ownStatements: pulumi.Input<PolicyStatement>[] = [
-      {
-        Sid: "WriteOwnLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: pulumi.interpolate`${this.logGroup.arn}:log-stream:*`,
-      },
-      { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.deadLetterQueue.arn },
-    ];
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: this.role.id,
-        policy: pulumi
-          .all([ownStatements, publishesAlerts ? alertTopic.publishStatements() : [], statements])
-          .apply(([own, publish, code]) => policyDocument([...own, ...publish, ...code])),
-      },
-      child,
-    );
-    if (publishesAlerts) {
-      alertTopic.allowPublisher(this.role.arn);
-    }
+    // Only Lambda's asynchronous invocations can end there.
+    this.deadLetterQueue =
+      invocation === "asynchronous" ? new aws.sqs.Queue(`${name}-dead-letters`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, child) : undefined;
+    const { role, rolePolicy } = this.createRole(name, args);
+    this.role = role;
 
     this.function = new aws.lambda.CallbackFunction<E, R>(
       name,
@@ -164,8 +136,8 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
         role: this.role,
         runtime,
         architectures: ["arm64"],
-        memorySize: memorySizeInMb,
-        timeout: timeoutInSeconds,
+        memorySize: args.memorySizeInMb ?? 256,
+        timeout: args.timeoutInSeconds ?? 60,
         // Names the code the function runs, for operators and for the least-privilege proof (npm run verify).
         ...(callbackFactory.name ? { tags: { "cloudtrail-alerts:callback": callbackFactory.name } } : {}),
         environment: {
@@ -181,44 +153,10 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
     this.functionArn = this.function.arn;
     this.roleArn = this.role.arn;
 
-    new aws.lambda.FunctionEventInvokeConfig(
-      `${name}-async`,
-      {
-        functionName: this.function.name,
-        maximumRetryAttempts,
-        maximumEventAgeInSeconds,
-        destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
-      },
-      child,
-    );
-
-    const alarm = (key: string, args: AlarmOnFirstArgs) => alarmOnFirst(`${name}-${key}`, args, [alertTopic.topicArn], child);
-    this.errorsAlarm = alarm("errors", {
-      alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${this.deadLetterQueue.name} for 14 days.`,
-      namespace: "AWS/Lambda",
-      metricName: "Errors",
-      dimensions: { FunctionName: this.function.name },
-      statistic: "Sum",
-      period: 60,
-    });
-    this.deadLettersAlarm = alarm("dead-letters", {
-      alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${this.deadLetterQueue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: { QueueName: this.deadLetterQueue.name },
-      statistic: "Maximum",
-      period: 300,
-    });
-    if (rejectedInputAlarm !== undefined) {
-      this.rejectedInputAlarm = alarm("rejected-input", {
-        alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) received input it could not decode: ${rejectedInputAlarm.consequence}. It logs each reason in log group ${this.logGroup.name} (message "${REJECTED_INPUT_MESSAGE}").`,
-        namespace: METRIC_NAMESPACE,
-        metricName: REJECTED_INPUT_METRIC,
-        dimensions: { FunctionName: this.function.name },
-        statistic: "Sum",
-        period: 300,
-      });
-    }
+    const alarms = this.createAlarms(name, args);
+    this.errorsAlarm = alarms.errors;
+    this.deadLettersAlarm = alarms.deadLetters;
+    this.rejectedInputAlarm = alarms.rejectedInput;
 
     this.registerOutputs({
       function: this.function,
@@ -232,6 +170,98 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
       functionArn: this.functionArn,
       roleArn: this.roleArn,
     });
+  }
+
+  /**
+   * The function's own role: its logs, its dead-letter queue (asynchronous only), publishing to the alert topic with
+   * `publishesAlerts` (the role is then registered in the topic policy) and the code's `statements`.
+   */
+  private createRole(name: string, args: SecureCallbackFunctionArgs<E, R>): { role: aws.iam.Role; rolePolicy: aws.iam.RolePolicy } {
+    const { description, statements, alertTopic, publishesAlerts = false } = args;
+    const child = { parent: this };
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      { description: `Execution role of ${name}: ${description}`.slice(0, 1000), assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com") },
+      child,
+    );
+    const ownStatements: pulumi.Input<PolicyStatement>[] = [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: pulumi.interpolate`${this.logGroup.arn}:log-stream:*`,
+      },
+      ...(this.deadLetterQueue === undefined ? [] : [{ Sid: "KeepFailedEvents", Effect: "Allow" as const, Action: "sqs:SendMessage", Resource: this.deadLetterQueue.arn }]),
+    ];
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([ownStatements, publishesAlerts ? alertTopic.publishStatements() : [], statements])
+          .apply(([own, publish, code]) => policyDocument([...own, ...publish, ...code])),
+      },
+      child,
+    );
+    if (publishesAlerts) {
+      alertTopic.allowPublisher(role.arn);
+    }
+    return { role, rolePolicy };
+  }
+
+  /**
+   * The asynchronous invocation config (with its dead-letter queue) and the alarms to the alert topic: errors, dead
+   * letters (asynchronous only) and, with `rejectedInputAlarm`, rejected input.
+   */
+  private createAlarms(
+    name: string,
+    args: SecureCallbackFunctionArgs<E, R>,
+  ): { errors: aws.cloudwatch.MetricAlarm; deadLetters?: aws.cloudwatch.MetricAlarm; rejectedInput?: aws.cloudwatch.MetricAlarm } {
+    const { description, alertTopic, rejectedInputAlarm, maximumRetryAttempts = 2, maximumEventAgeInSeconds = 21600 } = args;
+    const child = { parent: this };
+    const alarm = (key: string, alarmArgs: AlarmOnFirstArgs) => alarmOnFirst(`${name}-${key}`, alarmArgs, [alertTopic.topicArn], child);
+    const queue = this.deadLetterQueue;
+    if (queue !== undefined) {
+      new aws.lambda.FunctionEventInvokeConfig(
+        `${name}-async`,
+        { functionName: this.function.name, maximumRetryAttempts, maximumEventAgeInSeconds, destinationConfig: { onFailure: { destination: queue.arn } } },
+        child,
+      );
+    }
+    const errors = alarm("errors", {
+      alarmDescription:
+        queue === undefined
+          ? pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; it is invoked synchronously, so its caller received the error and retries or reports it by its own rules.`
+          : pulumi.interpolate`Lambda function ${this.function.name} (${description}) failed. Its logs are in log group ${this.logGroup.name}; events that still fail after ${maximumRetryAttempts} retries are kept in SQS queue ${queue.name} for 14 days.`,
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: this.function.name },
+      statistic: "Sum",
+      period: 60,
+    });
+    const deadLetters =
+      queue === undefined
+        ? undefined
+        : alarm("dead-letters", {
+            alarmDescription: pulumi.interpolate`Events that Lambda function ${this.function.name} (${description}) could not process are waiting in SQS queue ${queue.name}: alerts may have been missed. Inspect and redrive them within 14 days.`,
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: queue.name },
+            statistic: "Maximum",
+            period: 300,
+          });
+    const rejectedInput =
+      rejectedInputAlarm === undefined
+        ? undefined
+        : alarm("rejected-input", {
+            alarmDescription: pulumi.interpolate`Lambda function ${this.function.name} (${description}) received input it could not decode: ${rejectedInputAlarm.consequence}. It logs each reason in log group ${this.logGroup.name} (message "${REJECTED_INPUT_MESSAGE}").`,
+            namespace: METRIC_NAMESPACE,
+            metricName: REJECTED_INPUT_METRIC,
+            dimensions: { FunctionName: this.function.name },
+            statistic: "Sum",
+            period: 300,
+          });
+    return { errors, deadLetters, rejectedInput };
   }
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */
@@ -253,6 +283,16 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
     if (args.rejectedInputAlarm !== undefined && args.rejectedInputAlarm.consequence === undefined) {
       checker.fail('rejectedInputAlarm.consequence is required: what rejected input costs, e.g. "the downloads in it were not counted"');
     }
+    if (args.invocation !== undefined && args.invocation !== "asynchronous" && args.invocation !== "synchronous") {
+      checker.fail(`invocation must be "asynchronous" or "synchronous", got ${JSON.stringify(args.invocation)}`);
+    }
+    if (args.invocation === "synchronous") {
+      for (const key of ["maximumRetryAttempts", "maximumEventAgeInSeconds"] as const) {
+        if (args[key] !== undefined) {
+          checker.fail(`${key} configures asynchronous invocations, which a function with invocation "synchronous" never gets; remove it`);
+        }
+      }
+    }
     if (args.publishesAlerts && args.environment?.ALERT_TOPIC_ARN !== undefined) {
       checker.fail("environment.ALERT_TOPIC_ARN is set by publishesAlerts; do not set it yourself");
     }
@@ -260,8 +300,11 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
   }
 }
 
-/** What an alarm of {@link alarmOnFirst} watches and says; `region` places it outside the provider's Region. */
-export type AlarmOnFirstArgs = Pick<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period" | "region">;
+/**
+ * What an alarm of {@link alarmOnFirst} watches and says; `region` places it outside the provider's Region, `name`
+ * fixes its physical name (generated otherwise).
+ */
+export type AlarmOnFirstArgs = Pick<aws.cloudwatch.MetricAlarmArgs, "name" | "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period" | "region">;
 
 /**
  * The project's alarm: it fires on the first occurrence in its period and notifies `alarmActions` (the alert topic);
@@ -273,6 +316,18 @@ export function alarmOnFirst(name: string, alarm: AlarmOnFirstArgs, alarmActions
     { ...alarm, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions },
     opts,
   );
+}
+
+/**
+ * An {@link alarmOnFirst} that reaches `alertTopic` from any Region: in the topic's Region it notifies the topic;
+ * in another (`alarm.region`) it has no action of its own and its state changes are forwarded to the topic
+ * ({@link AlertTopic.forwardAlarm}). Without a topic it notifies no one.
+ */
+export function alarmToTopic(name: string, alarm: AlarmOnFirstArgs, alertTopic: AlertTopic | undefined, opts: pulumi.CustomResourceOptions): aws.cloudwatch.MetricAlarm {
+  const region = typeof alarm.region === "string" ? alarm.region : undefined;
+  const created = alarmOnFirst(name, alarm, alertTopic === undefined ? [] : alertTopic.alarmActionsIn(region), opts);
+  alertTopic?.forwardAlarm(created.arn, region);
+  return created;
 }
 
 /**

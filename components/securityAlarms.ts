@@ -9,8 +9,14 @@ import { argProblems } from "./validation";
 export interface SecurityAlarmsArgs {
   /** The trail's CloudWatch Logs group, for example `AuditTrail.logGroupName`. It must receive management events. */
   logGroupName: pulumi.Input<string>;
-  /** Topic the alarms notify, for example `AlertTopic.topicArn`; its policy must let this account's alarms publish. */
+  /**
+   * Topic the alarms notify, for example `AlertTopic.topicArn`: an AlertTopic's own `topicArn` output is reached from
+   * any Region (through `AlertTopic.forwardAlarm` when the topic is in another); any other ARN must be a topic of the
+   * alarms' Region (an alarm can notify only a topic of its own Region) whose policy lets this account's alarms publish.
+   */
   alertTopicArn: pulumi.Input<string>;
+  /** The Region of the log group, where the filters and alarms are created. @default - the provider's Region */
+  region?: string;
   /**
    * Which Security Hub CloudWatch controls to satisfy: `"all"` (CloudWatch.1 to CloudWatch.14) or a list of IDs such
    * as `["CloudWatch.1", "CloudWatch.3"]`. Each takes one of the log group's 100 metric filters.
@@ -64,7 +70,8 @@ export class SecurityAlarms extends pulumi.ComponentResource {
         `${name}-${control.id.toLowerCase().replace(".", "-")}`,
         {
           logGroupName,
-          alertTopicArn,
+          alertTopic: alertTopicArn,
+          ...(args.region === undefined ? {} : { region: args.region }),
           filterPattern: control.filterPattern,
           metricNamespace,
           metricName: control.metricName,

@@ -252,6 +252,9 @@ export class TrailBackfill extends pulumi.ComponentResource {
       {
         description: "Re-fetches CloudTrail events with LookupEvents for one account-region pair and writes native CloudTrail log files to S3",
         callbackFactory: trailBackfillCallbackFactory,
+        // Only the state machine invokes it, synchronously, and retries it by its definition: no async config, no
+        // dead-letter queue and no alarm on one, which could never fire.
+        invocation: "synchronous",
         statements: p.statements,
         alertTopic: p.alertTopic,
         environment: p.environment,

@@ -106,9 +106,9 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
   logRetentionInDays?: number;
   /**
    * Notify each CloudTrail event once, also when Lambda retries a batch that partly failed or an event is delivered
-   * again: the function keeps a journal of the events it notified in a small on-demand DynamoDB table of its own (one
-   * read and one write per notification; entries expire after 7 days). `false`: no table; notifications are at least
-   * once, and a retried batch notifies the records that had gone out again.
+   * again, even at the same moment: the function claims each event in a small on-demand DynamoDB table of its own
+   * before publishing and records it once sent (two writes per notification; entries expire after 7 days). `false`:
+   * no table; notifications are at least once, and a retried batch notifies the records that had gone out again.
    * @default true
    */
   deduplicate?: boolean;
@@ -158,8 +158,9 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
   readonly rules: Record<string, aws.cloudwatch.EventRule>;
   /**
    * Per Region (eventbridge source): the rule's target with its retry policy, and the dead-letter queue (with its
-   * alarm) in that Region for the events EventBridge could not deliver. Only the home Region's alarm notifies the
-   * alert topic. Empty for the other sources.
+   * alarm) in that Region for the events EventBridge could not deliver. Each alarm reaches the alert topic: in the
+   * home Region directly, elsewhere through the topic's alarm forwarding (`AlertTopic.forwardAlarm`). Empty for the
+   * other sources.
    */
   readonly ruleTargets: Record<string, DeliveredRuleTarget> = {};
   readonly handler: SecureCallbackFunction;
@@ -199,8 +200,9 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       const sent = this.createJournal(name, tableKmsKeyArn);
       this.table = sent.table;
       this.tableName = this.table.name;
-      // GetItem and PutItem: look up the batch's events, record each one notified; UpdateItem: burst grouping's
-      // conditional updates of its state items (never a Query or a Scan: its sweep reads one index item).
+      // GetItem and PutItem: claim the batch's events (conditional puts), read a claim held elsewhere, record each one
+      // notified; UpdateItem: burst grouping's conditional updates of its state items (never a Query or a Scan: its
+      // sweep reads one index item).
       statements.push(...sent.grant("RememberSentNotifications", ["dynamodb:GetItem", "dynamodb:PutItem", ...(this.grouping === undefined ? [] : ["dynamodb:UpdateItem"])]));
     }
 
@@ -319,10 +321,10 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
         { parent: this },
       );
       for (const region of remote) {
-        // A CloudWatch alarm notifies only a topic in its own Region, so this queue's alarm (in `region`) has no action.
+        // A CloudWatch alarm notifies only a topic in its own Region: this queue's alarm (in `region`) is forwarded to it.
         this.ruleTargets[region] = sources[region].forward(
           { arn: homeBus.arn, roleArn: forwardRole.arn },
-          { purpose: purpose(region), names: names(region) },
+          { purpose: purpose(region), alertTopic, names: names(region) },
           // EventBridge assumes the role on the first forwarded event: its permission must be in place.
           { dependsOn: [forwardPolicy] },
         );

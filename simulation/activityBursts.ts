@@ -55,7 +55,7 @@ export interface BurstHarness {
   failNext(command: string, count?: number, skip?: number): void;
   /** One invocation. */
   handle(event: unknown): Promise<UserActivityResult>;
-  /** One delivery, retried on failure like Lambda's asynchronous invocations (up to 3 attempts). */
+  /** One delivery, retried on failure like Lambda's asynchronous invocations (up to 3 attempts, one request ID). */
   invoke(event: unknown, attempts?: number): Promise<Delivery>;
   /** The scheduled sweep, delivered like `invoke`. */
   sweep(): Promise<Delivery>;
@@ -113,16 +113,22 @@ export async function startBurstHarness(options: { criteria: ActivityCriteria; b
     sentTableName: tableName,
     ...(options.burst === undefined ? {} : { burst: options.burst }),
   };
-  const journal = dynamoDbSentJournal(dynamodb, tableName, undefined, () => clock.now());
+  // Waiting for another delivery's claim takes simulated time, as retries do.
+  const journal = dynamoDbSentJournal(dynamodb, tableName, undefined, () => clock.now(), { sleep: (ms) => clock.sleep(ms) });
   const bursts = options.burst === undefined ? undefined : dynamoDbBurstGate(dynamodb, tableName, options.burst, summaryPublisher(settings, snsClient), clock);
   const handler = userActivityHandler(settings, { sns: snsClient, logger: silent, metrics: noMetrics, journal, ...(bursts === undefined ? {} : { bursts }) });
 
+  // Deterministic request IDs, so that runs with one seed stay alike.
+  let invocations = 0;
   const invoke = async (event: unknown, attempts = 3): Promise<Delivery> => {
     const delivery: Delivery = { attempts: 0, errors: [] };
+    // Lambda keeps an invocation's request ID when it retries it (the sent journal's claims belong to it).
+    invocations += 1;
+    const awsRequestId = `burst-harness-${invocations}`;
     while (delivery.attempts < attempts) {
       delivery.attempts += 1;
       try {
-        delivery.result = await handler(event);
+        delivery.result = await handler(event, { awsRequestId });
         return delivery;
       } catch (error) {
         delivery.errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));

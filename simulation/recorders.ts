@@ -18,12 +18,13 @@ export function recordingLogger(): Logger & { lines: RecordedLog[] } {
   return { lines, info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-export function recordingMetrics(): MetricSink & { counts: Array<{ name: string; value: number }> } {
-  const counts: Array<{ name: string; value: number }> = [];
+/** A metric sink that records each count; `dimensions` only when the handler gave some (besides FunctionName). */
+export function recordingMetrics(): MetricSink & { counts: Array<{ name: string; value: number; dimensions?: Record<string, string> }> } {
+  const counts: Array<{ name: string; value: number; dimensions?: Record<string, string> }> = [];
   return {
     counts,
-    count(name, value) {
-      counts.push({ name, value });
+    count(name, value, dimensions) {
+      counts.push({ name, value, ...(dimensions === undefined ? {} : { dimensions }) });
     },
   };
 }

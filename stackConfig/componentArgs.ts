@@ -23,6 +23,7 @@ const KEYS: Record<keyof CloudTrailAlertsArgs, true> = {
   chat: true,
   userActivityNotifiers: true,
   backfill: true,
+  dashboard: true,
 };
 
 /** The `cloudtrail-alerts:` config keys (Pulumi.yaml declares these), which are CloudTrailAlerts' argument names. */

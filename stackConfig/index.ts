@@ -11,6 +11,7 @@ import { type BackfillConfig, readBackfillConfig } from "./backfill";
 import { readBucketCreationAlarm } from "./bucketCreationAlarm";
 import { readBucketCreationEventNames } from "./bucketCreationEventNames";
 import { readChat } from "./chat";
+import { readDashboard } from "./dashboard";
 import { readDownloadAlerts } from "./downloadAlerts";
 import { readExistingAlertTopicArn } from "./existingAlertTopicArn";
 import { readExistingTrailLogGroupName } from "./existingTrailLogGroupName";
@@ -60,6 +61,8 @@ export interface StackConfig {
   backfill?: BackfillConfig;
   /** Slack and Teams channels subscribed to the alert topic; undefined (no chat) when none is named. */
   chat?: ChatChannelsConfig;
+  /** Whether the stack's operations dashboard is created. */
+  dashboard: boolean;
 }
 
 /**
@@ -87,6 +90,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
   // With chat channels, notifiers send the custom-notification format the channels can post, unless told otherwise.
   const userActivityNotifiers = readUserActivityNotifiers(read, { timeZone, language, chatNotifications: chat !== undefined });
   const backfill = readBackfillConfig(read, allowedAccountIds);
+  const dashboard = readDashboard(read);
 
   return {
     region,
@@ -102,5 +106,6 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
     userActivityNotifiers,
     ...(backfill === undefined ? {} : { backfill }),
     ...(chat === undefined ? {} : { chat }),
+    dashboard,
   };
 }

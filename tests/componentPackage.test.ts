@@ -97,6 +97,7 @@ describe("component package", function () {
       "backfillStateMachineArn",
       "backfillBucketName",
       "backfillReaderRoleArns",
+      "dashboardName",
     ]);
   });
 

@@ -100,11 +100,11 @@ describe("offline preview (npm start)", function () {
     expect(total).to.equal(treeLines.length);
     expect(counts.reduce((sum, [count]) => sum + Number(count), 0)).to.equal(total);
     // Topics: the alert topic and the trail dispatcher's; roles: five functions, the trail's delivery role, the
-    // EventBridge forwarder, the state machine and four reader roles.
+    // EventBridge forwarder, the alarm forwarder of us-east-1, the state machine and four reader roles.
     expect(Object.fromEntries(counts.map(([count, type]) => [type, Number(count)]))).to.include({
       "aws:cloudtrail/trail:Trail": 1,
       "aws:sns/topic:Topic": 2,
-      "aws:iam/role:Role": 12,
+      "aws:iam/role:Role": 13,
       "aws:lambda/function:Function": 5,
       "aws:sfn/stateMachine:StateMachine": 1,
       "pulumi:providers:aws": 3,

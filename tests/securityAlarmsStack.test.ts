@@ -46,7 +46,8 @@ describe("a stack with securityAlarms: all (offline preview)", function () {
   before(async () => {
     const dev = parse(fs.readFileSync(path.join(PROJECT_DIRECTORY, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     const file = path.join(PROJECT_DIRECTORY, `Pulumi.${STACK}.yaml`);
-    fs.writeFileSync(file, stringify({ config: { ...dev.config, "cloudtrail-alerts:securityAlarms": "all" } }));
+    // The dashboard off too: this stack also proves that `dashboard: false` leaves it out.
+    fs.writeFileSync(file, stringify({ config: { ...dev.config, "cloudtrail-alerts:securityAlarms": "all", "cloudtrail-alerts:dashboard": false } }));
     try {
       const run = await previewJson(STACK);
       expect(run.code, run.stderr).to.equal(0);
@@ -77,5 +78,10 @@ describe("a stack with securityAlarms: all (offline preview)", function () {
     expect(alertTopicArns.size).to.equal(1);
     const [topicArn] = alarms[0].inputs.alarmActions as string[];
     expect(topicArn).to.match(/^arn:aws:sns:ap-northeast-1:111111111111:alerts/);
+  });
+
+  it("previews no dashboard with cloudtrail-alerts:dashboard false (the dev stack, which leaves it on, has one)", () => {
+    expect(resources.filter((r) => r.type === "aws:cloudwatch/dashboard:Dashboard" || r.type === "cloudtrail-alerts:index:OperationsDashboard")).to.deep.equal([]);
+    expect(resources.some((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm")).to.equal(true);
   });
 });

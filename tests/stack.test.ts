@@ -9,6 +9,7 @@ import { materializeArchive } from "../preview/lambdaArchive";
 import { RecordedResource } from "../preview/mockCloud";
 import { checkPolicies } from "../preview/policyCheck";
 import { devStack } from "./support/devStack";
+import { alarmRoutes } from "../simulation/alarmRoutes";
 import { verifyReport } from "../simulation/verifyReport";
 
 describe("dev stack", function () {
@@ -20,14 +21,16 @@ describe("dev stack", function () {
     ({ resources, outputs } = await devStack());
   });
 
-  it("creates every system of the dev stack: trail, topic, bucket-creation alarm, download alert, notifiers, backfill", () => {
+  it("creates every system of the dev stack: trail, topic, bucket-creation alarm, download alert, notifiers, backfill, dashboard", () => {
     expect(resources.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack").map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
+      "cloudtrail-alerts:index:AlarmForwarding alerts-alarms-us-east-1",
       "cloudtrail-alerts:index:AlertTopic alerts",
       "cloudtrail-alerts:index:AuditTrail trail",
       "cloudtrail-alerts:index:BucketCreationAlarm bucket-creation",
       "cloudtrail-alerts:index:CloudTrailAlerts cloudtrail-alerts",
       "cloudtrail-alerts:index:DownloadThresholdAlert download-alerts",
       "cloudtrail-alerts:index:LogSubscriptionDispatcher trail-subscription",
+      "cloudtrail-alerts:index:OperationsDashboard operations",
       "cloudtrail-alerts:index:TrailBackfill backfill",
       "cloudtrail-alerts:index:TrailReaderRole backfill-reader-111111111111",
       "cloudtrail-alerts:index:TrailReaderRole backfill-reader-222222222222",
@@ -54,6 +57,20 @@ describe("dev stack", function () {
       trailLogGroupName: "/aws/cloudtrail/cloudtrail-alerts-dev-trail",
       backfillStateMachineArn: arnOf("aws:sfn/stateMachine:StateMachine", "backfill"),
     });
+  });
+
+  it("makes every alarm, in every Region, reach the alert topic exactly once: by its action, or forwarded from its Region", () => {
+    const topicArn = String(outputs.alertTopicArn);
+    const routes = alarmRoutes(resources);
+    const forwarded = routes.filter((r) => r.region !== "ap-northeast-1");
+
+    expect(routes.filter((r) => r.topics.length !== 1 || r.topics[0] !== topicArn), "alarms that notify no one, or not once").to.deep.equal([]);
+    // The notifier's rule in us-east-1 (global services) and the forwarding's own queue; both forwarded.
+    expect(forwarded.map((r) => `${r.alarm} ${r.via.join()}`).sort()).to.deep.equal([
+      "activity-ssm-sessions-undelivered-us-east-1 state change -> rule alerts-alarms-us-east-1 (us-east-1) -> default bus of ap-northeast-1 -> rule alerts-alarms-us-east-1-notify (ap-northeast-1) -> topic",
+      "alerts-alarms-us-east-1-undelivered state change -> rule alerts-alarms-us-east-1 (us-east-1) -> default bus of ap-northeast-1 -> rule alerts-alarms-us-east-1-notify (ap-northeast-1) -> topic",
+    ]);
+    expect(routes.length).to.be.greaterThan(forwarded.length);
   });
 
   it("keeps every guarantee of the policy pack", async () => {

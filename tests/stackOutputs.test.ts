@@ -1,6 +1,7 @@
 /**
  * The stack's outputs (index.ts) name only what the stack creates: a stack that adopts its trail and has no backfill
- * exports neither trail nor backfill outputs, and Pulumi has no undefined output to warn about.
+ * exports neither trail nor backfill outputs (its dashboard, on by default, is exported), and Pulumi has no undefined
+ * output to warn about.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -37,7 +38,7 @@ describe("stack outputs (index.ts)", function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).not.to.include("Undefined value");
     const outputs = run.stdout.slice(run.stdout.indexOf("\nOutputs:\n") + "\nOutputs:\n".length).trimEnd().split("\n");
-    expect(outputs.map((line) => line.trim().split(":")[0])).to.deep.equal(["alertTopicArn", "trailLogGroupName"]);
+    expect(outputs.map((line) => line.trim().split(":")[0])).to.deep.equal(["alertTopicArn", "trailLogGroupName", "dashboardName"]);
     expect(run.stdout).not.to.include("undefined");
   });
 });

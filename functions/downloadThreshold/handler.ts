@@ -27,6 +27,7 @@ import type { CountingAttempt, DownloadCounter } from "./downloadCounter";
 import { dynamoDbDownloadCounter } from "./dynamoDbCounter";
 import { logsDownloadCounter } from "./logsCounter";
 import { fromEnvironment, type DownloadThresholdSettings } from "./settings";
+import { reportDownloadCount } from "./watchMetric";
 import { watchedDownload, type WatchedDownload } from "./watchedDownload";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
@@ -252,6 +253,7 @@ async function countDownload(invocation: Invocation, download: WatchedDownload, 
   const alerting = settings.notify === "every" ? counted.count > download.threshold : counted.count === download.threshold + 1;
   if (outcome.counted) {
     logger.info("download counted", { eventID: record.eventID, object, count: counted.count, threshold: download.threshold, windowStart: window.start.toISOString(), alerting });
+    reportDownloadCount(invocation.metrics, settings.watches, download, counted.count);
   }
   const item: Counted = { download, window, count: counted.count, object, resent: !outcome.counted };
   if (alerting) {

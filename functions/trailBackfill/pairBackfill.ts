@@ -193,6 +193,8 @@ function invocationResult(run: PairInvocation, metrics: MetricSink | undefined):
   const progressed = run.filesWritten > 0 || totalLength(remaining) < totalLength(run.before);
   const stalled = progressed ? 0 : input.stalled + 1;
   metrics?.count("LookupEventsThrottled", stats.throttled - input.stats.throttled);
+  // For the operations dashboard: events written to log files by this invocation, and pairs finished.
+  metrics?.count("BackfillEventsWritten", stats.events - input.stats.events);
   reading.logger.info("backfill invocation finished", {
     ...pair,
     windowsLeft: windowCount(remaining),
@@ -201,6 +203,7 @@ function invocationResult(run: PairInvocation, metrics: MetricSink | undefined):
     throttled: stats.throttled - input.stats.throttled,
   });
   if (remaining.length === 0) {
+    metrics?.count("BackfillPairsDone", 1);
     const { invocations, requests, throttled, events, files, rejected } = stats;
     return { account: input.account, region: input.region, status: "DONE", done: true, invocations, requests, throttled, events, files, rejected };
   }

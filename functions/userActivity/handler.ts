@@ -4,6 +4,8 @@
  * readable notification per record (see format.ts), at most once per event with a sent journal; with burst grouping,
  * a key's further events within a window as one summary (bursts.ts, summaryFormat.ts).
  */
+import { randomUUID } from "crypto";
+
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 
@@ -66,17 +68,22 @@ function matchingRecords(records: readonly CloudTrailRecord[], settings: UserAct
 }
 
 /**
- * The event IDs among `matching` the sent journal says were notified before (none without a journal). When the journal
- * cannot be read, throws SentJournalUnavailableError: nothing is published and Lambda retries the invocation.
+ * Claims the records for this invocation (`owner`) in the sent journal and returns the event IDs among `matching` it
+ * says were notified before (none without a journal). When the journal cannot be read or written, throws
+ * SentJournalUnavailableError: nothing is published and Lambda retries the invocation.
  */
-async function notifiedBefore(matching: readonly CloudTrailRecord[], deps: UserActivityDependencies): Promise<Set<string>> {
+async function notifiedBefore(matching: readonly CloudTrailRecord[], owner: string, deps: UserActivityDependencies): Promise<Set<string>> {
   const { logger, metrics, journal } = deps;
   let alreadySent = new Set<string>();
   if (journal !== undefined && matching.length > 0) {
     try {
-      alreadySent = await journal.sent(matching.map((record) => record.eventID));
+      alreadySent = await journal.claim(matching.map((record) => record.eventID), owner);
     } catch (error) {
       assertIsError(error);
+      if (error.name === "NotificationClaimedElsewhereError") {
+        logger.error("notification still claimed by another invocation; the invocation fails so that Lambda retries it", { error: error.message });
+        throw error;
+      }
       logger.error("sent journal not readable; nothing published, the invocation fails so that Lambda retries it", { error: `${error.name}: ${error.message}` });
       throw namedError("SentJournalUnavailableError", `the sent journal could not be read (${error.name}: ${error.message}); nothing was published, the invocation fails so that Lambda retries it`);
     }
@@ -101,7 +108,7 @@ interface PublishOutcome {
  * the sent journal. A failed publish is collected, not thrown, so that the other records still go out; a failed
  * journal write is logged and counted only.
  */
-async function publishNotifications(due: readonly CloudTrailRecord[], settings: UserActivitySettings, deps: UserActivityDependencies): Promise<PublishOutcome> {
+async function publishNotifications(due: readonly CloudTrailRecord[], owner: string, settings: UserActivitySettings, deps: UserActivityDependencies): Promise<PublishOutcome> {
   const { sns, logger, journal } = deps;
   const outcome: PublishOutcome = { published: 0, unrecorded: 0, failures: [] };
   for (let i = 0; i < due.length; i += PUBLISH_CONCURRENCY) {
@@ -115,6 +122,8 @@ async function publishNotifications(due: readonly CloudTrailRecord[], settings: 
         } catch (error) {
           assertIsError(error);
           outcome.failures.push({ eventID: record.eventID, error: `${error.name}: ${error.message}` });
+          // Another delivery (or this invocation's retry) may publish it at once; if this fails, after the lease.
+          await journal?.release(record.eventID, owner).catch(() => undefined);
           return;
         }
         try {
@@ -188,8 +197,10 @@ async function sweepBursts(deps: UserActivityDependencies): Promise<UserActivity
  * the journal, so a retry publishes only what did not go out. When the journal cannot be read, nothing is published
  * and the invocation fails (Lambda retries it: nothing lost). When writing it fails after SNS accepted a notification,
  * the error is logged and counted in `SentJournalWriteFailed`, and the invocation does not fail for it (a retry could
- * only notify again). Still at least once: an invocation killed after SNS accepted a notification but before the
- * journal write, and two deliveries of one event handled at the same time, notify it twice.
+ * only notify again). Deliveries of one event handled at the same time notify it once: each claims the event in the
+ * journal before publishing (a conditional write with a short lease), the others wait until it is sent, or take it
+ * over when the lease runs out (its invocation died). Still at least once: an invocation killed after SNS accepted a
+ * notification but before the journal write (or slower than the lease) notifies it twice.
  * Without a journal, a retried batch notifies its records that were already published again.
  *
  * With burst grouping (`deps.bursts`), each due record goes through the gate first (bursts.ts): sent at once, counted
@@ -197,12 +208,14 @@ async function sweepBursts(deps: UserActivityDependencies): Promise<UserActivity
  * retry or a redelivery counts them once too. The scheduled sweep's input (`{"cloudtrail-alerts":"burst-sweep"}`)
  * sends the summaries that are due instead.
  */
-export function userActivityHandler(settings: UserActivitySettings, deps: UserActivityDependencies): (event: unknown) => Promise<UserActivityResult> {
+export function userActivityHandler(settings: UserActivitySettings, deps: UserActivityDependencies): (event: unknown, context?: { awsRequestId?: string }) => Promise<UserActivityResult> {
   const { logger, metrics } = deps;
-  return async (event) => {
+  return async (event, context) => {
     if (isBurstSweepEvent(event)) {
       return sweepBursts(deps);
     }
+    // Claims belong to the invocation; Lambda's retries of it keep its request ID, and take its claims back at once.
+    const owner = context?.awsRequestId ?? randomUUID();
     const payload = decodeCloudTrailPayload(event);
     if (payload.control) {
       logger.info("CloudWatch Logs control message skipped", { source: payload.source });
@@ -211,10 +224,11 @@ export function userActivityHandler(settings: UserActivitySettings, deps: UserAc
     reportRejectedInput(payload.rejected, logger, metrics);
 
     const matching = matchingRecords(payload.records, settings);
-    const alreadySent = await notifiedBefore(matching, deps);
+    const alreadySent = await notifiedBefore(matching, owner, deps);
     const due = matching.filter((record) => !alreadySent.has(record.eventID));
+    // Burst grouping sees only the events this invocation claimed: of simultaneous deliveries, one counts each event.
     const { notify, counted, heldBack } = await admitRecords(due, deps);
-    const { published, unrecorded, failures } = await publishNotifications(notify, settings, deps);
+    const { published, unrecorded, failures } = await publishNotifications(notify, owner, settings, deps);
     const grouped = deps.bursts === undefined ? {} : { counted, heldBack };
     if (counted + heldBack > 0) {
       metrics.count("EventsCounted", counted + heldBack);
@@ -241,7 +255,7 @@ export function userActivityHandler(settings: UserActivitySettings, deps: UserAc
  * The callback factory the UserActivityNotifier deploys: settings from the environment, SDK clients built once per
  * cold start (a DynamoDB client only when the function has a sent journal table).
  */
-export function userActivityCallbackFactory(): (event: unknown) => Promise<UserActivityResult> {
+export function userActivityCallbackFactory(): (event: unknown, context?: { awsRequestId?: string }) => Promise<UserActivityResult> {
   const settings = fromEnvironment();
   const sns = new SNSClient({});
   const metrics = embeddedMetricSink(process.env.AWS_LAMBDA_FUNCTION_NAME ?? "user-activity-notifier");

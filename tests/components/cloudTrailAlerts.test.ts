@@ -45,6 +45,7 @@ describe("CloudTrailAlerts", () => {
     expect(config.alertTopic).to.deep.equal({ emailAddresses: [] });
     expect(config.downloadAlerts).to.equal(undefined);
     expect(config.backfill).to.equal(undefined);
+    expect(config.dashboard).to.equal(true);
   });
 
   // The same bad value, once as the stack config has it (text) and once as an argument (a value of the SDK's type).
@@ -59,6 +60,7 @@ describe("CloudTrailAlerts", () => {
     ["a notifier name with capitals", "userActivityNotifiers", '{"Ops":{"userNames":["ops"]}}', { Ops: { userNames: ["ops"] } }],
     ["a notifier without criteria", "userActivityNotifiers", '{"ops":{"source":"logs"}}', { ops: { source: "logs" } }],
     ["a short backfill account", "backfill", '{"enabled":true,"accounts":["12345"],"regions":["us-east-1"]}', { enabled: true, accounts: ["12345"], regions: ["us-east-1"] }],
+    ["a dashboard flag that is not a boolean", "dashboard", "yes", "yes"],
     ["a preview role name with a slash", "backfill", '{"enabled":true,"accounts":["111111111111"],"regions":["us-east-1"],"previewRoleName":"a/b"}', { enabled: true, accounts: ["111111111111"], regions: ["us-east-1"], previewRoleName: "a/b" }],
   ];
   for (const [title, key, text, value] of bad) {
@@ -110,6 +112,7 @@ describe("CloudTrailAlerts", () => {
       "backfill-reader-444444444444",
       "bucket-creation",
       "download-alerts",
+      "operations",
       "trail",
       "trail-subscription",
     ]);

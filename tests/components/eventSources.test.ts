@@ -194,6 +194,34 @@ describe("eventSources", () => {
     });
   });
 
+  describe("EventRuleSource publishing to the alert topic", () => {
+    const transformer = { inputPaths: { name: "$.detail.alarmName" }, inputTemplate: '"alarm <name>"' };
+    let parent: pulumi.ComponentResource;
+    let topic: AlertTopic;
+    let delivered: DeliveredRuleTarget;
+    let resources: RecordedResource[];
+
+    before(async () => {
+      parent = host("evs-pub");
+      topic = new AlertTopic("evs-pub-topic", {});
+      const source = new EventRuleSource("evs-pub-rule", { description: "alarms", eventPattern: PATTERN, state: "ENABLED" }, { parent });
+      delivered = source.publishTo(topic, { purpose: "publishes alarms", alertTopic: topic, names: { target: "evs-pub-target", deadLetters: "evs-pub-undelivered", deadLettersAlarmName: "evs-pub-undelivered-alarm" }, inputTransformer: transformer });
+      resources = await resourcesOf(parent);
+    });
+
+    it("targets the topic with the input transformer, and its queue's alarm has the physical name given", async () => {
+      expect(single(resources, "aws:cloudwatch/eventTarget:EventTarget").inputs).to.deep.include({ arn: await valueOf(topic.topicArn), inputTransformer: transformer });
+      expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").inputs).to.deep.include({ name: "evs-pub-undelivered-alarm", alarmActions: [await valueOf(topic.topicArn)] });
+      expect(await valueOf(delivered.deadLettersAlarm.name)).to.equal("evs-pub-undelivered-alarm");
+    });
+
+    it("lets EventBridge publish to the topic for this rule only", async () => {
+      const rule = single(resources, "aws:cloudwatch/eventRule:EventRule");
+      const statements = policyOf(single(await resourcesOf(topic), "aws:sns/topicPolicy:TopicPolicy")).Statement;
+      expect(statements.find((s) => s.Sid === "AllowForwardedAlarms")?.Condition).to.deep.equal({ ArnEquals: { "aws:SourceArn": [rule.state.arn] } });
+    });
+  });
+
   describe("LogSubscriptionSource", () => {
     let parent: pulumi.ComponentResource;
     let binding: LogSubscriptionBinding;

@@ -191,6 +191,51 @@ describe("SecureCallbackFunction", () => {
     });
   });
 
+  describe('with invocation "synchronous"', () => {
+    let sync: SecureCallbackFunction<unknown, RelayResult>;
+    let syncResources: RecordedResource[];
+
+    before(async () => {
+      sync = new SecureCallbackFunction("scf-sync", {
+        description: "a task of a state machine",
+        callbackFactory: relayCallbackFactory,
+        statements: [],
+        alertTopic: topic,
+        invocation: "synchronous",
+      });
+      syncResources = await resourcesOf(sync);
+    });
+
+    it("creates no dead-letter queue, asynchronous invocation config or dead-letters alarm: nothing could ever reach them", () => {
+      expect(syncResources.map((r) => `${r.type} ${r.name}`).sort()).to.deep.equal([
+        "aws:cloudwatch/logGroup:LogGroup scf-sync-logs",
+        "aws:cloudwatch/metricAlarm:MetricAlarm scf-sync-errors",
+        "aws:iam/role:Role scf-sync-role",
+        "aws:iam/rolePolicy:RolePolicy scf-sync-policy",
+        "aws:lambda/function:Function scf-sync",
+      ]);
+      expect(sync.deadLetterQueue).to.equal(undefined);
+      expect(sync.deadLettersAlarm).to.equal(undefined);
+    });
+
+    it("allows only its own logs, no queue", () => {
+      const logGroup = single(syncResources, "aws:cloudwatch/logGroup:LogGroup");
+      expect(policyOf(single(syncResources, "aws:iam/rolePolicy:RolePolicy")).Statement).to.deep.equal([
+        { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${String(logGroup.state.arn)}:log-stream:*` },
+      ]);
+    });
+
+    it("alarms on the first error, saying that the caller received it", async () => {
+      const fnName = String(single(syncResources, "aws:lambda/function:Function").state.name);
+      const logGroupName = String(single(syncResources, "aws:cloudwatch/logGroup:LogGroup").state.name);
+      expect(single(syncResources, "aws:cloudwatch/metricAlarm:MetricAlarm").inputs).to.deep.include({
+        alarmDescription: `Lambda function ${fnName} (a task of a state machine) failed. Its logs are in log group ${logGroupName}; it is invoked synchronously, so its caller received the error and retries or reports it by its own rules.`,
+        metricName: "Errors",
+        alarmActions: [await valueOf(topic.topicArn)],
+      });
+    });
+  });
+
   describe("archive", () => {
     it(`carries no AWS SDK, no Pulumi and nothing not asked for, and stays under ${ARCHIVE_BUDGET_BYTES / 1024} KB zipped`, async () => {
       const archive = await materializeArchive(single(resources, "aws:lambda/function:Function").inputs.code);
@@ -295,6 +340,9 @@ describe("SecureCallbackFunction", () => {
       ],
       ["a rejected-input alarm without its consequence", { rejectedInputAlarm: {} as never }, 'rejectedInputAlarm.consequence is required: what rejected input costs, e.g. "the downloads in it were not counted"'],
       ["an empty consequence", { rejectedInputAlarm: { consequence: "" } }, 'rejectedInputAlarm.consequence must be a non-empty phrase of at most 200 characters, got ""'],
+      ["an unknown invocation", { invocation: "sometimes" as never }, 'invocation must be "asynchronous" or "synchronous", got "sometimes"'],
+      ["retries of a function invoked synchronously", { invocation: "synchronous", maximumRetryAttempts: 1 }, 'maximumRetryAttempts configures asynchronous invocations, which a function with invocation "synchronous" never gets; remove it'],
+      ["an event age of a function invoked synchronously", { invocation: "synchronous", maximumEventAgeInSeconds: 60 }, 'maximumEventAgeInSeconds configures asynchronous invocations, which a function with invocation "synchronous" never gets; remove it'],
     ];
     it("accepts Latin-1 descriptions, and refuses a Japanese one at construction", () => {
       expect(() => SecureCallbackFunction.validateArgs("v", { ...base, description: "Überwachung der Downloads, café\tÿ" })).not.to.throw();

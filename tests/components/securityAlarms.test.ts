@@ -2,6 +2,7 @@ import { expect } from "chai";
 
 import { AlertTopic, AuditTrail, SecurityAlarms, securityAlarmDescription, securityAlarmFilterCount, securityInsightsQuery } from "../../components";
 import { SECURITY_CONTROLS, securityControl } from "../../functions/shared/securityControls";
+import { alarmRoutes } from "../../simulation/alarmRoutes";
 import { decide } from "../../simulation/iamSimulator";
 import { fixture } from "../../simulation/fixtures";
 import { policyOf, resourcesOf, single } from "../support/engine";
@@ -113,6 +114,35 @@ describe("SecurityAlarms", () => {
     expect(alarms.alarms["CloudWatch.7"].filterPattern).to.equal(documented[6].filterPattern);
     expect(single(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "sa-some-cloudwatch-7-filter").inputs.metricTransformation).to.deep.include({ namespace: "LogMetrics", name: "DisableOrDeleteCMK" });
     expect(single(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sa-some-cloudwatch-1-alarm").inputs).to.deep.include({ period: 60, okActions: ["arn:aws:sns:ap-northeast-1:111111111111:t"] });
+  });
+
+  it("reaches an AlertTopic of another Region: its alarms there have no action and are forwarded to the topic", async () => {
+    // Prepare: the topic in the stack's Region (ap-northeast-1), the log group's alarms in us-east-1.
+    const topic = new AlertTopic("sa-home", {});
+    const alarms = new SecurityAlarms("sa-east", { logGroupName: "org-trail", alertTopicArn: topic.topicArn, region: "us-east-1", controls: ["CloudWatch.1", "CloudWatch.3"] });
+
+    // Act
+    const resources = [...(await resourcesOf(topic)), ...(await resourcesOf(alarms))];
+    const routes = alarmRoutes(resources).filter((r) => r.alarm.startsWith("sa-east-"));
+
+    // Assess
+    const created = resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && r.name.startsWith("sa-east-"));
+    expect(created.map((r) => [r.name, r.inputs.region, r.inputs.alarmActions, r.inputs.okActions])).to.deep.equal([
+      ["sa-east-cloudwatch-1-alarm", "us-east-1", [], []],
+      ["sa-east-cloudwatch-3-alarm", "us-east-1", [], []],
+    ]);
+    const topicArn = await valueOf(topic.topicArn);
+    expect(routes.map((r) => [r.alarm, r.topics, r.via.map((v) => v.split(" -> ").length)])).to.deep.equal([
+      ["sa-east-cloudwatch-1-alarm", [topicArn], [5]],
+      ["sa-east-cloudwatch-3-alarm", [topicArn], [5]],
+    ]);
+    expect(topic.alarmForwardings.map((f) => f.forwardRule)).to.have.length(1);
+  });
+
+  it("notifies a topic given by a plain ARN directly, wherever it is (the ARN must be of the alarms' Region)", async () => {
+    const alarms = new SecurityAlarms("sa-plain", { logGroupName: "g", alertTopicArn: "arn:aws:sns:us-east-1:111111111111:t", region: "us-east-1", controls: ["CloudWatch.1"] });
+    const alarm = single(await resourcesOf(alarms), "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarm.inputs.alarmActions).to.deep.equal(["arn:aws:sns:us-east-1:111111111111:t"]);
   });
 
   it("counts the metric filters it takes of the log group's 100", () => {

@@ -106,12 +106,13 @@ describe("TrailBackfill", () => {
       const bucketArn = single(resources, "aws:s3/bucket:Bucket").state.arn as string;
       const statements = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-created-function-policy")).Statement;
 
-      expect(statements.slice(2)).to.deep.equal([
+      expect(statements.slice(1)).to.deep.equal([
         { Sid: "AssumeReaderRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: Object.values(READERS).sort() },
         { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/AWSLogs/*` },
         { Sid: "ReadMapResults", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/TrailBackfillResults/*` },
       ]);
-      expect(statements.slice(0, 2).map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "KeepFailedEvents"]);
+      // Invoked synchronously only: no dead-letter queue to write to.
+      expect(statements.slice(0, 1).map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs"]);
     });
 
     it("runs the function for up to 15 minutes with its settings in the environment", async () => {
@@ -223,6 +224,18 @@ describe("TrailBackfill", () => {
         threshold: 1,
         alarmActions: [topicArn],
       });
+    });
+
+    it("gives the function, which only the state machine invokes (synchronously), no async config, dead-letter queue or alarm on one", () => {
+      const types = resources.map((r) => r.type);
+      expect(types).to.not.include("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+      expect(types).to.not.include("aws:sqs/queue:Queue");
+      expect(resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => r.name).sort()).to.deep.equal([
+        "tb-created-executions-failed",
+        "tb-created-failed-pairs",
+        "tb-created-function-errors",
+      ]);
+      expect(backfill.function.deadLetterQueue).to.equal(undefined);
     });
 
     it("refuses a second reader role for an account, and one added after construction", () => {
@@ -350,7 +363,7 @@ describe("TrailBackfill", () => {
 
       // Assess
       expect(resources.filter((r) => r.type.startsWith("aws:s3/"))).to.deep.equal([]);
-      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-adopted-function-policy")).Statement.slice(2)).to.deep.equal([
+      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-adopted-function-policy")).Statement.slice(1)).to.deep.equal([
         { Sid: "AssumeReaderRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: ["arn:aws:iam::111111111111:role/r"] },
         { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::org-trail-logs/org-trail/AWSLogs/*" },
         { Sid: "ReadMapResults", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::org-trail-logs/org-trail/TrailBackfillResults/*" },
@@ -386,7 +399,7 @@ describe("TrailBackfill", () => {
       }
 
       // Assess
-      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-noreaders-function-policy")).Statement.map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "KeepFailedEvents", "WriteLogFiles", "ReadMapResults"]);
+      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-noreaders-function-policy")).Statement.map((s) => s.Sid)).to.deep.equal(["WriteOwnLogs", "WriteLogFiles", "ReadMapResults"]);
       expect(warnings).to.deep.equal([
         'TrailBackfill "tb-noreaders" has no reader roles: it cannot read any account. Register each account\'s TrailReaderRole with addReaderRole().',
       ]);

@@ -466,16 +466,18 @@ describe("fault injection", () => {
     });
 
     it("killed after SNS accepted a notification: none lost; only that notification is sent again", async () => {
-      // Prepare: the first attempt is killed at its 7th request, the first Publish after the 6 journal lookups, once
+      // Prepare: the first attempt is killed at its 7th request, the first Publish after the 6 journal claims, once
       // SNS has accepted it (so its journal entry is never written).
       const event = subscriptionPayload(sessions);
       const tableName = await db.createSentJournalTable();
       const kill = new KillSwitch({ request: sessions.length + 1, applied: true });
 
       // Act
-      const first = await notifier(kill.wrap(sns.client()), dynamoDbSentJournal(kill.wrap(db.client()), tableName))(event).then(() => undefined, (error: Error) => error);
+      // Lambda retries an asynchronous invocation with the same request ID: the retry takes its claims back at once.
+      const context = { awsRequestId: "req-killed-after-publish" };
+      const first = await notifier(kill.wrap(sns.client()), dynamoDbSentJournal(kill.wrap(db.client()), tableName))(event, context).then(() => undefined, (error: Error) => error);
       const acceptedBeforeDeath = sns.published.length;
-      const retry = await notifier(sns.client(), dynamoDbSentJournal(db.client(), tableName))(event);
+      const retry = await notifier(sns.client(), dynamoDbSentJournal(db.client(), tableName))(event, context);
 
       // Assess: the journal cannot know of a notification whose entry was never written (at least once).
       const { lost, duplicated } = tally(sessions.map((s) => s.eventID), sns.published.map((p) => linkedEventId(p.message)));

@@ -111,6 +111,8 @@ describe("least privilege over every resource, proven by IAM simulation", functi
     const trusted = byType("aws:iam/role:Role").map((r) => list((parse(r.inputs.assumeRolePolicy).Statement[0].Principal as Record<string, unknown>).Service ?? "role").join());
     expect(trusted.sort()).to.deep.equal([
       "cloudtrail.amazonaws.com",
+      // The notifier's us-east-1 rule and the alarm forwarding from us-east-1, each forwarding to the home bus.
+      "events.amazonaws.com",
       "events.amazonaws.com",
       "lambda.amazonaws.com",
       "lambda.amazonaws.com",
@@ -141,7 +143,12 @@ describe("least privilege over every resource, proven by IAM simulation", functi
         expectExactlyNeeded(verdict);
         expect(verdict.uses).to.have.length(1);
         expect(verdict.uses[0]).to.match(new RegExp(`^Lambda function ${functionName} \\(`));
-        expect(verdict.allowed.map((p) => p.action)).to.include.members(["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"]);
+        expect(verdict.allowed.map((p) => p.action)).to.include.members(["logs:CreateLogStream", "logs:PutLogEvents"]);
+        // Lambda keeps failed asynchronous events in the dead-letter queue; a function invoked only synchronously (the
+        // backfill's, by its state machine) has none, and no sqs:SendMessage.
+        const asynchronous = byType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").some((c) => c.inputs.functionName === fn.state.name);
+        expect(verdict.allowed.some((p) => p.action === "sqs:SendMessage"), `sqs:SendMessage for ${functionName}`).to.equal(asynchronous);
+        expect(asynchronous).to.equal(functionName !== "backfill-function");
       });
 
       it(`${functionName}: its room's declaration is what its archive sends in its mode`, () => {
@@ -259,7 +266,8 @@ describe("least privilege over every resource, proven by IAM simulation", functi
 
   it("EventBridge forwarding roles: allow exactly events:PutEvents on the buses their rules target", () => {
     const roles = byType("aws:iam/role:Role").filter((r) => parse(r.inputs.assumeRolePolicy).Statement.some((s) => (s.Principal as { Service?: string }).Service === "events.amazonaws.com"));
-    expect(roles).to.have.length(1);
+    // The notifier's rule in us-east-1 and the alarm forwarding from us-east-1.
+    expect(roles.map((r) => r.name).sort()).to.deep.equal(["activity-ssm-sessions-forward-role", "alerts-alarms-us-east-1-role"]);
     for (const role of roles) {
       const buses = byType("aws:cloudwatch/eventTarget:EventTarget").filter((t) => dependsOn(t, "roleArn", role)).map((t) => String(t.inputs.arn));
       const verdict = judged(role);

@@ -46,11 +46,13 @@ describe("npm run verify -- --plan", function () {
     return verifyPlan(file);
   }
 
-  it("passes on the dev plan as `npm start -- --json` prints it, judging all 12 roles", async () => {
+  it("passes on the dev plan as `npm start -- --json` prints it, judging every role", async () => {
+    const roles = (npmStart as Array<{ type: string }>).filter((resource) => resource.type === "aws:iam/role:Role").length;
     const { code, output } = await verify(npmStart);
 
+    expect(roles).to.be.greaterThan(10);
     expect(code, output).to.equal(0);
-    expect(output).to.match(/^Least privilege of the 12 roles of .* \(npm start --json; home account 111111111111, Region ap-northeast-1\): \d+ \(action, resource\) pairs evaluated, (\d+) allowed, \1 needed$/m);
+    expect(output).to.match(new RegExp(String.raw`^Least privilege of the ${roles} roles of .* \(npm start --json; home account 111111111111, Region ap-northeast-1\): \d+ \(action, resource\) pairs evaluated, (\d+) allowed, \1 needed$`, "m"));
     expect(output.trimEnd().split("\n").pop()).to.equal("PASS: every role allows exactly what it needs");
   });
 

@@ -110,13 +110,18 @@ describe("trust and resource policies, proven by IAM simulation", function () {
     ]);
   });
 
-  it("the EventBridge forwarding role can be assumed by EventBridge for its own rules only", async () => {
+  it("the EventBridge forwarding roles can be assumed by EventBridge for their own rules only", async () => {
     const role = named("aws:iam/role:Role", "activity-ssm-sessions-forward-role");
     const ruleArn = arn("aws:cloudwatch/eventRule:EventRule", "activity-ssm-sessions-rule-us-east-1");
     const base = { principal: "events.amazonaws.com", action: "sts:AssumeRole", resource: String(role.state.arn), resourcePolicy: parse(role.inputs.assumeRolePolicy) };
+    const alarmsRole = named("aws:iam/role:Role", "alerts-alarms-us-east-1-role");
+    const alarmsRule = arn("aws:cloudwatch/eventRule:EventRule", "alerts-alarms-us-east-1");
+    const alarms = { ...base, resource: String(alarmsRole.state.arn), resourcePolicy: parse(alarmsRole.inputs.assumeRolePolicy) };
     await check("EventBridge role trust", [
       { ...base, title: "EventBridge for its us-east-1 rule", context: { "aws:SourceArn": ruleArn, "aws:SourceAccount": ACCOUNT }, expected: "allowed" },
       { ...base, title: "EventBridge for another rule", context: { "aws:SourceArn": `arn:aws:events:us-east-1:${ACCOUNT}:rule/other`, "aws:SourceAccount": ACCOUNT }, expected: "denied" },
+      { ...alarms, title: "alarm forwarding: EventBridge for its us-east-1 rule", context: { "aws:SourceArn": alarmsRule, "aws:SourceAccount": ACCOUNT }, expected: "allowed" },
+      { ...alarms, title: "alarm forwarding: EventBridge for the notifier's rule", context: { "aws:SourceArn": ruleArn, "aws:SourceAccount": ACCOUNT }, expected: "denied" },
     ]);
   });
 
@@ -145,7 +150,7 @@ describe("trust and resource policies, proven by IAM simulation", function () {
     );
   });
 
-  it("the alert topic takes alarms of this account, the project's functions, and nobody else or without TLS", async () => {
+  it("the alert topic takes alarms of this account, forwarded alarms, the project's functions, and nobody else or without TLS", async () => {
     const topicArn = arn("aws:sns/topic:Topic", "alerts");
     const policy = parse(byType("aws:sns/topicPolicy:TopicPolicy").find((p) => p.inputs.arn === topicArn)!.inputs.policy);
     const notifierRole = arn("aws:iam/role:Role", "activity-hogehoge-handler-role");
@@ -155,6 +160,8 @@ describe("trust and resource policies, proven by IAM simulation", function () {
     await check("alert topic policy", [
       { ...base, title: "an alarm of this account", principal: "cloudwatch.amazonaws.com", context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:ap-northeast-1:${ACCOUNT}:alarm:any`, "aws:PrincipalIsAWSService": "true" }, expected: "allowed" },
       { ...base, title: "an alarm of another account", principal: "cloudwatch.amazonaws.com", context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-1:999999999999:alarm:any", "aws:PrincipalIsAWSService": "true" }, expected: "denied" },
+      { ...base, title: "EventBridge for the rule that publishes forwarded alarms", principal: "events.amazonaws.com", context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": arn("aws:cloudwatch/eventRule:EventRule", "alerts-alarms-us-east-1-notify"), "aws:PrincipalIsAWSService": "true" }, expected: "allowed" },
+      { ...base, title: "EventBridge for another rule", principal: "events.amazonaws.com", context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:events:ap-northeast-1:${ACCOUNT}:rule/other`, "aws:PrincipalIsAWSService": "true" }, expected: "denied" },
       { ...base, title: "a notifier function's role", ...asRole(notifierRole), identityPolicies: rolePolicy("activity-hogehoge-handler-role"), expected: "allowed" },
       { ...base, title: "a role with sns:Publish on *", ...asRole(`arn:aws:iam::${ACCOUNT}:role/broad`), identityPolicies: broad, expected: "denied" },
       { ...base, title: "a notifier function's role without TLS", ...asRole(notifierRole), identityPolicies: rolePolicy("activity-hogehoge-handler-role"), context: { ...asRole(notifierRole).context, "aws:SecureTransport": "false" }, expected: "denied" },
@@ -200,20 +207,29 @@ describe("trust and resource policies, proven by IAM simulation", function () {
     ]);
   });
 
-  it("the topic's key lets this account's alarms encrypt, and no other service", async () => {
+  it("the topic's key lets this account's alarms and rules (forwarded alarms) encrypt, and no other service or account", async () => {
     const key = byType("aws:kms/key:Key")[0];
     const base = { action: "kms:GenerateDataKey", resource: String(key.state.arn), resourcePolicy: parse(key.inputs.policy) };
     await check("alert key policy", [
       { ...base, title: "an alarm of this account", principal: "cloudwatch.amazonaws.com", context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:ap-northeast-1:${ACCOUNT}:alarm:a` }, expected: "allowed" },
       { ...base, title: "CloudWatch for another account", principal: "cloudwatch.amazonaws.com", context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-1:999999999999:alarm:a" }, expected: "denied" },
-      { ...base, title: "EventBridge", principal: "events.amazonaws.com", expected: "denied" },
+      { ...base, title: "EventBridge for a rule of this account", principal: "events.amazonaws.com", context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": arn("aws:cloudwatch/eventRule:EventRule", "alerts-alarms-us-east-1-notify") }, expected: "allowed" },
+      { ...base, title: "EventBridge for another account", principal: "events.amazonaws.com", context: { "aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:events:ap-northeast-1:999999999999:rule/r" }, expected: "denied" },
+      { ...base, title: "EventBridge without a source", principal: "events.amazonaws.com", expected: "denied" },
+      { ...base, title: "SQS", principal: "sqs.amazonaws.com", expected: "denied" },
     ]);
   });
 
   it("each rule's dead-letter queue takes EventBridge for the rule whose target uses it, nobody else, nothing without TLS", async () => {
     // Prepare
     const queuePolicies = byType("aws:sqs/queuePolicy:QueuePolicy");
-    expect(queuePolicies.map((p) => p.name).sort()).to.deep.equal(["activity-ssm-sessions-undelivered-ap-northeast-1", "activity-ssm-sessions-undelivered-us-east-1", "download-alerts-downloads-undelivered"]);
+    expect(queuePolicies.map((p) => p.name).sort()).to.deep.equal([
+      "activity-ssm-sessions-undelivered-ap-northeast-1",
+      "activity-ssm-sessions-undelivered-us-east-1",
+      "alerts-alarms-us-east-1-notify-undelivered",
+      "alerts-alarms-us-east-1-undelivered",
+      "download-alerts-downloads-undelivered",
+    ]);
     const cases = queuePolicies.flatMap((queuePolicy): Case[] => {
       const queue = byType("aws:sqs/queue:Queue").find((q) => (queuePolicy.propertyDependencies.queueUrl ?? []).includes(q.urn))!;
       const queueArn = String(queue.state.arn);

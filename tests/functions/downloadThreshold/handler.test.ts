@@ -7,6 +7,7 @@ import { expect } from "chai";
 import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
 import { DOWNLOAD_COUNTS_TABLE, entryName, eventDigest, eventKey, legacyAttribute } from "../../../functions/downloadThreshold/counterItems";
 import { downloadThresholdHandler, type DownloadThresholdResult } from "../../../functions/downloadThreshold/handler";
+import { watchDimension } from "../../../functions/downloadThreshold/watchMetric";
 import type { DownloadThresholdSettings } from "../../../functions/downloadThreshold/settings";
 import type { WatchedObject } from "../../../functions/downloadThreshold/watchedDownload";
 import { asEventBridgeEvent, asSubscriptionEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
@@ -326,8 +327,12 @@ describe("downloadThresholdHandler with the DynamoDB counter", () => {
     const result = await handler(asSubscriptionEvent([JSON.stringify(download(1)), "{ not json", JSON.stringify({ eventName: "GetObject" }), JSON.stringify(download(2))]));
 
     expect(result).to.deep.equal({ control: false, rejected: 2, ignored: 0, counted: 2, notCounted: 0, alerted: 1 });
+    // Each counted download's position, for its watch (the dashboard draws it against the threshold).
+    const watch = { Watch: watchDimension({ bucket: BUCKET, key: KEY }) };
     expect(metrics.counts).to.deep.equal([
       { name: "RejectedInput", value: 2 },
+      { name: "DownloadCount", value: 1, dimensions: watch },
+      { name: "DownloadCount", value: 2, dimensions: watch },
       { name: "DownloadAlertsSent", value: 1 },
     ]);
     expect(subjects()).to.deep.equal(["S3 object downloaded 2 times (threshold 1): s3://confidential-reports (key in message)"]);

@@ -9,6 +9,7 @@ import { backfillPair, type PairBackfillDependencies, type PairBackfillSettings 
 import { WINDOW_MS } from "../../../functions/shared/timeIntervals";
 import { BackfillHarness } from "../../../simulation/backfillHarness";
 import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../../../simulation/fakeCloudTrail";
+import { recordingMetrics } from "../../../simulation/recorders";
 import { logFileRecords } from "../../../simulation/s3Server";
 import { VirtualClock } from "../../../simulation/virtualClock";
 
@@ -228,6 +229,22 @@ describe("trailBackfill backfillPair", () => {
       expect(resumed.bytes.get(key.replace("whole/", "resumed/"))!.equals(whole.bytes.get(key)!)).to.equal(true);
     }
     expect([...resumed.filesOf.values()].every((keys) => keys.length === 1)).to.equal(true);
+  });
+
+  it("counts the events each invocation wrote and the pair once done, for the operations dashboard", async () => {
+    // Prepare: invocations of 2 seconds, so that the pair takes several.
+    const metrics = recordingMetrics();
+
+    // Act
+    const { result, checkpoints } = await untilDone(item(), "metered", () => deps({ stopAt: clock.now() + 2000, metrics }));
+
+    // Assess: one BackfillEventsWritten per invocation, adding up to the pair's events; BackfillPairsDone once.
+    const named = (name: string) => metrics.counts.filter((c) => c.name === name);
+    expect(named("BackfillEventsWritten")).to.have.length(checkpoints.length + 1);
+    expect(named("BackfillEventsWritten").reduce((sum, c) => sum + c.value, 0)).to.equal(result.events);
+    expect(result.events).to.equal(inRange(events).length);
+    expect(named("BackfillPairsDone")).to.deep.equal([{ name: "BackfillPairsDone", value: 1 }]);
+    expect(named("LookupEventsThrottled")).to.have.length(checkpoints.length + 1);
   });
 
   it("loses and duplicates nothing when a run is killed mid-page and retried from the last checkpoint", async () => {

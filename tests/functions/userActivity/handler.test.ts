@@ -234,9 +234,10 @@ describe("userActivity", () => {
       });
 
       it("succeeds and counts SentJournalWriteFailed when a notification went out but could not be recorded", async () => {
-        // Prepare: DynamoDB refuses every PutItem (as without the permission); reads go through.
+        // Prepare: DynamoDB refuses every PutItem that records a notification sent (as without the permission);
+        // claims (conditional PutItems) and reads go through.
         const proxy = await FaultProxy.start(db.endpoint);
-        proxy.inject = (request) => (request.target.endsWith(".PutItem") ? dynamoDbError("AccessDeniedException") : undefined);
+        proxy.inject = (request) => (request.target.endsWith(".PutItem") && !request.body.toString("utf8").includes("ConditionExpression") ? dynamoDbError("AccessDeniedException") : undefined);
         const proxied = new DynamoDBClient({
           endpoint: proxy.endpoint,
           region: FAKE_AWS_ENVIRONMENT.AWS_REGION,
@@ -259,7 +260,9 @@ describe("userActivity", () => {
             ["notification sent but not recorded in the sent journal; a retry or redelivery may notify it again", createBucket.eventID],
           ].sort(),
         );
-        expect(await journaledIds()).to.deep.equal([]);
+        // Claimed, never recorded as sent.
+        expect([...(await dynamoDbSentJournal(db.client(), tableName).sent([ssm.eventID, createBucket.eventID]))]).to.deep.equal([]);
+        expect(await journaledIds()).to.deep.equal([ssm.eventID, createBucket.eventID].sort());
       });
     });
   });
