@@ -11,8 +11,7 @@ const namedOnCommandLine = process.argv.slice(2).some((arg, i, args) => arg === 
 
 module.exports = {
   require: ["ts-node/register", "tests/support/engine.ts"],
-  // The proofs in tests/verify read what every other test recorded (the call ledger), so they run last.
-  ...(namedOnCommandLine ? {} : { spec: ["tests/!(verify)/**/*.test.ts", "tests/*.test.ts", "tests/verify/**/*.test.ts"] }),
+  ...(namedOnCommandLine ? {} : { spec: ["tests/**/*.test.ts"] }),
   extension: ["ts"],
   reporter: "tests/support/summaryReporter.js",
   forbidOnly: true,

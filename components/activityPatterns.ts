@@ -50,14 +50,33 @@ function whoPattern(criteria: ActivityCriteria): RecordPattern | undefined {
   return branches.length === 1 ? branches[0] : { $or: branches };
 }
 
-/** One alternative of what the criteria select, as a pattern. */
+/** One alternative of what the criteria select, as a pattern (a preset's further conditions included). */
 function branchPattern(branch: WhatBranch): RecordPattern {
   return {
+    ...branch.match,
     ...(branch.eventSources ? { eventSource: [...branch.eventSources] } : {}),
     ...(branch.eventNames ? { eventName: branch.eventNames.map(nameMatcher) } : {}),
     eventType: [...branch.eventTypes],
     ...(branch.writeOnly ? { readOnly: [false] } : {}),
   };
+}
+
+/**
+ * Both patterns' conditions in one, where a pattern can say it: fields only one of them constrains are taken as they
+ * are, nested objects are merged, and where both constrain the same field (or both hold `$or`) `a`'s condition is
+ * kept. Dropping `b`'s condition there only lets more through, which a prefilter may.
+ */
+function mergePatterns(a: RecordPattern, b: RecordPattern): RecordPattern {
+  const merged: RecordPattern = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const own = a[key];
+    if (own === undefined) {
+      merged[key] = value;
+    } else if (key !== "$or" && !Array.isArray(own) && !Array.isArray(value) && value !== undefined) {
+      merged[key] = mergePatterns(own, value);
+    }
+  }
+  return merged;
 }
 
 /**
@@ -69,7 +88,8 @@ export function activityPrefilter(criteria: ActivityCriteria): ActivityPrefilter
   const who = whoPattern(criteria);
   const what = branches.map(branchPattern);
   const whatPart: RecordPattern = what.length === 1 ? what[0] : { $or: what };
-  const pattern: RecordPattern = who === undefined ? whatPart : { userIdentity: who, ...whatPart };
+  // A preset may constrain userIdentity too (root-activity); the "who" and that condition must both hold.
+  const pattern: RecordPattern = who === undefined ? whatPart : mergePatterns({ userIdentity: who }, whatPart);
   const eventTypes = [...new Set(branches.flatMap((b) => b.eventTypes))];
   return {
     patterns: [pattern],

@@ -189,7 +189,6 @@ export class AuditTrail extends pulumi.ComponentResource {
     // The trail's ARN is needed by the bucket policy and the role's trust policy before the trail exists (the trail
     // waits for both), so it is composed from its fixed name, as AWS's own examples do.
     const trailArn = pulumi.interpolate`arn:${env.partition}:cloudtrail:${env.region}:${env.accountId}:trail/${trailName}`;
-    const child = { parent: this };
 
     const { bucket, policy: bucketPolicy } = createLockedBucket(name, this, {
       ...(bucketKmsKeyArn === undefined ? {} : { kmsKeyArn: bucketKmsKeyArn }),
@@ -213,6 +212,42 @@ export class AuditTrail extends pulumi.ComponentResource {
       ],
     });
 
+    const { logGroup, deliveryRole, deliveryPolicy } = this.createLogDelivery(name, trailName, trailArn, { logRetentionInDays, logGroupKmsKeyArn });
+
+    const managementEvents: AdvancedEventSelector = {
+      name: "Management events",
+      fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }],
+    };
+    const trail = new aws.cloudtrail.Trail(
+      name,
+      {
+        name: trailName,
+        s3BucketName: bucket.id,
+        isMultiRegionTrail: true,
+        includeGlobalServiceEvents: true,
+        enableLogFileValidation: true,
+        cloudWatchLogsGroupArn: pulumi.interpolate`${logGroup.arn}:*`,
+        cloudWatchLogsRoleArn: deliveryRole.arn,
+        advancedEventSelectors: this.dataEventSelectors.apply((selectors) =>
+          [managementEvents, ...selectors].map(toTrailSelector),
+        ),
+      },
+      // CloudTrail tests bucket access and the delivery role when the trail is created.
+      { parent: this, dependsOn: [bucketPolicy, deliveryPolicy] },
+    );
+
+    return { logGroupName: logGroup.name, logGroupArn: logGroup.arn, trailArn: trail.arn, bucketName: bucket.id };
+  }
+
+  /** The trail's log group, and the role (with its policy) CloudTrail delivers events to it with. */
+  private createLogDelivery(
+    name: string,
+    trailName: string,
+    trailArn: pulumi.Output<string>,
+    options: { logRetentionInDays: number; logGroupKmsKeyArn?: pulumi.Input<string> },
+  ): { logGroup: aws.cloudwatch.LogGroup; deliveryRole: aws.iam.Role; deliveryPolicy: aws.iam.RolePolicy } {
+    const { logRetentionInDays, logGroupKmsKeyArn } = options;
+    const child = { parent: this };
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       {
@@ -246,30 +281,7 @@ export class AuditTrail extends pulumi.ComponentResource {
       },
       child,
     );
-
-    const managementEvents: AdvancedEventSelector = {
-      name: "Management events",
-      fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }],
-    };
-    const trail = new aws.cloudtrail.Trail(
-      name,
-      {
-        name: trailName,
-        s3BucketName: bucket.id,
-        isMultiRegionTrail: true,
-        includeGlobalServiceEvents: true,
-        enableLogFileValidation: true,
-        cloudWatchLogsGroupArn: pulumi.interpolate`${logGroup.arn}:*`,
-        cloudWatchLogsRoleArn: deliveryRole.arn,
-        advancedEventSelectors: this.dataEventSelectors.apply((selectors) =>
-          [managementEvents, ...selectors].map(toTrailSelector),
-        ),
-      },
-      // CloudTrail tests bucket access and the delivery role when the trail is created.
-      { parent: this, dependsOn: [bucketPolicy, deliveryPolicy] },
-    );
-
-    return { logGroupName: logGroup.name, logGroupArn: logGroup.arn, trailArn: trail.arn, bucketName: bucket.id };
+    return { logGroup, deliveryRole, deliveryPolicy };
   }
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */

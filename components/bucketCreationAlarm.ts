@@ -1,10 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+import { MAX_FILTER_PATTERN_LENGTH, metricFilterAlarm } from "./metricFilterAlarm";
 import { argProblems, isNonEmptyString, wholeNumberIn } from "./validation";
-
-/** CloudWatch Logs' limit on the length of a metric filter pattern. */
-export const MAX_FILTER_PATTERN_LENGTH = 1024;
 
 export interface BucketCreationAlarmArgs {
   /** The trail's CloudWatch Logs group, for example `AuditTrail.logGroupName`. */
@@ -66,37 +64,24 @@ export class BucketCreationAlarm extends pulumi.ComponentResource {
     } = args;
     this.filterPattern = args.filterPattern ?? eventNamePattern(eventNames);
 
-    this.metricFilter = new aws.cloudwatch.LogMetricFilter(
-      `${name}-filter`,
-      {
-        logGroupName,
-        pattern: this.filterPattern,
-        metricTransformation: { namespace: metricNamespace, name: metricName, value: "1", defaultValue: "0" },
-      },
-      { parent: this },
-    );
-
     const described = args.filterPattern === undefined ? eventNames.join(", ") : `events matching ${this.filterPattern}`;
     const insightsFilter = args.filterPattern === undefined ? ` | filter eventName in ${JSON.stringify(eventNames)}` : "";
-    this.alarm = new aws.cloudwatch.MetricAlarm(
-      `${name}-alarm`,
+    ({ metricFilter: this.metricFilter, alarm: this.alarm } = metricFilterAlarm(
+      name,
       {
-        alarmDescription: pulumi.interpolate`CloudTrail recorded ${described} in this account. To see who did it, on which bucket and where, run this CloudWatch Logs Insights query on log group ${logGroupName}: fields eventTime, eventName, userIdentity.arn, awsRegion, requestParameters.bucketName, sourceIPAddress${insightsFilter} | sort eventTime desc`,
-        namespace: metricNamespace,
+        logGroupName,
+        alertTopicArn,
+        filterPattern: this.filterPattern,
+        metricNamespace,
         metricName,
-        statistic: "Sum",
-        period: periodInSeconds,
+        alarmDescription: pulumi.interpolate`CloudTrail recorded ${described} in this account. To see who did it, on which bucket and where, run this CloudWatch Logs Insights query on log group ${logGroupName}: fields eventTime, eventName, userIdentity.arn, awsRegion, requestParameters.bucketName, sourceIPAddress${insightsFilter} | sort eventTime desc`,
+        periodInSeconds,
         evaluationPeriods,
         threshold,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        // No matching event in a period means nothing happened, not that data is missing.
-        treatMissingData: "notBreaching",
-        alarmActions: [alertTopicArn],
-        okActions: notifyOnOk ? [alertTopicArn] : [],
+        notifyOnOk,
       },
-      // The alarm reads the metric the filter publishes.
-      { parent: this, dependsOn: [this.metricFilter] },
-    );
+      this,
+    ));
 
     this.registerOutputs({ filterPattern: this.filterPattern, metricFilter: this.metricFilter, alarm: this.alarm });
   }

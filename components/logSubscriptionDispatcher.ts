@@ -113,39 +113,7 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
     );
     this.functionName = this.handler.functionName;
 
-    new aws.sns.TopicPolicy(
-      `${name}-topic-policy`,
-      {
-        arn: topic.arn,
-        policy: policyDocument([
-          {
-            Sid: "AllowDispatcher",
-            Effect: "Allow",
-            Principal: { AWS: this.handler.roleArn },
-            Action: "sns:Publish",
-            Resource: topic.arn,
-          },
-          {
-            // Forged records published by anyone else would reach the consumers as if CloudTrail had logged them.
-            Sid: "DenyOtherPublishers",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sns:Publish",
-            Resource: topic.arn,
-            Condition: { ArnNotEquals: { "aws:PrincipalArn": this.handler.roleArn } },
-          },
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: ["sns:Publish", "sns:Subscribe", "sns:SetTopicAttributes", "sns:GetTopicAttributes"],
-            Resource: topic.arn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ]),
-      },
-      child,
-    );
+    topicPolicy(name, topic, this.handler.roleArn, child);
 
     this.routes.all.apply((routes) => {
       if (routes.length === 0) {
@@ -228,4 +196,41 @@ export class LogSubscriptionDispatcher extends pulumi.ComponentResource {
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods")
       .throwIfAny();
   }
+}
+
+/** The dispatch topic's policy: the dispatcher publishes, nobody else, and nothing without TLS. */
+function topicPolicy(name: string, topic: aws.sns.Topic, dispatcherRoleArn: pulumi.Output<string>, opts: pulumi.CustomResourceOptions): aws.sns.TopicPolicy {
+  return new aws.sns.TopicPolicy(
+    `${name}-topic-policy`,
+    {
+      arn: topic.arn,
+      policy: policyDocument([
+        {
+          Sid: "AllowDispatcher",
+          Effect: "Allow",
+          Principal: { AWS: dispatcherRoleArn },
+          Action: "sns:Publish",
+          Resource: topic.arn,
+        },
+        {
+          // Forged records published by anyone else would reach the consumers as if CloudTrail had logged them.
+          Sid: "DenyOtherPublishers",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sns:Publish",
+          Resource: topic.arn,
+          Condition: { ArnNotEquals: { "aws:PrincipalArn": dispatcherRoleArn } },
+        },
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: ["sns:Publish", "sns:Subscribe", "sns:SetTopicAttributes", "sns:GetTopicAttributes"],
+          Resource: topic.arn,
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ]),
+    },
+    opts,
+  );
 }

@@ -17,6 +17,9 @@ export type SupportedRuntime = (typeof SUPPORTED_RUNTIMES)[number];
 /** Longest `rejectedInputAlarm.consequence`: the alarm description (at most 1,024 characters) holds it with names. */
 const MAX_CONSEQUENCE_LENGTH = 200;
 
+/** What IAM accepts in a role description (its API model's roleDescriptionType); the description becomes the role's. */
+const ROLE_DESCRIPTION = /^[\t\n\r\u0020-\u007E\u00A1-\u00FF]*$/;
+
 /** Environment variables Lambda sets itself; a function may not define them. */
 const RESERVED_ENVIRONMENT = /^(AWS_|LAMBDA_|_HANDLER$|_X_AMZN_TRACE_ID$|TZ$)/;
 
@@ -236,6 +239,7 @@ export class SecureCallbackFunction<E = unknown, R = unknown> extends pulumi.Com
     const checker = argProblems(`SecureCallbackFunction "${name}"`);
     checker
       .check("description", args.description, (v: string) => isNonEmptyString(v) && v.length <= 256, "a non-empty description of at most 256 characters (Lambda's limit)")
+      .check("description", args.description, (v: string) => typeof v !== "string" || ROLE_DESCRIPTION.test(v), "Latin-1 text (tab, line breaks, U+0020-U+007E, U+00A1-U+00FF): it also describes the function's IAM role, and IAM refuses other characters")
       .check("runtime", args.runtime, (v: string) => (SUPPORTED_RUNTIMES as readonly string[]).includes(v), `one of ${SUPPORTED_RUNTIMES.join(", ")}`)
       .check("memorySizeInMb", args.memorySizeInMb, wholeNumberIn(128, 10240), "a whole number from 128 to 10240")
       .check("timeoutInSeconds", args.timeoutInSeconds, wholeNumberIn(1, 900), "a whole number from 1 to 900")

@@ -1,26 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-  DEFAULT_CONCURRENT_REQUESTS,
-  DEFAULT_REQUESTS_PER_SECOND,
-  NON_RETRYABLE_ERRORS,
-  normalizeKeyPrefix,
-  trailBackfillCallbackFactory,
-} from "../functions/trailBackfill";
+import { trailBackfillCallbackFactory } from "../functions/trailBackfill/handler";
+import { normalizeKeyPrefix } from "../functions/trailBackfill/logFiles";
+import { DEFAULT_CONCURRENT_REQUESTS, DEFAULT_REQUESTS_PER_SECOND, toEnvironment } from "../functions/trailBackfill/settings";
 import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
 import { AlertTopic } from "./alertTopic";
 import { awsEnvironment } from "./awsEnvironment";
+import { BACKFILL_FUNCTION_TIMEOUT_SECONDS, BACKFILL_MAP_LABEL, type BackfillDefinitionParams, backfillDefinition } from "./backfillStateMachine";
 import { Contributions } from "./contributions";
 import { createLockedBucket } from "./lockedBucket";
 import { policyDocument, PolicyStatement } from "./policy";
 import { alarmOnFirst, SecureCallbackFunction } from "./secureCallbackFunction";
 import { argProblems, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 
-/** The Distributed Map's label: it names the Map Run and appears in its child executions' ARNs. */
-export const BACKFILL_MAP_LABEL = "Pairs";
-/** Seconds one invocation of the function may run (Lambda's maximum). */
-export const BACKFILL_FUNCTION_TIMEOUT_SECONDS = 900;
+export { BACKFILL_FUNCTION_TIMEOUT_SECONDS, BACKFILL_MAP_LABEL, type BackfillDefinitionParams } from "./backfillStateMachine";
 
 /** Arguments shared by the create and adopt forms. */
 interface TrailBackfillCommonArgs {
@@ -127,14 +121,6 @@ const TRAIL_BACKFILL_ADOPTION: Adoption<"existingBucketName"> = {
  */
 type BackfillBucket = { bucket?: aws.s3.Bucket; bucketKeyArn?: pulumi.Input<string> } & Record<"bucketName" | "bucketArn" | "bucketOwner", pulumi.Output<string>>;
 
-/** What the state machine definition is built from. */
-export interface BackfillDefinitionParams {
-  functionArn: string;
-  /** Account ID -> reader role ARN, passed to the plan step. */
-  readerRoleArns: Record<string, string>;
-  maxConcurrency: number;
-}
-
 /**
  * Re-fetches up to 90 days of CloudTrail management events of many accounts and regions into S3, as native CloudTrail
  * log files (one per account, region and 5 minutes of event time, named so that a rerun overwrites instead of
@@ -180,7 +166,6 @@ export class TrailBackfill extends pulumi.ComponentResource {
     const stateMachineName = args.stateMachineName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
     this.keyPrefix = normalizeKeyPrefix(args.prefix);
     const env = awsEnvironment(this);
-    const child = { parent: this };
 
     this.readers = new Contributions(`TrailBackfill "${name}" reader roles`);
     this.readerRoleArns = this.readers.all.apply((readers) => Object.fromEntries(readers.map((r) => [r.accountId, r.roleArn])));
@@ -211,34 +196,69 @@ export class TrailBackfill extends pulumi.ComponentResource {
       }
     });
 
-    this.function = new SecureCallbackFunction(
+    this.function = this.createFunction(name, {
+      alertTopic,
+      statements,
+      environment: toEnvironment<pulumi.Input<string>>({
+        bucket: this.bucketName,
+        prefix: this.keyPrefix,
+        bucketOwner,
+        externalId: readerExternalId,
+        requestsPerSecond,
+        concurrentRequests: concurrentRequestsPerPair,
+      }),
+      memorySizeInMb,
+      logRetentionInDays: functionLogRetentionInDays,
+    });
+    this.functionRoleArn = this.function.roleArn;
+    const { role, machine } = this.createStateMachine(name, stateMachineName, maxConcurrency, env);
+    this.stateMachineRole = role;
+    this.stateMachine = machine;
+    this.stateMachineArn = this.stateMachine.arn;
+    this.createAlarms(name, stateMachineName, alertTopic);
+
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      keyPrefix: this.keyPrefix,
+      bucket: this.bucket,
+      function: this.function,
+      functionRoleArn: this.functionRoleArn,
+      stateMachine: this.stateMachine,
+      stateMachineArn: this.stateMachineArn,
+      stateMachineRole: this.stateMachineRole,
+      readerRoleArns: this.readerRoleArns,
+    });
+  }
+
+  /** The function, with its own role allowed `statements` and its settings in `environment`. */
+  private createFunction(
+    name: string,
+    p: { alertTopic: AlertTopic; statements: pulumi.Input<PolicyStatement[]>; environment: Record<string, pulumi.Input<string>>; memorySizeInMb: number; logRetentionInDays: number },
+  ): SecureCallbackFunction {
+    return new SecureCallbackFunction(
       `${name}-function`,
       {
         description: "Re-fetches CloudTrail events with LookupEvents for one account-region pair and writes native CloudTrail log files to S3",
         callbackFactory: trailBackfillCallbackFactory,
-        statements,
-        alertTopic,
-        environment: {
-          BACKFILL_BUCKET: this.bucketName,
-          BACKFILL_KEY_PREFIX: this.keyPrefix,
-          BACKFILL_BUCKET_OWNER: bucketOwner,
-          REQUESTS_PER_SECOND: String(requestsPerSecond),
-          CONCURRENT_REQUESTS_PER_PAIR: String(concurrentRequestsPerPair),
-          ...(readerExternalId === undefined ? {} : { READER_EXTERNAL_ID: readerExternalId }),
-        },
+        statements: p.statements,
+        alertTopic: p.alertTopic,
+        environment: p.environment,
         timeoutInSeconds: BACKFILL_FUNCTION_TIMEOUT_SECONDS,
-        memorySizeInMb,
-        logRetentionInDays: functionLogRetentionInDays,
+        memorySizeInMb: p.memorySizeInMb,
+        logRetentionInDays: p.logRetentionInDays,
       },
-      child,
+      { parent: this },
     );
-    this.functionRoleArn = this.function.roleArn;
+  }
 
+  /** The state machine and its role, which may invoke the function and run the Map's child executions. */
+  private createStateMachine(name: string, stateMachineName: string, maxConcurrency: number, env: ReturnType<typeof awsEnvironment>): { role: aws.iam.Role; machine: aws.sfn.StateMachine } {
+    const child = { parent: this };
     // The state machine's ARN is needed by its role's trust and policy before it exists (it waits for both), so it is
     // composed from its fixed name, as the trail's ARN is in AuditTrail.
     const stateMachineArn = pulumi.interpolate`arn:${env.partition}:states:${env.region}:${env.accountId}:stateMachine:${stateMachineName}`;
     const mapRunExecutions = pulumi.interpolate`arn:${env.partition}:states:${env.region}:${env.accountId}:execution:${stateMachineName}/${BACKFILL_MAP_LABEL}:*`;
-    this.stateMachineRole = new aws.iam.Role(
+    const role = new aws.iam.Role(
       `${name}-state-machine-role`,
       {
         description: `Execution role of the ${stateMachineName} backfill state machine`,
@@ -257,18 +277,18 @@ export class TrailBackfill extends pulumi.ComponentResource {
     const stateMachinePolicy = new aws.iam.RolePolicy(
       `${name}-state-machine-policy`,
       {
-        role: this.stateMachineRole.id,
+        role: role.id,
         policy: policyDocument(TrailBackfill.stateMachineStatements({ functionArn: this.function.functionArn, stateMachineArn, mapRunExecutions })),
       },
       child,
     );
 
-    this.stateMachine = new aws.sfn.StateMachine(
+    const machine = new aws.sfn.StateMachine(
       name,
       {
         name: stateMachineName,
         type: "STANDARD",
-        roleArn: this.stateMachineRole.arn,
+        roleArn: role.arn,
         definition: pulumi
           .all([this.function.functionArn, this.readerRoleArns])
           .apply(([functionArn, readerRoleArns]) => JSON.stringify(TrailBackfill.definition({ functionArn, readerRoleArns, maxConcurrency }), null, 2)),
@@ -276,8 +296,12 @@ export class TrailBackfill extends pulumi.ComponentResource {
       // Its first execution must find the role's permissions in place.
       { parent: this, dependsOn: [stateMachinePolicy] },
     );
-    this.stateMachineArn = this.stateMachine.arn;
+    return { role, machine };
+  }
 
+  /** Alarms to the alert topic: failed executions, and executions that end with failed pairs. */
+  private createAlarms(name: string, stateMachineName: string, alertTopic: AlertTopic): void {
+    const child = { parent: this };
     alarmOnFirst(
       `${name}-executions-failed`,
       {
@@ -304,18 +328,6 @@ export class TrailBackfill extends pulumi.ComponentResource {
       [alertTopic.topicArn],
       child,
     );
-
-    this.registerOutputs({
-      bucketName: this.bucketName,
-      keyPrefix: this.keyPrefix,
-      bucket: this.bucket,
-      function: this.function,
-      functionRoleArn: this.functionRoleArn,
-      stateMachine: this.stateMachine,
-      stateMachineArn: this.stateMachineArn,
-      stateMachineRole: this.stateMachineRole,
-      readerRoleArns: this.readerRoleArns,
-    });
   }
 
   /**
@@ -368,100 +380,9 @@ export class TrailBackfill extends pulumi.ComponentResource {
     ];
   }
 
-  /**
-   * The state machine definition (Amazon States Language). History per pair: each invocation adds 7 events (Task
-   * entered, scheduled, started, succeeded, exited; Choice entered, exited) to the pair's own child execution, whose
-   * limit is 25,000; an invocation reads up to ~1,560 pages (13 minutes at 2 requests/s), so a child stays below the
-   * limit for any pair with fewer than ~250 million events in range (see docs/trailBackfill.md).
-   */
+  /** The state machine definition (Amazon States Language); see {@link backfillDefinition}. */
   static definition(p: BackfillDefinitionParams): Record<string, unknown> {
-    const invoke = "arn:aws:states:::lambda:invoke";
-    const lambdaServiceRetry = {
-      ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
-      IntervalSeconds: 2,
-      MaxAttempts: 6,
-      BackoffRate: 2,
-      MaxDelaySeconds: 60,
-      JitterStrategy: "FULL",
-    };
-    return {
-      Comment: "cloudtrail-alerts TrailBackfill: re-fetches CloudTrail events with LookupEvents for each account-region pair into native log files in S3",
-      StartAt: "Plan",
-      States: {
-        Plan: {
-          Type: "Task",
-          Comment: "Validates { accounts, regions, startTime, endTime } and lists the account-region pairs",
-          Resource: invoke,
-          Parameters: { FunctionName: p.functionArn, Payload: { action: "plan", "input.$": "$", readerRoleArns: p.readerRoleArns } },
-          OutputPath: "$.Payload",
-          Retry: [lambdaServiceRetry],
-          Next: "BackfillPairs",
-        },
-        BackfillPairs: {
-          Type: "Map",
-          Label: BACKFILL_MAP_LABEL,
-          ItemsPath: "$.items",
-          ItemSelector: {
-            "account.$": "$$.Map.Item.Value.account",
-            "region.$": "$$.Map.Item.Value.region",
-            "roleArn.$": "$$.Map.Item.Value.roleArn",
-            "startTime.$": "$.startTime",
-            "endTime.$": "$.endTime",
-          },
-          MaxConcurrency: p.maxConcurrency,
-          // Children catch their own failures; should one fail anyway, the other pairs still run.
-          ToleratedFailurePercentage: 100,
-          ItemProcessor: {
-            // One child execution per pair, each with its own 25,000-event history.
-            ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
-            StartAt: "Fetch",
-            States: {
-              Fetch: {
-                Type: "Task",
-                Comment: "Backfills the pair until shortly before Lambda's deadline; returns a checkpoint or the pair's totals",
-                Resource: invoke,
-                Parameters: { FunctionName: p.functionArn, Payload: { action: "fetch", "checkpoint.$": "$" } },
-                OutputPath: "$.Payload",
-                TimeoutSeconds: BACKFILL_FUNCTION_TIMEOUT_SECONDS + 60,
-                Retry: [
-                  { ErrorEquals: [...NON_RETRYABLE_ERRORS], MaxAttempts: 0 },
-                  lambdaServiceRetry,
-                  { ErrorEquals: ["States.ALL"], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 3, MaxDelaySeconds: 300, JitterStrategy: "FULL" },
-                ],
-                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "PairFailed" }],
-                Next: "PairDone?",
-              },
-              "PairDone?": {
-                Type: "Choice",
-                Choices: [{ Variable: "$.done", BooleanEquals: true, Next: "PairDone" }],
-                Default: "Fetch",
-              },
-              PairDone: { Type: "Succeed" },
-              PairFailed: {
-                Type: "Pass",
-                Parameters: { "account.$": "$.account", "region.$": "$.region", status: "FAILED", "error.$": "$.failure.Error" },
-                End: true,
-              },
-            },
-          },
-          // The pairs' results replace the items: the state stays small (Step Functions allows 256 KiB).
-          ResultPath: "$.items",
-          Next: "Summarize",
-        },
-        Summarize: {
-          Type: "Task",
-          Comment: "Lists the pairs done and failed, with totals",
-          Resource: invoke,
-          Parameters: {
-            FunctionName: p.functionArn,
-            Payload: { action: "summarize", plan: { "requested.$": "$.requested", "startTime.$": "$.startTime", "endTime.$": "$.endTime" }, "results.$": "$.items" },
-          },
-          OutputPath: "$.Payload",
-          Retry: [lambdaServiceRetry],
-          End: true,
-        },
-      },
-    };
+    return backfillDefinition(p);
   }
 
   /** Checks the arguments; throws one error naming every bad argument and the value received. */

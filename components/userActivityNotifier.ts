@@ -3,11 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { ACTIVITY_CRITERIA_KEYS, type ActivityCriteria, activityCriteriaProblems } from "../functions/userActivity/criteria";
 import { eventBridgePattern, logsFilterPattern, MAX_EVENT_PATTERN_LENGTH } from "../functions/shared/recordPattern";
+import { type BurstSettings, DEFAULT_BURST_SETTINGS } from "../functions/userActivity/bursts";
 import { userActivityCallbackFactory } from "../functions/userActivity/handler";
 import { SENT_JOURNAL_TABLE } from "../functions/userActivity/sentJournal";
-import { toEnvironment } from "../functions/userActivity/settings";
+import { groupingProblems, toEnvironment } from "../functions/userActivity/settings";
 import { activityPrefilter, type ActivityPrefilter } from "./activityPatterns";
 import { AlertTopic } from "./alertTopic";
+import { type BurstSweep, burstSweepSchedule } from "./burstSweep";
 import { DispatcherRoute, EventRuleSource, LogSubscriptionSource, type DeliveredRuleTarget } from "./eventSources";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { awsEnvironment } from "./awsEnvironment";
@@ -51,8 +53,8 @@ export interface EventBridgeActivitySource {
 }
 
 /**
- * The article's way: a subscription filter of this notifier's own on the trail's log group, with a filter pattern
- * generated from the criteria. A multi-region trail's log group holds every Region's events. CloudWatch Logs allows
+ * One subscription filter per notifier (docs/sourceArticles.md): a subscription filter of this notifier's own on the
+ * trail's log group, with a filter pattern generated from the criteria. A multi-region trail's log group holds every Region's events. CloudWatch Logs allows
  * two subscription filters per log group: use `dispatcher` when more than two consumers share a trail.
  * See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
  */
@@ -111,6 +113,17 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
    */
   deduplicate?: boolean;
   /**
+   * Burst grouping, against floods such as a watched user's `terraform apply`: the first matching event of a principal,
+   * event source and event name is sent at once; that key's further events within `windowSeconds` are counted and sent
+   * as one summary ("and 37 more ... between 10:00 and 10:05", with the first and last of them and a link to the rest)
+   * once the window has closed; at most `maxMessagesPerHour` messages go out per clock hour, and what is over is
+   * summarised after the hour. Every matching event is in a message or a summary's total. The state is kept in the
+   * journal table (`deduplicate`), and a rule runs the function every minute to send due summaries. `false`: every
+   * matching event is sent.
+   * @default { windowSeconds: 300, maxMessagesPerHour: 100 } - on, when `deduplicate` is (off without the table)
+   */
+  grouping?: false | Partial<BurstSettings>;
+  /**
    * KMS key (ARN) that encrypts the journal table (`deduplicate`). The function is granted its use through DynamoDB only.
    * @default - the AWS managed key `aws/dynamodb` (its use is recorded in CloudTrail, unlike the AWS owned key)
    */
@@ -126,7 +139,8 @@ export interface UserActivityNotifierArgs extends ActivityCriteria {
  * shared {@link LogSubscriptionDispatcher}. The rule's event pattern and the filter pattern are generated from the
  * criteria and only narrow the volume; the function applies the criteria exactly (read-only filter and exclusions
  * included) before it sends anything. A journal of sent notifications (a small DynamoDB table, see `deduplicate`)
- * keeps Lambda's retries and redeliveries from notifying an event twice. Each rule's target keeps the events
+ * keeps Lambda's retries and redeliveries from notifying an event twice, and burst grouping (see `grouping`) turns a
+ * flood of one person's calls into the first one and a summary. Each rule's target keeps the events
  * EventBridge could not deliver in a dead-letter queue in the rule's Region (see `ruleTargets`).
  *
  * Several notifiers on one trail: with EventBridge each has its own rules (300 per bus); with log groups, use one
@@ -154,6 +168,10 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
   /** The sent journal table; undefined with `deduplicate: false`. */
   readonly table?: aws.dynamodb.Table;
   readonly tableName?: pulumi.Output<string>;
+  /** Burst grouping's settings; undefined when grouping is off. */
+  readonly grouping?: BurstSettings;
+  /** The rule that runs the burst sweep every minute; undefined when grouping is off. */
+  readonly sweep?: BurstSweep;
 
   constructor(name: string, args: UserActivityNotifierArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("cloudtrail-alerts:index:UserActivityNotifier", name, {}, opts);
@@ -169,6 +187,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       tableKmsKeyArn,
     } = args;
     this.criteria = UserActivityNotifier.criteriaOf(args);
+    this.grouping = UserActivityNotifier.groupingOf(args);
     const prefilter = activityPrefilter(this.criteria);
     this.eventPattern = eventBridgePattern(prefilter.detailTypes, prefilter.patterns);
     this.filterPattern = logsFilterPattern(prefilter.patterns);
@@ -177,15 +196,16 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     // Publishing to the alert topic (added by publishesAlerts) and, with deduplicate, reading and writing the journal.
     const statements: pulumi.Input<PolicyStatement>[] = [];
     if (deduplicate) {
-      // Entries are needed only while a delivery of their event can still arrive.
-      const sent = new TtlTable(`${name}-sent`, { ...SENT_JOURNAL_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
+      const sent = this.createJournal(name, tableKmsKeyArn);
       this.table = sent.table;
       this.tableName = this.table.name;
-      // GetItem and PutItem only: look up the batch's events, record each one notified.
-      statements.push(...sent.grant("RememberSentNotifications", ["dynamodb:GetItem", "dynamodb:PutItem"]));
+      // GetItem and PutItem: look up the batch's events, record each one notified; UpdateItem: burst grouping's
+      // conditional updates of its state items (never a Query or a Scan: its sweep reads one index item).
+      statements.push(...sent.grant("RememberSentNotifications", ["dynamodb:GetItem", "dynamodb:PutItem", ...(this.grouping === undefined ? [] : ["dynamodb:UpdateItem"])]));
     }
 
-    const environment = toEnvironment({ timeZone, language, criteria: this.criteria, chatNotifications, ...(this.tableName === undefined ? {} : { sentTableName: this.tableName }) });
+    const table = this.tableName === undefined ? {} : { sentTableName: this.tableName };
+    const environment = toEnvironment({ timeZone, language, criteria: this.criteria, chatNotifications, ...table, ...(this.grouping === undefined ? {} : { burst: this.grouping }) });
     this.handler = new SecureCallbackFunction(
       `${name}-handler`,
       {
@@ -202,6 +222,9 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     );
     this.functionName = this.handler.functionName;
     this.functionArn = this.handler.functionArn;
+    if (this.grouping !== undefined) {
+      this.sweep = burstSweepSchedule(`${name}-sweep`, this.handler, `UserActivityNotifier ${name}`, child);
+    }
 
     this.rules = source.type === "eventbridge" ? this.createRules(name, source, prefilter, alertTopic) : {};
     if (source.type === "logs") {
@@ -221,7 +244,14 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       functionArn: this.functionArn,
       table: this.table,
       tableName: this.tableName,
+      grouping: this.grouping,
+      sweep: this.sweep,
     });
+  }
+
+  /** The sent journal's table (which also keeps burst grouping's state); entries expire once no delivery can come. */
+  private createJournal(name: string, kmsKeyArn: pulumi.Input<string> | undefined): TtlTable {
+    return new TtlTable(`${name}-sent`, { ...SENT_JOURNAL_TABLE, kmsKeyArn }, { parent: this });
   }
 
   private createRules(name: string, source: EventBridgeActivitySource, prefilter: ActivityPrefilter, alertTopic: AlertTopic): Record<string, aws.cloudwatch.EventRule> {
@@ -313,6 +343,14 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
     return Object.fromEntries(ACTIVITY_CRITERIA_KEYS.filter((key) => given[key] !== undefined).map((key) => [key, given[key]]));
   }
 
+  /** Burst grouping's settings, defaults applied; undefined when it is off (`grouping: false`, or no journal table). */
+  static groupingOf(args: UserActivityNotifierArgs): BurstSettings | undefined {
+    if (args.grouping === false || (args.grouping === undefined && args.deduplicate === false)) {
+      return undefined;
+    }
+    return { ...DEFAULT_BURST_SETTINGS, ...args.grouping };
+  }
+
   /** The function's Region for an eventbridge source. */
   static homeRegionOf(source: EventBridgeActivitySource): string {
     const home = source.homeRegion ?? aws.config.region;
@@ -354,6 +392,7 @@ export class UserActivityNotifier extends pulumi.ComponentResource {
       .check("chatNotifications", args.chatNotifications, (v: unknown) => typeof v === "boolean", "true or false")
       .check("deduplicate", args.deduplicate, (v: unknown) => typeof v === "boolean", "true or false")
       .check("logRetentionInDays", args.logRetentionInDays, isLogRetention, "one of CloudWatch Logs' retention periods");
+    groupingProblems(args.grouping, "grouping", args.deduplicate !== false).forEach((problem) => checker.fail(problem));
     if (args.deduplicate === false && args.tableKmsKeyArn !== undefined) {
       checker.fail("tableKmsKeyArn encrypts the sent journal table, which deduplicate: false does not create; remove one of them");
     }

@@ -27,9 +27,9 @@ export {
   REJECTED_INPUT_MESSAGE,
   REJECTED_INPUT_METRIC,
   reportRejectedInput,
-  requireEnv,
   type LogFields,
   type Logger,
   type MetricSink,
 } from "./shared/runtime";
+export { ALERT_TOPIC_ARN_VARIABLE, environmentReader, type EnvironmentReader, INVALID_ENVIRONMENT_ERROR } from "./shared/environment";
 export { fitSnsMessage, publishAlert, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject, type Alert } from "./shared/snsAlert";

@@ -29,16 +29,6 @@ export interface MaterializedArchive {
   loadHandler<E = unknown, R = unknown>(): (event: E, context?: unknown) => Promise<R>;
 }
 
-/** Runs one invocation of a loaded handler; tests install one to attribute the AWS calls it makes. */
-export type InvocationHook = <R>(codeDigest: string, invoke: () => Promise<R>) => Promise<R>;
-
-let invocationHook: InvocationHook | undefined;
-
-/** Wraps every invocation of handlers loaded from archives from now on (undefined removes the hook). */
-export function setInvocationHook(hook: InvocationHook | undefined): void {
-  invocationHook = hook;
-}
-
 async function addAsset(archivePath: string, asset: unknown, taskDirectory: string): Promise<void> {
   const target = path.join(taskDirectory, archivePath);
   fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -92,7 +82,7 @@ export async function materializeArchive(archive: unknown): Promise<Materialized
     codeDigest,
     loadHandler<E, R>() {
       const loaded = require(path.join(taskDirectory, "__index.js")) as { handler: (event: E, context?: unknown) => Promise<R> };
-      return (event: E, context?: unknown) => (invocationHook ? invocationHook(codeDigest, () => loaded.handler(event, context)) : loaded.handler(event, context));
+      return (event: E, context?: unknown) => loaded.handler(event, context);
     },
   };
 }

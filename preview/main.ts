@@ -1,20 +1,26 @@
 /**
- * `npm start [-- --stack NAME] [-- --json]`: evaluates a stack offline (no Pulumi CLI, no AWS credentials, no network)
- * and prints what `pulumi up` would create: a tree of resources with a count per type, or a JSON array of
- * `{ urn, type, name, parent, inputs }`. A bad config exits non-zero with one line naming the key and the value.
- * Resources placed in another account or region than the stack's say so in the tree.
+ * `npm start [-- --stack NAME] [-- --json] [-- --out FILE]`: evaluates a stack offline (no Pulumi CLI, no AWS
+ * credentials, no network) and prints what `pulumi up` would create: a tree of resources with a count per type, or a
+ * JSON array of `{ urn, type, name, parent, inputs }`. A bad config exits non-zero with one line naming the key and
+ * the value. Resources placed in another account or region than the stack's say so in the tree.
+ *
+ * `--stack` takes the name as Pulumi writes it (`dev`, `my-org/dev`, `my-org/cloudtrail-alerts/dev`). `--out FILE`
+ * writes the output to FILE instead of stdout (npm prints its banner on stdout unless run with `--silent`); npm's own
+ * `--json` flag (`npm start --json`, which moves that banner to stderr) selects JSON too.
  */
 import { parseArgs } from "util";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { StackConfigError } from "../stackConfig";
+import * as fs from "fs";
+
 import { evaluateStack, Evaluation } from "./evaluate";
+import { runMain } from "./exit";
 import { RecordedResource } from "./mockCloud";
-import { findProjectDirectory } from "./stackFiles";
+import { findProjectDirectory, stackNameProblem } from "./stackFiles";
 
 function usage(): string {
-  return "usage: npm start -- [--stack NAME] [--json]";
+  return "usage: npm start -- [--stack NAME] [--json] [--out FILE]";
 }
 
 /** Makes recorded inputs printable: assets and archives become short descriptions of what they hold. */
@@ -81,44 +87,43 @@ export function renderTree(evaluation: Evaluation): string {
 }
 
 async function main(): Promise<number> {
-  let options: { stack: string; json: boolean };
+  let options: { stack: string; json: boolean; out?: string };
   try {
     const { values } = parseArgs({
-      options: { stack: { type: "string", default: "dev" }, json: { type: "boolean", default: false } },
+      options: { stack: { type: "string", default: "dev" }, json: { type: "boolean", default: false }, out: { type: "string" } },
       strict: true,
       allowPositionals: false,
     });
-    options = { stack: values.stack ?? "dev", json: values.json ?? false };
+    // `npm start --json` is npm's own flag: npm passes it on as npm_config_json (and prints its banner on stderr).
+    options = { stack: values.stack ?? "dev", json: (values.json ?? false) || process.env.npm_config_json === "true", out: values.out };
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n${usage()}\n`);
     return 2;
   }
-  if (!/^[\w.-]+$/.test(options.stack)) {
-    process.stderr.write(`error: --stack must be a stack name (letters, digits, '-', '_', '.'), got ${JSON.stringify(options.stack)}\n`);
+  const problem = stackNameProblem(options.stack);
+  if (problem !== undefined) {
+    process.stderr.write(`error: ${problem}\n`);
     return 2;
   }
 
   const evaluation = await evaluateStack(findProjectDirectory(process.cwd()), options.stack);
+  let text: string;
   if (options.json) {
     const records = await Promise.all(
       evaluation.resources.map(async (r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, inputs: await printable(r.inputs) })),
     );
-    process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+    text = `${JSON.stringify(records, null, 2)}\n`;
   } else {
-    process.stdout.write(`${renderTree(evaluation)}\n`);
+    text = `${renderTree(evaluation)}\n`;
+  }
+  if (options.out === undefined) {
+    process.stdout.write(text);
+  } else {
+    fs.writeFileSync(options.out, text);
   }
   return 0;
 }
 
-/** One line for any failure: config errors name the key and value; other errors their message's first line. */
-function fail(error: unknown): never {
-  const message = error instanceof StackConfigError ? error.message : error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(1);
-}
-
 if (require.main === module) {
-  process.on("unhandledRejection", fail);
-  process.on("uncaughtException", fail);
-  main().then((code) => process.exit(code), fail);
+  runMain(main);
 }

@@ -3,10 +3,15 @@
  * resource the IDs and ARNs AWS would (per provider account and region), answers the data sources the components
  * use, and records each registration with its parent, so that `npm start` can print the stack and tests can assert
  * on it. No network call is made.
+ *
+ * Like the real engine and AWS, it refuses a second registration of one URN, and a resource whose inputs break AWS's
+ * API constraints (lengths, patterns, enums, ranges of the request members they become; see apiConstraints.ts).
  */
 import { createHash } from "crypto";
 
 import * as pulumi from "@pulumi/pulumi";
+
+import { apiConstraintProblems } from "./apiConstraints";
 
 /** One resource as the program registered it. */
 export interface RecordedResource {
@@ -103,7 +108,14 @@ function partitionOf(region: string): string {
 export class MockCloud implements pulumi.runtime.Mocks {
   /** Every registration, in order. */
   readonly resources: RecordedResource[] = [];
+  /**
+   * Registrations refused (a duplicate URN, inputs AWS would refuse), in order. Pulumi's mock engine only rejects
+   * the resource's outputs, which a program rarely awaits: whoever runs the program fails the run on these.
+   */
+  readonly refusals: Error[] = [];
   private readonly placements = new Map<string, Placement>();
+  /** URNs resources had before an alias moved them, by their URN now (see {@link formerUrn}). */
+  private readonly formerUrns = new Map<string, string>();
   /** Parent URN of the registration being answered (the mock monitor calls newResource synchronously). */
   private registeringParent: string | undefined;
 
@@ -151,7 +163,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
     const placement = this.placementFor(args.provider, inputs.region);
     const state: Record<string, unknown> = { ...inputs };
     // Stands in for Pulumi's random auto-name suffix: stable across runs, distinct for equal names under other parents.
-    const seed = `${this.registeringParent ?? ""}::${args.type}::${args.name}`;
+    // An alias keeps a resource's physical name in Pulumi, so the suffix follows the URN it had before it moved.
+    const seed = `${this.formerUrn(this.registeringParent) ?? ""}::${args.type}::${args.name}`;
     let physicalName: string | undefined;
     if (NAMED_BY_NAME.has(args.type)) {
       physicalName = (inputs.name as string | undefined) ?? `${args.name}-${digest(seed, 7)}`;
@@ -166,6 +179,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
       state.keyId = stableUuid(seed);
       physicalName = String(state.keyId);
     }
+    refuseApiConstraintViolations(args.type, args.name, {
+      ...inputs,
+      ...(NAMED_BY_NAME.has(args.type) ? { name: physicalName } : {}),
+      ...(args.type === "aws:s3/bucket:Bucket" ? { bucket: physicalName } : {}),
+    });
     const arnOf = ARNS[args.type];
     if (arnOf) {
       state.arn = arnOf(placement, physicalName ?? args.name, state);
@@ -239,7 +257,13 @@ export class MockCloud implements pulumi.runtime.Mocks {
     monitor.registerResource = (req, callback) => {
       this.registeringParent = req.getParent() || undefined;
       original(req, (err, resp) => {
-        if (!err && resp) {
+        const refusal = err ?? (resp ? this.duplicateUrnError(req, resp.getUrn()) : undefined);
+        if (refusal) {
+          this.refusals.push(refusal);
+          callback(refusal);
+          return;
+        }
+        if (resp) {
           this.record(req, resp);
         }
         callback(err, resp);
@@ -247,8 +271,22 @@ export class MockCloud implements pulumi.runtime.Mocks {
     };
   }
 
+  /** The engine's refusal of a URN registered before (same type and name under parents of the same type). */
+  private duplicateUrnError(req: RegisterRequest, urn: string): Error | undefined {
+    const first = this.resources.find((r) => r.urn === urn);
+    if (first === undefined) {
+      return undefined;
+    }
+    const under = (parent: string | undefined) => (parent === undefined ? "at the top of the stack" : `under ${parent}`);
+    return new Error(
+      `Duplicate resource URN '${urn}': ${req.getType()} "${req.getName()}" is registered first ${under(first.parent)}, again ${under(req.getParent() || undefined)}; ` +
+        "give each a unique name (child names derive from the parent's name)",
+    );
+  }
+
   private record(req: RegisterRequest, resp: RegisterResponse): void {
     const urn = resp.getUrn();
+    this.rememberFormerUrn(req, urn);
     const type = req.getType();
     const inputs = pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>;
     const state = pulumi.runtime.deserializeProperties(resp.getObject()) as Record<string, unknown>;
@@ -277,6 +315,31 @@ export class MockCloud implements pulumi.runtime.Mocks {
     });
   }
 
+  /** The URN `urn` had before an alias moved it (or an ancestor) under another parent; `urn` itself when none did. */
+  private formerUrn(urn: string | undefined): string | undefined {
+    return urn === undefined ? undefined : (this.formerUrns.get(urn) ?? urn);
+  }
+
+  /** Records the URN a resource had before its alias (or an ancestor's) moved it, as Pulumi's engine resolves it. */
+  private rememberFormerUrn(req: RegisterRequest, urn: string): void {
+    const moved = req
+      .getAliasesList()
+      .map((alias) => alias.getSpec())
+      .find((spec) => spec !== undefined && (spec.getNoparent() || spec.getParenturn() !== ""));
+    // The engine gives "no parent" and "the stack as parent" one URN; the mock monitor writes the stack into it.
+    const stack = this.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
+    const parent = (moved === undefined ? req.getParent() : moved.getNoparent() ? stack : moved.getParenturn()) || undefined;
+    const formerParent = this.formerUrn(parent);
+    if (moved === undefined && formerParent === parent) {
+      return;
+    }
+    const [prefix, project] = urn.split("::");
+    // Qualified by the parent's own type, as the mock monitor qualifies URNs (the stack's type included).
+    const parentType = formerParent?.split("::")[2].split("$").pop();
+    const type = parentType === undefined ? req.getType() : `${parentType}$${req.getType()}`;
+    this.formerUrns.set(urn, `${prefix}::${project}::${type}::${req.getName()}`);
+  }
+
   /** The account and region an AWS provider's resources land in, from its `region` and assumed role or allow-list. */
   private providerPlacement(inputs: Record<string, unknown>): Placement {
     const region = typeof inputs.region === "string" ? inputs.region : this.options.region;
@@ -284,6 +347,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
     const roleAccount = assumeRoles?.[0]?.roleArn?.split(":")[4];
     const allowed = parseMaybeJson(inputs.allowedAccountIds) as string[] | undefined;
     return { region, account: roleAccount ?? allowed?.[0] ?? this.options.accountId, partition: partitionOf(region) };
+  }
+}
+
+/** Throws, as AWS would refuse the request, when `inputs` break AWS's API constraints. */
+function refuseApiConstraintViolations(type: string, name: string, inputs: Record<string, unknown>): void {
+  const problems = apiConstraintProblems(type, inputs);
+  if (problems.length > 0) {
+    throw new Error(`${type} "${name}" would be refused by AWS: ${problems.join("; ")}`);
   }
 }
 
@@ -307,6 +378,7 @@ interface RegisterRequest {
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (dependencies: { getUrnsList(): string[] }, property: string) => void): void };
+  getAliasesList(): Array<{ getSpec(): { getNoparent(): boolean; getParenturn(): string } | undefined }>;
 }
 
 interface RegisterResponse {

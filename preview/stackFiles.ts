@@ -6,13 +6,15 @@
 import * as fs from "fs";
 import * as path from "path";
 
-import { parse } from "yaml";
+import { parse, YAMLParseError } from "yaml";
 
 import { StackConfigError } from "../stackConfig";
 
 /** The project and one stack's effective config. */
 export interface StackFiles {
   project: string;
+  /** The stack's own name (`dev` for `my-org/dev`), as `pulumi.getStack()` returns it. */
+  stack: string;
   /** Program entry, relative to the project directory. */
   main: string;
   directory: string;
@@ -32,6 +34,64 @@ interface Declaration {
   description?: string;
 }
 
+/** A stack name as Pulumi writes it: `stack`, `org/stack` or `org/project/stack`. */
+export interface StackName {
+  organization?: string;
+  project?: string;
+  /** The stack's own name: its config file is `Pulumi.<stack>.yaml`. */
+  stack: string;
+}
+
+const NAME_PART = /^[A-Za-z0-9_.-]+$/;
+
+/** Why `text` is not a stack name Pulumi accepts; undefined when it is one. */
+export function stackNameProblem(text: string): string | undefined {
+  const parts = text.split("/");
+  if (parts.length > 3 || !parts.every((part) => NAME_PART.test(part))) {
+    return `--stack must be a stack name such as dev, my-org/dev or my-org/cloudtrail-alerts/dev (letters, digits, '-', '_', '.'), got ${JSON.stringify(text)}`;
+  }
+  return undefined;
+}
+
+/** Splits `stack`, `org/stack` or `org/project/stack`; throws when {@link stackNameProblem} finds one. */
+export function parseStackName(text: string): StackName {
+  const problem = stackNameProblem(text);
+  if (problem !== undefined) {
+    throw new StackConfigError("stack", problem);
+  }
+  const parts = text.split("/");
+  const stack = parts[parts.length - 1];
+  return parts.length === 3 ? { organization: parts[0], project: parts[1], stack } : parts.length === 2 ? { organization: parts[0], stack } : { stack };
+}
+
+/** The stacks that have a config file in `directory` (`Pulumi.<stack>.yaml`), sorted. */
+export function stackNames(directory: string): string[] {
+  return fs
+    .readdirSync(directory)
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+    .filter((stack): stack is string => stack !== undefined)
+    .sort();
+}
+
+/**
+ * Parses a YAML file; a syntax error names the file, line and column and shows the offending line, on one line:
+ * `Pulumi.dev.yaml:6:1: Sequence item without - indicator; line 6 reads "- b@example.com"`.
+ */
+export function parseYamlFile(file: string): unknown {
+  const text = fs.readFileSync(file, "utf8");
+  try {
+    return parse(text) as unknown;
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) {
+      throw error;
+    }
+    const { line, col } = error.linePos?.[0] ?? { line: 1, col: 1 };
+    const reason = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, "").split("\n")[0];
+    const source = text.split(/\r?\n/)[line - 1] ?? "";
+    throw new StackConfigError("yaml", `${path.basename(file)}:${line}:${col}: ${reason}; line ${line} reads ${JSON.stringify(source)}`);
+  }
+}
+
 /** Finds the directory holding Pulumi.yaml, from `start` upwards. */
 export function findProjectDirectory(start: string): string {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
@@ -44,19 +104,26 @@ export function findProjectDirectory(start: string): string {
   }
 }
 
-/** Loads the project file and the stack file of `stack` and merges them into the config the program sees. */
-export function loadStackFiles(directory: string, stack: string): StackFiles {
+/**
+ * Loads the project file and the stack file of `stackName` (`stack`, `org/stack` or `org/project/stack`, as Pulumi
+ * writes it: each reads `Pulumi.<stack>.yaml`) and merges them into the config the program sees.
+ */
+export function loadStackFiles(directory: string, stackName: string): StackFiles {
   const projectFile = path.join(directory, "Pulumi.yaml");
-  const project = parse(fs.readFileSync(projectFile, "utf8")) as {
+  const project = parseYamlFile(projectFile) as {
     name: string;
     main?: string;
     config?: Record<string, Declaration | string | number | boolean>;
   };
+  const { project: named, stack } = parseStackName(stackName);
+  if (named !== undefined && named !== project.name) {
+    throw new StackConfigError("stack", `stack ${JSON.stringify(stackName)} belongs to project ${named}, but Pulumi.yaml is project ${project.name}`);
+  }
   const stackFile = path.join(directory, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(stackFile)) {
     throw new StackConfigError("stack", `stack ${JSON.stringify(stack)} has no config file; expected ${stackFile}`);
   }
-  const stackValues = ((parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {});
+  const stackValues = (parseYamlFile(stackFile) as { config?: Record<string, unknown> } | null)?.config ?? {};
 
   const declarations = new Map<string, Declaration>();
   for (const [key, declaration] of Object.entries(project.config ?? {})) {
@@ -91,7 +158,7 @@ export function loadStackFiles(directory: string, stack: string): StackFiles {
       config[fullKey] = asConfigString(declaration.default);
     }
   }
-  return { project: project.name, main: project.main ?? "index.ts", directory, config, secretKeys };
+  return { project: project.name, stack, main: project.main ?? "index.ts", directory, config, secretKeys };
 }
 
 function checkType(key: string, value: unknown, declaration: Declaration): void {

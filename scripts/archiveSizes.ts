@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { AlertTopic, SecureCallbackFunction } from "../components";
 import { installOfflineEngine } from "../preview/evaluate";
+import { runMain } from "../preview/exit";
 import { materializeArchive } from "../preview/lambdaArchive";
 import { relayCallbackFactory } from "../simulation/relayCallback";
 
@@ -40,7 +41,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -14,9 +14,13 @@ import { DescribeExecutionCommand, DescribeMapRunCommand, ListMapRunsCommand, SF
 import { Presets, SingleBar } from "cli-progress";
 
 import { BACKFILL_MAP_LABEL } from "../components/trailBackfill";
-import { backfillRequestProblems, type BackfillSummary, DEFAULT_CONCURRENT_REQUESTS, LOOKBACK_MS, LOOKUP_PAGE_SIZE, widenedRange } from "../functions/trailBackfill";
+import { LOOKBACK_MS, LOOKUP_PAGE_SIZE } from "../functions/trailBackfill/awsFacts";
+import { backfillRequestProblems, widenedRange } from "../functions/trailBackfill/request";
+import { DEFAULT_CONCURRENT_REQUESTS } from "../functions/trailBackfill/settings";
+import type { BackfillSummary } from "../functions/trailBackfill/summary";
 import { WINDOW_MS } from "../functions/shared/timeIntervals";
-import { findProjectDirectory, loadStackFiles } from "../preview/stackFiles";
+import { runMain } from "../preview/exit";
+import { findProjectDirectory, loadStackFiles, stackNameProblem, stackNames } from "../preview/stackFiles";
 import { type BackfillConfig, loadStackConfig, StackConfigError } from "../stackConfig";
 
 /** Step Functions' 256 KiB state limit leaves room for about this many pairs per execution. */
@@ -30,7 +34,8 @@ into the backfill bucket, as native CloudTrail log files.
 
   --start <time>             start of the range, ISO 8601 with a zone, e.g. 2024-05-01T00:00:00Z (within 90 days)
   --end <time>               end of the range (exclusive)
-  --stack <name>             stack whose config lists accounts and regions (default: dev)
+  --stack <name>             stack whose config lists accounts and regions: dev, my-org/dev or
+                             my-org/cloudtrail-alerts/dev (required when the project has several stack files)
   --accounts <id,id,...>     accounts to backfill (default: all in the stack's config)
   --regions <r,r,...>        regions to backfill (default: the enabled regions in the stack's config)
   --state-machine-arn <arn>  state machine to start (default: the stack output backfillStateMachineArn,
@@ -73,15 +78,22 @@ const list = (value: string | undefined) =>
 
 /**
  * Parses and checks the arguments against the stack's backfill config. Throws {@link UsageError} listing every
- * problem; `warnings` receives advice that does not stop the run.
+ * problem; `warnings` receives advice that does not stop the run. `stacks` are the project's stack files
+ * (`Pulumi.<stack>.yaml`): without `--stack` the only one is used, and with several `--stack` is required.
  */
-export function parseBackfillArgs(argv: string[], loadConfig: (stack: string) => BackfillConfig | undefined, now: number, warnings: string[] = []): BackfillOptions | "help" {
+export function parseBackfillArgs(
+  argv: string[],
+  loadConfig: (stack: string) => BackfillConfig | undefined,
+  now: number,
+  warnings: string[] = [],
+  stacks: readonly string[] = ["dev"],
+): BackfillOptions | "help" {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        stack: { type: "string", default: "dev" },
+        stack: { type: "string" },
         accounts: { type: "string" },
         regions: { type: "string" },
         start: { type: "string" },
@@ -101,9 +113,10 @@ export function parseBackfillArgs(argv: string[], loadConfig: (stack: string) =>
   if (values.help === true) {
     return "help";
   }
-  const stack = values.stack as string;
-  if (!/^[\w.-]+$/.test(stack)) {
-    throw new UsageError(`--stack must be a stack name (letters, digits, '-', '_', '.'), got ${JSON.stringify(stack)}`);
+  const stack = (values.stack as string | undefined) ?? onlyStack(stacks);
+  const stackProblem = stackNameProblem(stack);
+  if (stackProblem !== undefined) {
+    throw new UsageError(stackProblem);
   }
   const problems: string[] = [];
   for (const required of ["start", "end"]) {
@@ -154,6 +167,18 @@ export function parseBackfillArgs(argv: string[], loadConfig: (stack: string) =>
     wait: values.wait === true,
     eventsPerDay,
   };
+}
+
+/** The stack to use when `--stack` is not given: the project's only stack file. */
+function onlyStack(stacks: readonly string[]): string {
+  if (stacks.length !== 1) {
+    throw new UsageError(
+      stacks.length === 0
+        ? "--stack is required: the project has no stack file (Pulumi.<stack>.yaml)"
+        : `--stack is required: the project has ${stacks.length} stacks (${stacks.join(", ")}); name the one whose backfill to start`,
+    );
+  }
+  return stacks[0];
 }
 
 /** What a dry run reports. */
@@ -277,6 +302,8 @@ export function stateMachineArnFromStack(stack: string, run: (command: string, a
 export interface BackfillCommandDeps {
   now(): number;
   loadConfig(stack: string): BackfillConfig | undefined;
+  /** The project's stacks: the `<stack>` of each `Pulumi.<stack>.yaml`. */
+  stackNames(): string[];
   stateMachineArnOf(stack: string): string;
   sfn(region: string): Pick<SFNClient, "send">;
   out(text: string): void;
@@ -294,7 +321,7 @@ export async function runBackfillCommand(argv: string[], deps: BackfillCommandDe
   let options: BackfillOptions | "help";
   let config: BackfillConfig | undefined;
   try {
-    options = parseBackfillArgs(argv, (stack) => (config = deps.loadConfig(stack)), deps.now(), warnings);
+    options = parseBackfillArgs(argv, (stack) => (config = deps.loadConfig(stack)), deps.now(), warnings, deps.stackNames());
   } catch (error) {
     if (error instanceof UsageError || error instanceof StackConfigError) {
       deps.err(`${error.message.split("\n").map((line) => `error: ${line}`).join("\n")}\n\n${USAGE}\n`);
@@ -402,6 +429,7 @@ async function main(): Promise<number> {
       const { config } = loadStackFiles(directory, stack);
       return loadStackConfig((key) => config[key], Object.keys(config)).backfill;
     },
+    stackNames: () => stackNames(directory),
     stateMachineArnOf: (stack) => stateMachineArnFromStack(stack),
     sfn: (region) => new SFNClient({ region }),
     out: (text) => process.stdout.write(text),
@@ -412,11 +440,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runMain(main);
 }

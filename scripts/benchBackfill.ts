@@ -1,7 +1,8 @@
 /**
  * `npm run bench:backfill`: the backfill function against the LookupEvents fake (2 requests/s per pair as a token
  * bucket of 2, 50 events a page, NextTokens, newest first) at response latencies of 0.05 s and 1 s, for 1 and 8
- * pairs, side by side with the source article's loop (fixed 0.6 s pause, exponential backoff on throttling).
+ * pairs, side by side with the LookupEvents loop of docs/sourceArticles.md (fixed 0.6 s pause, exponential backoff
+ * on throttling).
  *
  * Time is simulated: the handler, the rate limiter and the fake run on a virtual clock, so hours of quota-bound paging
  * take seconds. Everything else is real: the function's own code (`backfillPair`, invoked again and again with its
@@ -17,7 +18,10 @@ import * as v8 from "v8";
 import * as vm from "vm";
 
 import { systemClock } from "../functions/shared/runtime";
-import { backfillPair, decodePairInput, INVOCATION_SAFETY_MS, type PairCheckpoint, type PairDone } from "../functions/trailBackfill";
+import { decodePairInput, type PairCheckpoint, type PairDone } from "../functions/trailBackfill/checkpoint";
+import { INVOCATION_SAFETY_MS } from "../functions/trailBackfill/handler";
+import { backfillPair } from "../functions/trailBackfill/pairBackfill";
+import { runMain } from "../preview/exit";
 import { articleBackfillLoop } from "../simulation/articleBackfillLoop";
 import { BackfillHarness } from "../simulation/backfillHarness";
 import { CountingS3 } from "../simulation/countingS3";
@@ -110,10 +114,9 @@ async function simulate(approach: "function" | "article", pairCount: number, lat
           let payload: unknown = { ...pair, roleArn: `arn:aws:iam::${pair.account}:role/reader`, startTime: new Date(RANGE_START).toISOString(), endTime: new Date(RANGE_END).toISOString() };
           let output: PairCheckpoint | PairDone;
           do {
-            output = await backfillPair(decodePairInput(payload), {
+            output = await backfillPair(decodePairInput(payload), { bucket: "bench" }, {
               cloudTrail,
               s3: s3.client(),
-              bucket: "bench",
               clock,
               stopAt: clock.now() + LAMBDA_TIMEOUT_MS - INVOCATION_SAFETY_MS,
               logger: silent,
@@ -169,10 +172,9 @@ async function realTime(latencyMs: number, events: number): Promise<Row> {
   let peak = baseline;
   const sampler = setInterval(() => (peak = Math.max(peak, liveMemory())), 1000);
   const began = Date.now();
-  const output = (await backfillPair(decodePairInput({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }), {
+  const output = (await backfillPair(decodePairInput({ account, region, roleArn: role, startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString() }), { bucket: "bench-real" }, {
     cloudTrail: harness.cloudTrailClient(role, region),
     s3: harness.s3Client(),
-    bucket: "bench-real",
     stopAt: Date.now() + 600_000,
     logger: silent,
   })) as PairDone;
@@ -274,13 +276,10 @@ async function main(): Promise<void> {
   out("distinct events written per second of the whole run. lost / duplicated: events of the fake's data missing from, or repeated across,");
   out("the objects finally in the bucket. peak memory: the most live memory (JS heap and buffers right after a full garbage collection,");
   out("sampled every 30 s of simulated time, every second on the real clock) above the baseline; each scenario runs in its own process.");
-  out("longest pair: time from a pair's start to its last file.");
-  out("invocations: Lambda invocations of the longest pair (the function stops 2 minutes before Lambda's 15; the article's loop runs in one");
+  out("longest pair: time from a pair's start to its last file. article's loop: the LookupEvents loop of docs/sourceArticles.md.");
+  out("invocations: Lambda invocations of the longest pair (the function stops 2 minutes before Lambda's 15; the LookupEvents loop runs in one");
   out("invocation, so one longer than 15 minutes would be killed). With another tool using 0.5 req/s of the quota, 1.5 req/s is left.");
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain(main);

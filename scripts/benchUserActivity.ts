@@ -2,7 +2,8 @@
  * `npm run bench:activity [-- --records N --batch N]`: measures the UserActivityNotifier's handler code and compares
  * two ways of feeding several notifiers from one trail log group on the same simulated load:
  *
- * - the article's way, one subscription filter per notifier (CloudWatch Logs allows only two per log group), and
+ * - one subscription filter per notifier, as in docs/sourceArticles.md (CloudWatch Logs allows only two per log
+ *   group), and
  * - one LogSubscriptionDispatcher shared by all of them.
  *
  * The load is a deterministic mix of CloudTrail records (seeded): mostly read-only calls of service roles, some
@@ -10,6 +11,11 @@
  * filter pattern before batching, so a destination is invoked once per batch of its matching events; the batch size
  * is a parameter (CloudWatch Logs decides it in practice). Times are wall-clock on this machine, SNS is an in-memory
  * client that accepts every publish.
+ *
+ * Then burst grouping (`--burst-events N`, default 1000; 0 skips it): a replayed `terraform apply` of N matching events
+ * (seeded) through the real handler on dynalite and the fake SNS, once without and once with grouping (its defaults),
+ * each event delivered by EventBridge at its own time and the sweep run every simulated minute as its schedule does:
+ * messages sent per 1,000 matching events, and AWS calls per event.
  */
 import { performance } from "perf_hooks";
 import { parseArgs } from "util";
@@ -24,6 +30,10 @@ import { logDispatchHandler } from "../functions/logDispatch/handler";
 import { matchesAnyRecordPattern } from "../functions/shared/recordPattern";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { formatActivity } from "../functions/userActivity/format";
+import { runMain } from "../preview/exit";
+import { DEFAULT_BURST_SETTINGS } from "../functions/userActivity/bursts";
+import { applyBurst, seededRandom, startBurstHarness } from "../simulation/activityBursts";
+import { eventBridgeEvent } from "../simulation/fixtures";
 
 const NOTIFIERS: Record<string, ActivityCriteria> = {
   "user-hogehoge": { userNames: ["hogehoge"] },
@@ -89,8 +99,72 @@ function payloadOf(records: CloudTrailRecord[]): { awslogs: { data: string } } {
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const noMetrics: MetricSink = { count: () => undefined };
 
+/** What one replay of the burst cost. */
+interface BurstRun {
+  messages: number;
+  calls: Map<string, number>;
+  sweeps: number;
+}
+
+/**
+ * A seeded `terraform apply` of `count` calls by one principal over 4 minutes (six kinds of call, as a plan that adds
+ * security group rules, tags, roles and policies), delivered one EventBridge invocation each; the sweep runs every
+ * simulated minute until 10 minutes after the last call.
+ */
+async function replayBurst(count: number, grouping: boolean): Promise<BurstRun> {
+  const start = Date.UTC(2025, 4, 14, 1);
+  const names = ["AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupIngress", "CreateTags", "CreateTags", "AttachRolePolicy", "PutRolePolicy", "CreateRole", "RunInstances"];
+  const pick = seededRandom(2025);
+  const events = applyBurst({ user: "deployer", count, start, spanMs: 4 * 60_000, random: seededRandom(42), eventName: () => names[Math.floor(pick() * names.length)] });
+  const harness = await startBurstHarness({ criteria: { userNames: ["deployer"] }, start, ...(grouping ? { burst: DEFAULT_BURST_SETTINGS } : {}) });
+  let sweeps = 0;
+  let nextSweep = start + 60_000;
+  const sweepUntil = async (at: number) => {
+    for (; nextSweep <= at; nextSweep += 60_000) {
+      harness.clock.set(nextSweep);
+      const delivery = await harness.sweep();
+      if (delivery.result === undefined) throw new Error(`sweep failed: ${delivery.errors.join("; ")}`);
+      sweeps += 1;
+    }
+  };
+  try {
+    for (const event of events) {
+      const at = Date.parse(event.eventTime) + 500;
+      await sweepUntil(at);
+      harness.clock.set(at);
+      const delivery = await harness.invoke(eventBridgeEvent(event));
+      if (delivery.result === undefined) throw new Error(`delivery failed: ${delivery.errors.join("; ")}`);
+    }
+    await sweepUntil(start + 14 * 60_000);
+    return { messages: harness.sns.published.length, calls: new Map(harness.calls), sweeps };
+  } finally {
+    await harness.stop();
+  }
+}
+
+/** The burst section of the report. */
+async function benchBursts(count: number, out: (line?: string) => void): Promise<void> {
+  const off = await replayBurst(count, false);
+  const on = await replayBurst(count, true);
+  const per = (run: BurstRun, command: string) => (run.calls.get(command) ?? 0) / count;
+  const total = (run: BurstRun) => [...run.calls.values()].reduce((a, b) => a + b, 0) / count;
+  const dynamo = ["GetItemCommand", "PutItemCommand", "UpdateItemCommand"];
+  const row = (label: string, run: BurstRun) =>
+    `| ${label} | ${run.messages} | ${((run.messages / count) * 1000).toFixed(1)} | ${dynamo.map((c) => per(run, c).toFixed(3)).join(" / ")} | ${per(run, "PublishCommand").toFixed(3)} | ${total(run).toFixed(3)} |`;
+  out();
+  out(`Burst grouping: a replayed terraform apply of ${count} matching events by one principal in 4 minutes (6 kinds of call, seeded), one EventBridge invocation each, the sweep every simulated minute (${on.sweeps} runs); dynalite and the fake SNS.`);
+  out();
+  out("| grouping | messages sent | per 1,000 matching events | DynamoDB calls per event (GetItem / PutItem / UpdateItem) | SNS publishes per event | AWS calls per event |");
+  out("|---|---:|---:|---:|---:|---:|");
+  out(row("off", off));
+  out(row(`on (${DEFAULT_BURST_SETTINGS.windowSeconds / 60}-minute window, ${DEFAULT_BURST_SETTINGS.maxMessagesPerHour} messages/hour)`, on));
+  const added = dynamo.reduce((sum, c) => sum + per(on, c) - per(off, c), 0);
+  out();
+  out(`Added AWS calls per event with grouping: ${added.toFixed(3)} DynamoDB calls (sweeps included), ${(per(on, "PublishCommand") - per(off, "PublishCommand")).toFixed(3)} SNS publishes; ${(total(on) - total(off)).toFixed(3)} in all.`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { records: { type: "string", default: "20000" }, batch: { type: "string", default: "100" } } });
+  const { values } = parseArgs({ options: { records: { type: "string", default: "20000" }, batch: { type: "string", default: "100" }, "burst-events": { type: "string", default: "1000" } } });
   const count = Number(values.records);
   const batchSize = Number(values.batch);
   const records = load(count);
@@ -149,12 +223,10 @@ async function main(): Promise<void> {
   out();
   out(`Dispatcher handler: ${unionBatches.length} batches (${union.length} records, ${(receivedBytes / 1024).toFixed(0)} KiB received, ${(forwardedBytes / 1024).toFixed(0)} KiB forwarded) in ${dispatchMs.toFixed(0)} ms: ${(dispatchMs / unionBatches.length).toFixed(2)} ms per batch, ${((union.length / dispatchMs) * 1000).toFixed(0)} records/s.`);
   out(`formatActivity: ${sample.length} records in ${timings.ja.toFixed(0)} ms (ja), ${timings.en.toFixed(0)} ms (en): ${((sample.length / timings.ja) * 1000).toFixed(0)} and ${((sample.length / timings.en) * 1000).toFixed(0)} records/s.`);
+  const burstEvents = Number(values["burst-events"]);
+  if (burstEvents > 0) {
+    await benchBursts(burstEvents, out);
+  }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,13 +1,14 @@
 /**
- * `npm run demo [-- --event FILE] [--time-zone ZONE] [--chat]`: feeds a sample CloudTrail event through the real
+ * `npm run demo [-- --event FILE] [--time-zone ZONE] [--chat] [--verbose]`: feeds a sample CloudTrail event through the real
  * UserActivityNotifier handler (payload decoder, criteria, formatter, AWS SDK SNS client) and prints each notification
  * as the email shows it (subject, then body), in Japanese and in English.
  *
  * SNS is a loopback fake that enforces SNS's rules on subjects and messages; nothing leaves the machine. The default
  * event is the SSM StartSession sample (`tests/fixtures/eventbridge/ssm-start-session.json`), handled with the
  * `ssm-sessions` preset. `--event` takes an EventBridge event, a CloudWatch Logs subscription payload or a bare
- * CloudTrail record (sent as EventBridge would). `--chat` also prints the Amazon Q Developer notification JSON. The
- * handler's own log lines go to stderr.
+ * CloudTrail record (sent as EventBridge would). `--chat` also prints the Amazon Q Developer notification JSON.
+ * stdout carries exactly the emails (the README shows them verbatim; tests/scripts/demo.test.ts keeps the two equal);
+ * `--verbose` writes the handler's log lines and metrics to stderr.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -18,6 +19,7 @@ import type { ActivityCriteria } from "../functions/userActivity/criteria";
 import { type CloudTrailRecord, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
 import type { Logger, MetricSink } from "../functions/shared/runtime";
 import { userActivityHandler } from "../functions/userActivity/handler";
+import { runMain } from "../preview/exit";
 import { FakeSns } from "../simulation/fakeSns";
 
 const DEFAULT_EVENT = path.join(__dirname, "..", "tests", "fixtures", "eventbridge", "ssm-start-session.json");
@@ -31,6 +33,8 @@ const stderrLogger: Logger = {
 const stderrMetrics: MetricSink = {
   count: (name, value) => process.stderr.write(`${JSON.stringify({ metric: name, value })}\n`),
 };
+const quietLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quietMetrics: MetricSink = { count: () => undefined };
 
 /** The payload to feed and criteria that select its record. */
 function load(file: string): { payload: unknown; criteria: ActivityCriteria } {
@@ -60,18 +64,22 @@ async function main(): Promise<number> {
       event: { type: "string", default: DEFAULT_EVENT },
       "time-zone": { type: "string", default: "Asia/Tokyo" },
       chat: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
   });
   const { payload, criteria } = load(values.event ?? DEFAULT_EVENT);
+  // The SDK talks to the loopback fake only; its advice to upgrade Node.js (Lambda runs nodejs22.x) is no output here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const verbose = values.verbose ?? false;
   const sns = await FakeSns.start([TOPIC_ARN]);
   try {
     for (const language of ["ja", "en"] as const) {
       const first = sns.published.length;
       const handler = userActivityHandler(
         { topicArn: TOPIC_ARN, timeZone: values["time-zone"] ?? "Asia/Tokyo", language, criteria, chatNotifications: values.chat ?? false },
-        { sns: sns.client(), logger: stderrLogger, metrics: stderrMetrics },
+        { sns: sns.client(), logger: verbose ? stderrLogger : quietLogger, metrics: verbose ? stderrMetrics : quietMetrics },
       );
       await handler(payload);
       for (const message of sns.published.slice(first)) {
@@ -97,10 +105,4 @@ function bodyOf(message: string): string {
   return message;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,5 +1,5 @@
 /**
- * `npm run verify`: runs the whole test suite (the proofs read what the other tests record) and prints one report:
+ * `npm run verify`: runs the whole test suite (each proof suite adds its findings to the report) and prints one report:
  * roles simulated and the actions each may perform, trust and resource policies checked, malformed inputs tried,
  * faults injected, and the policy pack's results. Exits non-zero when any test fails.
  */
@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { runMain } from "../preview/exit";
 import type { verifyReport as Report } from "../simulation/verifyReport";
 
 type VerifyReport = typeof Report;
@@ -86,4 +87,4 @@ function main(): number {
   return mocha.status ?? 1;
 }
 
-process.exit(main());
+runMain(main);

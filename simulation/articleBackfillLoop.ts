@@ -1,5 +1,6 @@
 /**
- * The source article's backfill loop, as the benchmark's baseline: one sequential NextToken chain per account-region
+ * The LookupEvents loop of docs/sourceArticles.md, as the benchmark's baseline: one sequential NextToken chain per
+ * account-region
  * pair, a fixed 0.6 s pause after every page, exponential backoff (1 s, 2 s, 4 s, 8 s, 16 s, then give up) on
  * ThrottlingException, the events buffered and uploaded at the end as one gzip JSON array.
  */
@@ -34,7 +35,7 @@ export async function articleBackfillLoop(p: {
     result.requests += 1;
     try {
       const page = await p.cloudTrail.send(
-        // The article's range is inclusive at both ends; ask up to 1 ms before the end to match the half-open range.
+        // The loop's range is inclusive at both ends; ask up to 1 ms before the end to match the half-open range.
         new LookupEventsCommand({ StartTime: new Date(p.start), EndTime: new Date(p.end - 1), MaxResults: 50, ...(token === undefined ? {} : { NextToken: token }) }),
       );
       attempt = 0;

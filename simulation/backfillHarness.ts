@@ -8,7 +8,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 
 import type { Clock } from "../functions/shared/runtime";
-import { readerRoleCredentials } from "../functions/trailBackfill";
+import { READER_SESSION_NAME, readerRoleCredentials } from "../functions/trailBackfill/credentials";
 import { LookupEventsFake, type LookupEventsServer } from "./fakeCloudTrail";
 import { FakeSts, type FakeRole } from "./fakeSts";
 import { S3RVER_CREDENTIALS, S3Server } from "./s3Server";
@@ -57,7 +57,7 @@ export class BackfillHarness {
       endpoint: this.lookupServer.endpoint,
       region,
       maxAttempts: 1,
-      credentials: readerRoleCredentials(sts, roleArn, externalId, "cloudtrail-alerts-backfill"),
+      credentials: readerRoleCredentials(sts, roleArn, externalId, READER_SESSION_NAME),
     });
     this.clients.push(sts, client);
     return this.tracked(client);

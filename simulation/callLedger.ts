@@ -1,15 +1,10 @@
 /**
- * Records every AWS SDK command the code under test sends, with the IAM action it needs and who sent it, so that the
+ * Records every AWS SDK command sent while it is installed, with the IAM action it needs and who sent it, so that the
  * least-privilege proof compares each role's policy with the calls its code really makes (not with a hand-kept list).
- *
- * Who sent it:
- * - `module`: the outermost `functions/<module>.ts` or room `functions/<module>/` on the call stack (handler tests call
- *   handlers directly);
- * - `scope`: a label given with {@link CallLedger.attribute} around code that has no such frame, such as a handler
- *   loaded from its serialized archive (artifact tests attribute it to the deployed function's URN).
+ * Who sent it is the `scope` given with {@link CallLedger.attribute} around the code, for example a Lambda function
+ * loaded from its archive.
  */
 import { AsyncLocalStorage } from "async_hooks";
-import * as path from "path";
 
 /** IAM service prefixes of the SDK clients the project uses. */
 const IAM_PREFIX: Record<string, string> = {
@@ -45,28 +40,8 @@ export interface RecordedCall {
   action: string;
   client: string;
   command: string;
-  /** The outermost functions/ module on the stack, if any. */
-  module?: string;
   /** The label of the enclosing {@link CallLedger.attribute}, if any. */
   scope?: string;
-}
-
-/**
- * A stack frame in `functions/<module>.ts` or in a room, `functions/<room>/<file>.ts` (the module is then the room); not
- * in the tests' mirror of functions/.
- */
-const FUNCTIONS_FRAME = new RegExp(`(?<![\\\\/]tests)[\\\\/]functions[\\\\/]([A-Za-z0-9_]+)(?:[\\\\/][A-Za-z0-9_]+)?\\.(ts|js):\\d+`);
-
-function outermostFunctionsModule(stack: string | undefined): string | undefined {
-  let found: string | undefined;
-  for (const line of (stack ?? "").split("\n")) {
-    const match = FUNCTIONS_FRAME.exec(line);
-    // functions/shared holds the handlers' common code, no handler of its own.
-    if (match && match[1] !== "shared" && !line.includes(`${path.sep}node_modules${path.sep}`)) {
-      found = match[1];
-    }
-  }
-  return found;
 }
 
 type Send = (this: unknown, command: { constructor: { name: string } }, ...rest: unknown[]) => unknown;
@@ -75,17 +50,10 @@ export class CallLedger {
   readonly calls: RecordedCall[] = [];
   private readonly scope = new AsyncLocalStorage<string>();
 
-  /** Records one command sent by a client (class name) with the stack at the time it was sent. */
-  record(clientName: string, commandName: string, stack: string | undefined): void {
-    const module = outermostFunctionsModule(stack);
+  /** Records one command sent by a client (class name). */
+  record(clientName: string, commandName: string): void {
     const scope = this.scope.getStore();
-    this.calls.push({
-      action: iamActionOf(clientName, commandName),
-      client: clientName,
-      command: commandName,
-      ...(module === undefined ? {} : { module }),
-      ...(scope === undefined ? {} : { scope }),
-    });
+    this.calls.push({ action: iamActionOf(clientName, commandName), client: clientName, command: commandName, ...(scope === undefined ? {} : { scope }) });
   }
 
   /** Runs `body`, attributing the calls it makes (across awaits) to `scope`. */
@@ -93,26 +61,9 @@ export class CallLedger {
     return this.scope.run(scope, body);
   }
 
-  /** The IAM actions recorded for a functions/ module. */
-  actionsOfModule(module: string): Set<string> {
-    return new Set(this.calls.filter((c) => c.module === module).map((c) => c.action));
-  }
-
-  /** The IAM actions recorded within a scope. */
-  actionsOfScope(scope: string): Set<string> {
-    return new Set(this.calls.filter((c) => c.scope === scope).map((c) => c.action));
-  }
-
-  /**
-   * Records the calls an `aws-sdk-client-mock` stub received (it replaces `send`, so they never reach the SDK).
-   * Sinon keeps each call's stack. Call it before the mock is reset.
-   */
-  recordMockedCalls(mock: { send: { getCalls(): Array<{ args: unknown[]; stack?: string; thisValue: unknown }> } }): void {
-    for (const call of mock.send.getCalls()) {
-      const command = call.args[0] as { constructor: { name: string } };
-      const client = (call.thisValue as { constructor: { name: string } }).constructor.name;
-      this.record(client, command.constructor.name, call.stack);
-    }
+  /** The calls recorded within `scope`. */
+  callsOf(scope: string): RecordedCall[] {
+    return this.calls.filter((c) => c.scope === scope);
   }
 
   /**
@@ -132,12 +83,7 @@ export class CallLedger {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const ledger = this;
     Client.prototype.send = function (this: { constructor: { name: string } }, command, ...rest) {
-      // Deep enough to reach the handler's frame behind the SDK helpers and async boundaries.
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 100;
-      const stack = new Error().stack;
-      Error.stackTraceLimit = limit;
-      ledger.record(this.constructor.name, command.constructor.name, stack);
+      ledger.record(this.constructor.name, command.constructor.name);
       return original.call(this, command, ...rest);
     } as Send;
     return () => {
@@ -145,11 +91,3 @@ export class CallLedger {
     };
   }
 }
-
-/** The ledger scope of calls made by a handler loaded from an archive whose `__index.js` has this digest. */
-export function archiveScope(codeDigest: string): string {
-  return `archive:${codeDigest}`;
-}
-
-/** The ledger of the test run (installed by the root hook). */
-export const callLedger = new CallLedger();

@@ -6,10 +6,13 @@
  *   with a `nextToken`, so pages can be empty while the search goes on;
  * - the JSON filter pattern is evaluated (see logsFilterPattern.ts), and a malformed one is refused.
  * It plugs into a real `CloudWatchLogsClient` as its request handler, so the SDK serializes requests and parses
- * responses and errors exactly as in Lambda (`client()`). Benchmarks that make hundreds of thousands of calls can skip
- * the SDK's serialization with `sender()`, which answers the same commands directly.
+ * responses and errors exactly as in Lambda (`client()`). Code that builds its own clients from scratch (a handler loaded
+ * from its Lambda archive) reaches it over loopback HTTP (`listen()`). Benchmarks that make hundreds of thousands of
+ * calls can skip the SDK's serialization with `sender()`, which answers the same commands directly.
  */
 import { createHash } from "crypto";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import { Readable } from "stream";
 
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
@@ -118,6 +121,33 @@ export class FakeCloudWatchLogs {
       return Promise.resolve({ ...(payload as object), $metadata: { httpStatusCode: 200 } });
     };
     return { send };
+  }
+
+  /**
+   * Serves the fake on a free loopback port, for SDK clients created from scratch: `environment` points them here
+   * (`new CloudWatchLogsClient({})` in a Lambda archive). Stop it when done.
+   */
+  async listen(): Promise<{ endpoint: string; environment: Record<string, string>; stop(): Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const { status, payload } = this.answer(String(req.headers["x-amz-target"] ?? ""), JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
+        const errorType = status === 200 ? {} : { "x-amzn-errortype": (payload as { __type: string }).__type };
+        res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": `fake-${this.stats.requests}`, ...errorType });
+        res.end(JSON.stringify(payload));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      endpoint,
+      environment: { ...FAKE_AWS_ENVIRONMENT, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint },
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      },
+    };
   }
 
   private answer(target: string, input: Record<string, unknown>): { status: number; payload: unknown } {

@@ -10,6 +10,9 @@
  * - `selector = "text"` / `selector != "text"`: a string field equal (not equal) to the text, where `*` matches any
  *   run of characters; `\"` and `\\` inside the quotes stand for `"` and `\`. `selector = 12` / `!= 12` for numbers.
  *   `!=` needs the field to exist.
+ * - The value may also be written without quotes, as AWS's own examples do (`$.eventSource=kms.amazonaws.com`,
+ *   `$.sourceIPAddress != 123.123.*`): a run of characters up to a space, a parenthesis, `&&` or `||`; a number when
+ *   it reads as one, text otherwise (with `*` a wildcard).
  * - `selector IS TRUE`, `IS FALSE`, `IS NULL`, `selector NOT EXISTS`.
  *
  * Anything else is refused, so a malformed pattern fails a test instead of matching silently.
@@ -44,12 +47,18 @@ function tokenize(source: string, pattern: string): Token[] {
     } else if (source.startsWith("&&", i) || source.startsWith("||", i)) {
       tokens.push({ kind: source.slice(i, i + 2) as "&&" | "||", text: source.slice(i, i + 2) });
       i += 2;
-    } else if (source.startsWith("!=", i)) {
-      tokens.push({ kind: "op", text: "!=" });
-      i += 2;
-    } else if (c === "=") {
-      tokens.push({ kind: "op", text: "=" });
-      i += 1;
+    } else if (source.startsWith("!=", i) || c === "=") {
+      const op = c === "=" ? "=" : "!=";
+      tokens.push({ kind: "op", text: op });
+      i += op.length;
+      while (i < source.length && /\s/.test(source[i])) {
+        i += 1;
+      }
+      const bare = /^[^\s()&|"=!]+/.exec(source.slice(i));
+      if (bare !== null) {
+        i += bare[0].length;
+        tokens.push(bareOperand(bare[0]));
+      }
     } else if (c === '"') {
       let text = "";
       const wildcards: boolean[] = [];
@@ -94,6 +103,14 @@ function tokenize(source: string, pattern: string): Token[] {
     }
   }
   return tokens;
+}
+
+/** An unquoted comparison value: a number when it reads as one, otherwise text in which `*` is a wildcard. */
+function bareOperand(text: string): Token {
+  if (/^-?\d+(\.\d+)?$/.test(text)) {
+    return { kind: "number", text };
+  }
+  return { kind: "string", text, value: { text, wildcards: Array.from({ length: text.length }, (_, i) => text[i] === "*") } };
 }
 
 /** The value `selector` points at in `event`, or undefined when there is none. */

@@ -7,8 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 
+import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import type { ActivityCriteria } from "../functions/userActivity/criteria";
-import type { WatchedObject } from "../functions/downloadThreshold";
 
 export const MALFORMED_DIRECTORY = path.join(__dirname, "..", "tests", "fixtures", "malformed");
 

@@ -1,9 +1,11 @@
 /**
  * Runs CloudTrail records, however odd, through every handler that can receive them, and says what went wrong with
  * each: the formatter (`formatActivity` and the chat notification), the UserActivityNotifier (as an EventBridge event
- * and in a CloudWatch Logs subscription payload), the LogSubscriptionDispatcher, and the DownloadThresholdAlert (as the
- * record is, and re-labelled as a download of a watched object, so that its alert renders the record's identity, time
- * and addresses). Alerts go to the loopback SNS, the download counter to dynalite.
+ * and in a CloudWatch Logs subscription payload, alone and in one batch, without and with its sent journal and burst
+ * grouping, whose summaries a scheduled sweep sends), the LogSubscriptionDispatcher, and the DownloadThresholdAlert (as
+ * the record is, and re-labelled as a download of a watched object past its threshold, counted by the DynamoDB counter
+ * and by the logs counter, so that its alert renders the record's identity, time and addresses). Alerts go to the
+ * loopback SNS, the tables to dynalite, the logs counter's FilterLogEvents to the fake CloudWatch Logs.
  *
  * What must hold for every record: no handler throws; nothing it publishes or logs prints `undefined`, `NaN`,
  * `Invalid Date` or `[object Object]` (unless the record itself holds that text); a missing event ID means no console
@@ -12,15 +14,26 @@
  */
 import { gunzipSync } from "zlib";
 
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SNSClient } from "@aws-sdk/client-sns";
+
 import { activityPrefilter, DETAIL_TYPE_OF_EVENT_TYPE } from "../components/activityPatterns";
-import { downloadRecordPattern, downloadThresholdHandler, type WatchedObject } from "../functions/downloadThreshold";
+import { downloadRecordPattern } from "../components/downloadPatterns";
+import { windowCalculator } from "../functions/downloadThreshold/countingWindow";
+import { type DownloadThresholdResult, downloadThresholdHandler } from "../functions/downloadThreshold/handler";
+import type { WatchedObject } from "../functions/downloadThreshold/watchedDownload";
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../functions/logDispatch/handler";
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import type { Language } from "../functions/shared/readableEvent";
-import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../functions/shared/runtime";
-import type { ActivityCriteria } from "../functions/userActivity/criteria";
+import { type Clock, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, systemClock } from "../functions/shared/runtime";
+import { BURST_SWEEP_EVENT, dynamoDbBurstGate } from "../functions/userActivity/bursts";
+import { ACTIVITY_PRESET_NAMES, type ActivityCriteria, activityMatches } from "../functions/userActivity/criteria";
 import { activityChatNotification, formatActivity } from "../functions/userActivity/format";
-import { userActivityHandler } from "../functions/userActivity/handler";
+import { summaryPublisher, type UserActivityResult, userActivityHandler } from "../functions/userActivity/handler";
+import { dynamoDbSentJournal } from "../functions/userActivity/sentJournal";
+import type { UserActivitySettings } from "../functions/userActivity/settings";
+import { FakeCloudWatchLogs } from "./fakeCloudWatchLogs";
 import { FakeSns, type PublishedMessage } from "./fakeSns";
 import { fixture, subscriptionPayload } from "./fixtures";
 import { LocalDynamoDb } from "./localDynamoDb";
@@ -109,13 +122,15 @@ const DISPATCH_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:gauntlet-dispatc
 const EVENT_SOURCE = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/;
 
 /**
- * Criteria that select every person-made call of the records' event sources, with exclusions that never match (so
- * that the who-matching runs on every record).
+ * Criteria that select every person-made call of the records' event sources, and every preset (those of the Security
+ * Hub controls match on fields such as `userIdentity.type` and `errorCode`, so their patterns run on every record and
+ * select the records they fit first), with exclusions that never match (so that the who-matching runs on every record).
  */
 export function criteriaSelecting(records: readonly unknown[]): ActivityCriteria {
   const sources = [...new Set(records.map((r) => (isObject(r) ? r.eventSource : undefined)).filter((s): s is string => typeof s === "string" && EVENT_SOURCE.test(s)))];
   return {
-    ...(sources.length === 0 ? { presets: ["console-sign-in"] } : { eventSources: sources }),
+    presets: [...ACTIVITY_PRESET_NAMES],
+    ...(sources.length === 0 ? {} : { eventSources: sources }),
     exclude: [{ userNames: ["never-excluded"] }, { principalArns: ["arn:aws:iam::000000000000:role/never-*"] }, { sessionNames: ["never-session"], eventNames: ["Never*"] }],
   };
 }
@@ -319,21 +334,85 @@ export function formattingProblems(record: unknown, language: Language, timeZone
   }
 }
 
+/** A download handler with the logger and metrics it writes to. */
+interface DownloadRun {
+  handler: ReturnType<typeof downloadThresholdHandler>;
+  logger: Invocation["logger"];
+  metrics: Invocation["metrics"];
+}
+
 /** How a record reaches a handler. */
 export type Delivery = "eventbridge" | "logs";
 
+/** How the DownloadThresholdAlert is given a record: as it is, or made a watched download counted by one counter. */
+export type DownloadMode = "as-is" | "dynamodb" | "logs";
+
+const LANGUAGES: readonly Language[] = ["ja", "en"];
+
+/** The reset schedule of the download counter: weekly, as deployed by default. */
+const RESET = { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" };
+
+/** The log group the logs counter re-counts in (the fake CloudWatch Logs). */
+const TRAIL_LOG_GROUP = "gauntlet-trail";
+
+/** Burst grouping's settings in the gauntlet: the default window, a cap that never holds anything back. */
+const BURST = { windowSeconds: 300, maxMessagesPerHour: 10_000 };
+
+/** Where the stepped clock of burst grouping starts: 2025-03-03T00:00:00Z. */
+const BURST_START = Date.UTC(2025, 2, 3);
+
+/** A clock that moves only when told to; `sleep` moves it (a contended burst item backs off in simulated time). */
+class SteppedClock implements Clock {
+  constructor(private time: number) {}
+  now(): number {
+    return this.time;
+  }
+  sleep(ms: number): Promise<void> {
+    this.time += Math.max(0, ms);
+    return Promise.resolve();
+  }
+  set(ms: number): void {
+    this.time = Math.max(this.time, ms);
+  }
+}
+
+/** `record` with another event ID (a further call of the same principal, source and name). */
+function withEventId(record: unknown, eventID: string): unknown {
+  return isObject(record) ? { ...record, eventID } : record;
+}
+
+/** The event IDs of the console links in `text`. */
+function linkedEventIds(text: string): string[] {
+  return [...text.matchAll(/#\/events\/([^\s"?)]+)/g)].map((match) => linkedEventId(match[0]) ?? match[1]);
+}
+
 /**
  * The fakes the handlers run against and the handler runs, each returning the problems found (empty when the handler
- * dealt with its input as it must).
+ * dealt with its input as it must). One client per service for the whole gauntlet, as a warm Lambda keeps them.
  */
 export class RecordGauntlet {
-  /** Counter tables, one per language and delivery (object keys are distinct per record). */
-  private readonly tables = new Map<string, Promise<string>>();
+  /** Download handlers, one per language, delivery and mode (see {@link downloadHandler}). */
+  private readonly downloadHandlers = new Map<string, Promise<DownloadRun>>();
+  /** Windows whose shared object was downloaded once already (per table or log group), see {@link downloadProblems}. */
+  private readonly primed = new Set<string>();
+  /** How often each event ID was made a download, per counter, language and delivery. */
+  private readonly eventIds = new Map<string, number>();
+  private readonly snsClient: SNSClient;
+  private readonly dynamodb: DynamoDBClient;
+  private readonly logs: FakeCloudWatchLogs;
+  private readonly logsClient: CloudWatchLogsClient;
+  private readonly windowAt = windowCalculator(RESET);
 
   private constructor(
     private readonly sns: FakeSns,
     private readonly db: LocalDynamoDb,
-  ) {}
+  ) {
+    this.snsClient = sns.client();
+    this.dynamodb = db.client();
+    // No quota: the logs counter's throttling is proved elsewhere; here every record is counted at once.
+    this.logs = new FakeCloudWatchLogs({ logGroupName: TRAIL_LOG_GROUP, clock: systemClock, requestsPerSecond: 1e9 });
+    this.logsClient = this.logs.client();
+  }
 
   static async start(): Promise<RecordGauntlet> {
     const [sns, db] = await Promise.all([FakeSns.start([ALERT_TOPIC, DISPATCH_TOPIC]), LocalDynamoDb.start()]);
@@ -341,6 +420,9 @@ export class RecordGauntlet {
   }
 
   async stop(): Promise<void> {
+    this.snsClient.destroy();
+    this.dynamodb.destroy();
+    this.logsClient.destroy();
     await Promise.all([this.sns.stop(), this.db.stop()]);
   }
 
@@ -359,41 +441,118 @@ export class RecordGauntlet {
   private notifier(criteria: ActivityCriteria, language: Language) {
     const logger = recordingLogger();
     const metrics = recordingMetrics();
-    const handler = userActivityHandler({ topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language, criteria, chatNotifications: true }, { sns: this.sns.client(), logger, metrics });
+    const handler = userActivityHandler({ topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language, criteria, chatNotifications: true }, { sns: this.snsClient, logger, metrics });
     return { handler, logger, metrics };
   }
 
-  /** The UserActivityNotifier on one record; `notified` receives the event ID of each notification it published. */
-  async notifierProblems(item: GauntletRecord, language: Language, delivery: Delivery, criteria: ActivityCriteria, notified?: (eventID: string) => void): Promise<string[]> {
+  /**
+   * The UserActivityNotifier (no journal, no grouping) on one record: rejected by name when unusable, otherwise one
+   * notification when the criteria select it (checked with {@link activityMatches}), none when they do not.
+   */
+  async notifierProblems(item: GauntletRecord, language: Language, delivery: Delivery, criteria: ActivityCriteria): Promise<string[]> {
     const { handler, logger, metrics } = this.notifier(criteria, language);
     const event = delivery === "eventbridge" ? asEventBridgeEvent(item.record, `eb-${item.index}`) : subscriptionPayload([JSON.stringify(item.record)]);
     const run = await this.invoke(handler, event, logger, metrics);
     const problems = [...invocationProblems(run, [item.record]), ...rejectionProblems(run, item.record)];
-    const result = run.result as { records: number; rejected: number; published: number } | undefined;
+    const result = run.result as UserActivityResult | undefined;
     if (result !== undefined && result.records + result.rejected !== 1) {
       problems.push(`one record in, ${result.records} decoded and ${result.rejected} rejected`);
+    }
+    const selected = rejectionExpected(item.record) === undefined && activityMatches(item.record as CloudTrailRecord, criteria);
+    if (run.error === undefined && run.published.length !== (selected ? 1 : 0)) {
+      problems.push(`${selected ? "a selected" : "an unselected"} record sent ${run.published.length} notifications`);
     }
     for (const message of run.published) {
       const document = JSON.parse(message.message) as { default: string; https: string };
       problems.push(...renderedProblems(item.record, [["email", document.default], ["chat notification", document.https]]));
-      notified?.(notifiedEventId(message));
     }
     return problems;
   }
 
-  /** The UserActivityNotifier on all `items` in one subscription payload: the same notifications as one by one. */
-  async notifierBatchProblems(items: readonly GauntletRecord[], language: Language, criteria: ActivityCriteria, notifiedAlone: ReadonlySet<string>): Promise<string[]> {
+  /**
+   * The UserActivityNotifier (no journal, no grouping) on all `items` in one subscription payload: it notifies each
+   * event the criteria select once, and rejects exactly the unusable records.
+   */
+  async notifierBatchProblems(items: readonly GauntletRecord[], language: Language, criteria: ActivityCriteria): Promise<string[]> {
     const { handler, logger, metrics } = this.notifier(criteria, language);
     const run = await this.invoke(handler, subscriptionPayload(items.map((i) => JSON.stringify(i.record))), logger, metrics);
     const problems = invocationProblems(run, items.map((i) => i.record));
     const notified = new Set(run.published.map(notifiedEventId));
-    const missing = [...notifiedAlone].filter((id) => !notified.has(id));
-    if (missing.length > 0 || notified.size !== notifiedAlone.size) {
-      problems.push(`the batch notified ${notified.size} events, one by one ${notifiedAlone.size}; missing ${JSON.stringify(missing)}`);
+    const expected = new Set(selectedEventIds(items, criteria));
+    const missing = [...expected].filter((id) => !notified.has(id));
+    if (missing.length > 0 || notified.size !== expected.size || run.published.length !== expected.size) {
+      problems.push(`the batch sent ${run.published.length} notifications of ${notified.size} events, ${expected.size} selected; missing ${JSON.stringify(missing)}`);
     }
     const unusable = items.filter((i) => rejectionExpected(i.record) !== undefined).length;
     if (rejections(run).length !== unusable) {
       problems.push(`the batch rejected ${rejections(run).length} records, ${unusable} are unusable`);
+    }
+    return problems;
+  }
+
+  /**
+   * The UserActivityNotifier with its sent journal and burst grouping on dynalite, in three rounds on a stepped clock:
+   * every record (EventBridge: one event each; logs: one payload), then each usable record again under another event
+   * ID (`again-<index>`, counted into its key's open window), then, past the window, the scheduled sweep, whose
+   * summaries are published in both languages. Every notification and summary is checked as above, each problem named by the records it shows; every selected event
+   * ends up in a notification or in a summary's count, each once.
+   */
+  async groupedNotifierProblems(items: readonly GauntletRecord[], language: Language, delivery: Delivery, criteria: ActivityCriteria): Promise<string[]> {
+    const tableName = await this.db.createSentJournalTable();
+    const clock = new SteppedClock(BURST_START);
+    const logger = recordingLogger();
+    const metrics = recordingMetrics();
+    const settings: UserActivitySettings = { topicArn: ALERT_TOPIC, timeZone: "Asia/Tokyo", language, criteria, chatNotifications: true, sentTableName: tableName, burst: BURST };
+    const journal = dynamoDbSentJournal(this.dynamodb, tableName, undefined, () => clock.now());
+    // Summaries are sent in both languages (whatever the notifier's), so that each run renders every summary twice.
+    const publishers = LANGUAGES.map((l) => summaryPublisher({ ...settings, language: l }, this.snsClient));
+    const bursts = dynamoDbBurstGate(this.dynamodb, tableName, BURST, async (summary) => {
+      for (const publish of publishers) await publish(summary);
+    }, clock);
+    const handler = userActivityHandler(settings, { sns: this.snsClient, logger, metrics, journal, bursts });
+    const again = items.filter((i) => rejectionExpected(i.record) === undefined).map((i) => ({ ...i, record: withEventId(i.record, `again-${i.index}`) }));
+    const byEventId = new Map<string, GauntletRecord>();
+    for (const item of [...items, ...again]) {
+      const id = isObject(item.record) ? item.record.eventID : undefined;
+      if (typeof id === "string" && !byEventId.has(id)) byEventId.set(id, item);
+    }
+    const problems: string[] = [];
+    const totals = { matched: 0, published: 0, counted: 0, heldBack: 0, alreadySent: 0, summaries: 0 };
+    const summarised: Record<Language, number> = { ja: 0, en: 0 };
+    const check = (run: Invocation, records: readonly GauntletRecord[]) => {
+      const named = (problem: string) => (records.length === 1 ? `#${records[0].index} ${records[0].from}: ${problem}` : `batch of ${records.length}: ${problem}`);
+      problems.push(...invocationProblems(run, records.map((r) => r.record)).map(named));
+      const result = run.result as UserActivityResult | undefined;
+      for (const key of ["matched", "published", "counted", "heldBack", "alreadySent", "summaries"] as const) totals[key] += result?.[key] ?? 0;
+      for (const message of run.published) {
+        const document = JSON.parse(message.message) as { default: string; https: string };
+        const shown = [...new Set([notifiedEventId(message), ...linkedEventIds(document.default)])].map((id) => byEventId.get(id)).filter((i): i is GauntletRecord => i !== undefined);
+        const where = shown.length === 0 ? "(no record named)" : shown.map((i) => `#${i.index} ${i.from}`).join(", ");
+        const parts: Array<[string, string]> = [["subject", message.subject ?? ""], ["email", document.default], ["chat notification", document.https]];
+        const isSummary = (JSON.parse(document.https) as { id?: string }).id === undefined;
+        const found = isSummary ? summaryProblems(parts, shown) : renderedProblems(shown[0]?.record, parts);
+        for (const l of isSummary ? LANGUAGES : []) summarised[l] += summaryCount(document.default, l) ?? 0;
+        problems.push(...found.map((problem) => `${where}: ${isSummary ? "summary " : ""}${problem}`));
+      }
+    };
+    for (const round of [items, again]) {
+      if (delivery === "logs") {
+        check(await this.invoke(handler, subscriptionPayload(round.map((i) => JSON.stringify(i.record))), logger, metrics), round);
+      } else {
+        for (const item of round) check(await this.invoke(handler, asEventBridgeEvent(item.record, `eb-${item.index}`), logger, metrics), [item]);
+      }
+      await clock.sleep(1000);
+    }
+    clock.set(BURST_START + (BURST.windowSeconds + 60) * 1000);
+    check(await this.invoke(handler, { ...BURST_SWEEP_EVENT }, logger, metrics), []);
+    const selected = new Set(selectedEventIds([...items, ...again], criteria));
+    if (totals.matched - totals.alreadySent !== selected.size || totals.published + totals.counted + totals.heldBack !== selected.size) {
+      problems.push(`${selected.size} selected events, ${JSON.stringify(totals)}`);
+    }
+    for (const l of LANGUAGES) {
+      if (summarised[l] !== totals.counted + totals.heldBack || (selected.size > 0 && totals.counted === 0)) {
+        problems.push(`${totals.counted + totals.heldBack} events counted or held back, the summaries in ${l} count ${summarised[l]}`);
+      }
     }
     return problems;
   }
@@ -406,7 +565,7 @@ export class RecordGauntlet {
       { key: "download", patterns: [downloadRecordPattern(WATCHES)] },
       { key: "activity", patterns: activityPrefilter(criteria).patterns },
     ];
-    const handler = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: this.sns.client(), logger, metrics });
+    const handler = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: this.snsClient, logger, metrics });
     const run = await this.invoke(handler, subscriptionPayload(items.map((i) => JSON.stringify(i.record))), logger, metrics);
     // What it publishes is base64 of gzip (which may spell NaN by chance): the records it carries are checked instead.
     const problems = invocationProblems(run, items.map((i) => i.record), false);
@@ -431,43 +590,93 @@ export class RecordGauntlet {
     return problems;
   }
 
-  private async downloadHandler(language: Language, delivery: Delivery) {
-    const logger = recordingLogger();
-    const metrics = recordingMetrics();
-    const name = `gauntlet-${language}-${delivery}`;
-    if (!this.tables.has(name)) {
-      this.tables.set(name, this.db.createCountsTable(name));
+  /**
+   * The download handler of a language, delivery and mode, built once like a warm Lambda environment (the DynamoDB
+   * counter remembers which entries it may release); its logger and metrics are emptied for each invocation.
+   */
+  private downloadHandler(language: Language, delivery: Delivery, mode: DownloadMode): Promise<DownloadRun> {
+    const name = `gauntlet-${language}-${delivery}-${mode}`;
+    if (!this.downloadHandlers.has(name)) {
+      this.downloadHandlers.set(name, (async () => {
+        const logger = recordingLogger();
+        const metrics = recordingMetrics();
+        const counter = mode === "logs" ? { kind: "logs" as const, logGroupName: TRAIL_LOG_GROUP } : { kind: "dynamodb" as const, tableName: await this.db.createCountsTable(name) };
+        const handler = downloadThresholdHandler(
+          { watches: WATCHES, reset: RESET, notify: "every", counter, topicArn: ALERT_TOPIC, language, timeZone: "Asia/Tokyo", timeBudgetMs: 10_000 },
+          { sns: this.snsClient, dynamodb: this.dynamodb, logs: this.logsClient, logger, metrics },
+        );
+        return { handler, logger, metrics };
+      })());
     }
-    const tableName = await this.tables.get(name)!;
-    const handler = downloadThresholdHandler(
-      { sns: this.sns.client(), dynamodb: this.db.client(), logger, metrics },
-      { watches: WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language, timeZone: "Asia/Tokyo" },
-    );
-    return { handler, logger, metrics };
+    return this.downloadHandlers.get(name)!.then((run) => {
+      run.logger.lines.splice(0);
+      run.metrics.counts.splice(0);
+      return run;
+    });
   }
 
   /**
-   * The DownloadThresholdAlert on one record as it is (`asDownload` false: counted if it is a watched download, else
-   * ignored or rejected), or re-labelled as the second download of a watched object within its window, which must be
-   * alerted with the record's own identity, time and addresses.
+   * Makes `record` the second download of its window's object: each counting window has one object of the watched
+   * bucket (`<language>/<delivery>/<window start>`), downloaded once at the window's start (through the handler with
+   * the DynamoDB counter, into the trail's log group for the logs counter) before the first record of that window.
+   * Returns the record as a download; unchanged when it is not an object, `window` undefined without a usable time.
    */
-  async downloadProblems(item: GauntletRecord, language: Language, delivery: Delivery, asDownload: boolean): Promise<string[]> {
-    const { handler, logger, metrics } = await this.downloadHandler(language, delivery);
-    const key = `corpus/${item.index}.pdf`;
-    const record = asDownload ? asWatchedDownload(item.record, key) : item.record;
-    const wrap = (r: unknown, id: string) => (delivery === "eventbridge" ? asEventBridgeEvent(r, id) : subscriptionPayload([JSON.stringify(r)]));
-    if (asDownload && isObject(record)) {
-      // The first download of the object in the window; the record under test is the second, past the threshold of 1.
-      const primer = await this.downloadHandler(language, delivery);
-      await this.invoke(primer.handler, wrap({ ...record, eventID: `primer-${item.index}` }, `eb-primer-${item.index}`), primer.logger, primer.metrics);
+  private async primedDownload(item: GauntletRecord, language: Language, delivery: Delivery, mode: "dynamodb" | "logs"): Promise<unknown> {
+    const time = isObject(item.record) && typeof item.record.eventTime === "string" ? Date.parse(item.record.eventTime) : NaN;
+    let window: { start: Date } | undefined;
+    try {
+      window = Number.isNaN(time) ? undefined : this.windowAt(new Date(time));
+    } catch {
+      window = undefined;
     }
-    const run = await this.invoke(handler, wrap(record, `eb-${item.index}`), logger, metrics);
+    // AWS's examples reuse event IDs: a second download with the same ID of the same object would be a redelivery.
+    const eventID = isObject(item.record) ? JSON.stringify(item.record.eventID) : "";
+    const reused = this.eventIds.get(`${mode}/${language}/${delivery}/${eventID}`) ?? 0;
+    this.eventIds.set(`${mode}/${language}/${delivery}/${eventID}`, reused + 1);
+    const key = `${language}/${delivery}/${window === undefined ? `record-${item.index}` : window.start.toISOString()}${reused === 0 ? "" : `-${reused}`}.pdf`;
+    const record = asWatchedDownload(item.record, key);
+    const primer = `${mode}/${key}`;
+    if (window === undefined || this.primed.has(primer)) {
+      return record;
+    }
+    this.primed.add(primer);
+    // The first download: a plain one (the record itself may be unusable), first in the window and in event ID order.
+    const first = {
+      eventVersion: "1.10",
+      userIdentity: { type: "IAMUser", principalId: "AIDAEXAMPLEPRIMER", arn: "arn:aws:iam::111111111111:user/primer", accountId: "111111111111", userName: "primer" },
+      eventTime: window.start.toISOString().replace(/\.\d+Z$/, "Z"),
+      eventSource: "s3.amazonaws.com",
+      eventName: "GetObject",
+      awsRegion: "ap-northeast-1",
+      requestParameters: { bucketName: GAUNTLET_BUCKET, key },
+      eventID: ` primer ${key}`,
+      eventType: "AwsApiCall",
+    };
+    if (mode === "logs") {
+      this.logs.add([{ timestamp: window.start.getTime(), message: JSON.stringify(first) }]);
+    } else {
+      const { handler } = await this.downloadHandler(language, delivery, mode);
+      await handler(subscriptionPayload([JSON.stringify(first)]));
+    }
+    return record;
+  }
+
+  /**
+   * The DownloadThresholdAlert on one record as it is (counted if it is a watched download, else ignored or rejected),
+   * or made a download of a watched object past its threshold (see {@link primedDownload}) counted by the DynamoDB or
+   * the logs counter, which must be alerted with the record's own identity, time and addresses.
+   */
+  async downloadProblems(item: GauntletRecord, language: Language, delivery: Delivery, mode: DownloadMode): Promise<string[]> {
+    const record = mode === "as-is" ? item.record : await this.primedDownload(item, language, delivery, mode);
+    const { handler, logger, metrics } = await this.downloadHandler(language, delivery, mode);
+    const event = delivery === "eventbridge" ? asEventBridgeEvent(record, `eb-${item.index}`) : subscriptionPayload([JSON.stringify(record)]);
+    const run = await this.invoke(handler, event, logger, metrics);
     // Reasons only the download handler has: a time the reset schedule has no window for (year 0 or 9999), and a
     // successful GetObject that names no object.
     const windowless = (reason: string) => reason.includes("has no counting window");
     const downloadOnly = (reason: string) => windowless(reason) || reason.startsWith("the S3 GetObject record has no requestParameters.bucketName");
     const problems = [...invocationProblems(run, [record]), ...rejectionProblems(run, record, downloadOnly)];
-    const result = run.result as { counted: number; notCounted: number; ignored: number; rejected: number; alerted: number } | undefined;
+    const result = run.result as DownloadThresholdResult | undefined;
     if (result !== undefined && result.counted + result.notCounted + result.ignored + result.rejected !== 1) {
       problems.push(`one record in, accounted as ${JSON.stringify(result)}`);
     }
@@ -475,9 +684,39 @@ export class RecordGauntlet {
       problems.push(...renderedProblems(record, [["alert subject", message.subject ?? ""], ["alert", message.message]]));
     }
     const windowed = !rejections(run).some(windowless);
-    if (asDownload && rejectionExpected(record) === undefined && windowed && run.published.length !== 1) {
+    if (mode !== "as-is" && rejectionExpected(record) === undefined && windowed && run.published.length !== 1) {
       problems.push(`a usable download past its threshold sent ${run.published.length} alerts`);
     }
     return problems;
   }
+}
+
+/** The distinct event IDs of the usable records among `items` that `criteria` select. */
+export function selectedEventIds(items: readonly GauntletRecord[], criteria: ActivityCriteria): string[] {
+  const usable = items.filter((i) => rejectionExpected(i.record) === undefined).map((i) => i.record as CloudTrailRecord);
+  return [...new Set(usable.filter((record) => activityMatches(record, criteria)).map((record) => record.eventID))];
+}
+
+/** The count a summary's email states (`Counted: 37`, `件数: 37`). */
+function summaryCount(email: string, language: Language): number | undefined {
+  const match = new RegExp(`^${language === "ja" ? "件数" : "Counted"}: (\\d+)$`, "m").exec(email);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Problems of a burst summary of `shown` records: rendering faults, links to events it does not summarise. */
+function summaryProblems(parts: Array<[string, string]>, shown: readonly GauntletRecord[]): string[] {
+  const problems: string[] = [];
+  for (const [part, text] of parts) {
+    const faults = renderingFaults(text, ...shown.map((i) => i.record));
+    if (faults.length > 0) {
+      problems.push(`${part} prints ${faults.join(", ")}: ${JSON.stringify(text.slice(0, 300))}`);
+    }
+  }
+  if (LANGUAGES.every((language) => summaryCount(parts[1][1], language) === undefined)) {
+    problems.push(`states no count: ${JSON.stringify(parts[1][1].slice(0, 300))}`);
+  }
+  if (!/^[\x21-\x7e][\x20-\x7e]{0,98}$/.test(parts[0][1])) {
+    problems.push(`subject is not SNS's ASCII line: ${JSON.stringify(parts[0][1])}`);
+  }
+  return problems;
 }

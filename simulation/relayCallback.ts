@@ -6,7 +6,8 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 
 import { cloudTrailConsoleLink, decodeCloudTrailPayload } from "../functions/shared/cloudtrailEvents";
-import { consoleLogger, requireEnv } from "../functions/shared/runtime";
+import { ALERT_TOPIC_ARN_VARIABLE, environmentReader } from "../functions/shared/environment";
+import { consoleLogger } from "../functions/shared/runtime";
 import { publishAlert } from "../functions/shared/snsAlert";
 
 /** What one invocation did. */
@@ -16,7 +17,7 @@ export interface RelayResult {
 }
 
 export function relayCallbackFactory(): (event: unknown) => Promise<RelayResult> {
-  const topicArn = requireEnv("ALERT_TOPIC_ARN");
+  const topicArn = environmentReader().required(ALERT_TOPIC_ARN_VARIABLE);
   const sns = new SNSClient({});
   return async (event) => {
     const payload = decodeCloudTrailPayload(event);

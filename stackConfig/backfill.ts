@@ -10,6 +10,8 @@ export interface BackfillConfig {
   stackAccountId: string;
   /** Role assumed in every other account to create its reader role. */
   deployRoleName: string;
+  /** Read-only role a preview assumes in every other account instead of `deployRoleName`; undefined: the deploy role. */
+  previewRoleName?: string;
   /** Regions enabled in the accounts: what the backfill command covers by default. */
   regions: string[];
   organizationId?: string;
@@ -20,7 +22,7 @@ export interface BackfillConfig {
   prefix?: string;
 }
 
-const BACKFILL_FIELDS = ["enabled", "accounts", "regions", "deployRoleName", "organizationId", "externalId", "maxConcurrency", "requestsPerSecond", "existingBucketName", "prefix"];
+const BACKFILL_FIELDS = ["enabled", "accounts", "regions", "deployRoleName", "organizationId", "externalId", "maxConcurrency", "requestsPerSecond", "existingBucketName", "prefix", "previewRoleName"];
 
 /**
  * Reads `cloudtrail-alerts:backfill`, an object (Pulumi cannot type objects, so every field is checked here and
@@ -45,13 +47,15 @@ export function readBackfillConfig(read: ConfigReader, allowedAccountIds: string
   }
   const accounts = field.list("accounts", isAccountId, "a 12-digit AWS account ID", "12-digit AWS account IDs", enabled);
   const regions = field.list("regions", isRegion, "an AWS region such as us-east-1", "AWS regions", enabled);
-  const deployRoleName = field.optionalString("deployRoleName", (v) => /^[\w+=,.@-]{1,64}$/.test(v), "an IAM role name such as OrganizationAccountAccessRole") ?? "OrganizationAccountAccessRole";
+  const isRoleName = (v: string) => /^[\w+=,.@-]{1,64}$/.test(v);
+  const deployRoleName = field.optionalString("deployRoleName", isRoleName, "an IAM role name such as OrganizationAccountAccessRole") ?? "OrganizationAccountAccessRole";
   const organizationId = field.optionalString("organizationId", (v) => /^o-[a-z0-9]{10,32}$/.test(v), "an organization ID such as o-a1b2c3d4e5");
   const externalId = field.optionalString("externalId", (v) => /^[\w+=,.@:/-]{2,1224}$/.test(v), "2-1224 letters, digits and +=,.@:/-_");
   const maxConcurrency = field.number("maxConcurrency", 40, (v) => Number.isInteger(v) && v >= 1 && v <= 10000, "a whole number from 1 to 10000");
   const requestsPerSecond = field.number("requestsPerSecond", 2, (v) => v > 0 && v <= 2, "more than 0 and at most 2 (LookupEvents allows 2 requests per second per account and region)");
   const existingBucketName = field.optionalString("existingBucketName", (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), "an S3 bucket name");
   const prefix = field.optionalString("prefix", (v) => /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(v), "S3 key segments separated by '/', without leading or trailing '/'");
+  const previewRoleName = field.optionalString("previewRoleName", isRoleName, "an IAM role name such as cloudtrail-alerts-preview");
   if (!enabled) {
     return undefined;
   }
@@ -68,6 +72,7 @@ export function readBackfillConfig(read: ConfigReader, allowedAccountIds: string
     regions,
     maxConcurrency,
     requestsPerSecond,
+    ...(previewRoleName === undefined ? {} : { previewRoleName }),
     ...(organizationId === undefined ? {} : { organizationId }),
     ...(externalId === undefined ? {} : { externalId }),
     ...(existingBucketName === undefined ? {} : { existingBucketName }),

@@ -4,6 +4,7 @@
  */
 import type { AlertTopicArgs, AuditTrailArgs, DownloadAlertSettingsArgs } from "../components";
 import type { Language } from "../functions/shared/readableEvent";
+import type { SecurityControlId } from "../functions/shared/securityControls";
 import { readAlertEmails } from "./alertEmails";
 import { readAllowedAccountIds } from "./allowedAccountIds";
 import { type BackfillConfig, readBackfillConfig } from "./backfill";
@@ -17,11 +18,14 @@ import { readLanguage } from "./language";
 import { checkConfigKeys, pulumiConfigKeys } from "./configKeys";
 import { ConfigReader, pulumiRawConfig, type RawConfig } from "./reader";
 import { readRegion } from "./region";
+import { readSecurityAlarms } from "./securityAlarms";
 import { readTimeZone } from "./timeZone";
 import { readTrailLogRetentionInDays } from "./trailLogRetentionInDays";
 import { readUserActivityNotifiers, type UserActivityNotifierConfig } from "./userActivityNotifiers";
 
 export { type BackfillConfig, readBackfillConfig } from "./backfill";
+export { argsRawConfig, CONFIG_KEYS, configArgs, configText, configValue } from "./componentArgs";
+export { checkConfigKeys, pulumiConfigKeys } from "./configKeys";
 export { ConfigReader, firstProblemThrows, PROJECT, pulumiRawConfig, type RawConfig, type ReadOptions, StackConfigError } from "./reader";
 export { partitionOf } from "./region";
 export type { UserActivityNotifierConfig } from "./userActivityNotifiers";
@@ -40,6 +44,8 @@ export interface StackConfig {
   trail: AuditTrailArgs;
   /** Event names counted by the bucket creation alarm; undefined when the alarm is disabled. */
   bucketCreationEventNames?: string[];
+  /** Security Hub CloudWatch controls to deploy metric filters and alarms for; undefined for none. */
+  securityAlarms?: "all" | SecurityControlId[];
   /** Retention of each function's own log group. */
   functionLogRetentionInDays: number;
   /**
@@ -71,6 +77,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
   const trailLogRetentionInDays = readTrailLogRetentionInDays(read);
   const bucketCreationAlarm = readBucketCreationAlarm(read);
   const bucketCreationEventNames = readBucketCreationEventNames(read);
+  const securityAlarms = readSecurityAlarms(read);
   const functionLogRetentionInDays = readFunctionLogRetentionInDays(read);
   const downloadAlerts = readDownloadAlerts(read, { timeZone, language, functionLogRetentionInDays });
   const userActivityNotifiers = readUserActivityNotifiers(read, { timeZone, language });
@@ -84,6 +91,7 @@ export function loadStackConfig(raw: RawConfig = pulumiRawConfig(), keys: readon
     alertTopic: existingTopicArn === "" ? { emailAddresses: alertEmails } : { existingTopicArn, emailAddresses: alertEmails },
     trail: existingTrailLogGroupName === "" ? { logRetentionInDays: trailLogRetentionInDays } : { existingLogGroupName: existingTrailLogGroupName },
     ...(bucketCreationAlarm ? { bucketCreationEventNames } : {}),
+    ...(securityAlarms === undefined ? {} : { securityAlarms }),
     functionLogRetentionInDays,
     ...(downloadAlerts === undefined ? {} : { downloadAlerts }),
     userActivityNotifiers,

@@ -1,4 +1,6 @@
+import type { BurstSettings } from "../functions/userActivity/bursts";
 import { type ActivityCriteria, ACTIVITY_CRITERIA_KEYS, activityCriteriaProblems } from "../functions/userActivity/criteria";
+import { groupingProblems } from "../functions/userActivity/settings";
 import type { Language } from "../functions/shared/readableEvent";
 import { shown } from "../functions/shared/values";
 import { isRegion, isTimeZone } from "../components/validation";
@@ -18,10 +20,12 @@ export interface UserActivityNotifierConfig {
   chatNotifications: boolean;
   /** Keep a journal of sent notifications so that retries notify each event once (the component's `deduplicate`). */
   deduplicate: boolean;
+  /** Burst grouping (the component's `grouping`); undefined for its default. */
+  grouping?: false | Partial<BurstSettings>;
 }
 
 /** Settings of a `userActivityNotifiers` entry besides its criteria. */
-const NOTIFIER_SETTINGS = ["source", "regions", "timeZone", "language", "chatNotifications", "deduplicate"] as const;
+const NOTIFIER_SETTINGS = ["source", "regions", "timeZone", "language", "chatNotifications", "deduplicate", "grouping"] as const;
 
 /** Stable names: they become part of resource names (`activity-<name>-...`), which AWS limits to 64 characters. */
 const NOTIFIER_NAME = /^[a-z0-9][a-z0-9-]{0,26}$/;
@@ -29,7 +33,8 @@ const NOTIFIER_NAME = /^[a-z0-9][a-z0-9-]{0,26}$/;
 /**
  * `cloudtrail-alerts:userActivityNotifiers`: an object whose keys are stable notifier names and whose values are
  * criteria (userNames, principalArns, sessionNames, eventSources, eventNames, presets, readOnlyEvents, exclude) plus
- * source, regions, timeZone, language, chatNotifications and deduplicate. Errors name the full key path and the value.
+ * source, regions, timeZone, language, chatNotifications, deduplicate and grouping. Errors name the full key path and
+ * the value.
  */
 export function readUserActivityNotifiers(read: ConfigReader, defaults: { timeZone: string; language: Language }): UserActivityNotifierConfig[] {
   const key = `${PROJECT}:userActivityNotifiers`;
@@ -97,6 +102,11 @@ function notifierSettings(
   if (typeof deduplicate !== "boolean") {
     fail(`${path}.deduplicate`, `must be true or false, got ${shown(deduplicate)}`);
   }
+  const grouping = settings.grouping;
+  const [groupingProblem] = groupingProblems(grouping, `${path}.grouping`, deduplicate);
+  if (groupingProblem !== undefined) {
+    throw new StackConfigError(`${PROJECT}:userActivityNotifiers`, groupingProblem);
+  }
   return {
     source,
     ...(regions === undefined ? {} : { regions: regions as string[] }),
@@ -104,5 +114,6 @@ function notifierSettings(
     language,
     chatNotifications,
     deduplicate,
+    ...(grouping === undefined ? {} : { grouping: grouping as false | Partial<BurstSettings> }),
   };
 }

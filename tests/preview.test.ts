@@ -41,7 +41,8 @@ function writeStack(name: string, overrides: Record<string, unknown>): string {
 }
 
 describe("offline preview (npm start)", function () {
-  this.timeout(120_000);
+  // Eight previews start at once, each compiling the program: on two loaded cores that takes minutes.
+  this.timeout(300_000);
 
   let tree: Run;
   let json: Run;
@@ -71,22 +72,23 @@ describe("offline preview (npm start)", function () {
     const lines = tree.stdout.split("\n");
     expect(lines[0]).to.equal('Offline preview of stack "dev" (project cloudtrail-alerts, account 111111111111, region ap-northeast-1).');
     expect(lines).to.include("+ pulumi:pulumi:Stack  cloudtrail-alerts-dev");
-    expect(lines).to.include("    + cloudtrail-alerts:index:AuditTrail  trail");
-    expect(lines).to.include("        + aws:cloudtrail/trail:Trail  trail");
-    expect(lines).to.include("        + aws:s3/bucket:Bucket  trail-bucket");
-    expect(lines).to.include("        + aws:cloudwatch/logGroup:LogGroup  trail-logs");
-    expect(lines).to.include("    + cloudtrail-alerts:index:AlertTopic  alerts");
-    expect(lines).to.include("        + aws:sns/topic:Topic  alerts");
-    expect(lines).to.include("        + aws:sns/topicSubscription:TopicSubscription  alerts-email-security@example.com");
-    expect(lines).to.include("    + cloudtrail-alerts:index:BucketCreationAlarm  bucket-creation");
-    expect(lines).to.include("        + aws:cloudwatch/logMetricFilter:LogMetricFilter  bucket-creation-filter");
-    expect(lines).to.include("        + aws:cloudwatch/metricAlarm:MetricAlarm  bucket-creation-alarm");
-    expect(lines).to.include("    + cloudtrail-alerts:index:DownloadThresholdAlert  download-alerts");
-    expect(lines).to.include("    + cloudtrail-alerts:index:UserActivityNotifier  activity-hogehoge");
-    expect(lines).to.include("    + cloudtrail-alerts:index:UserActivityNotifier  activity-ssm-sessions");
-    expect(lines).to.include("    + cloudtrail-alerts:index:TrailBackfill  backfill");
-    expect(lines).to.include("        + aws:sfn/stateMachine:StateMachine  backfill");
-    expect(lines).to.include("        + aws:s3/bucket:Bucket  backfill-bucket");
+    expect(lines).to.include("    + cloudtrail-alerts:index:CloudTrailAlerts  cloudtrail-alerts");
+    expect(lines).to.include("        + cloudtrail-alerts:index:AuditTrail  trail");
+    expect(lines).to.include("            + aws:cloudtrail/trail:Trail  trail");
+    expect(lines).to.include("            + aws:s3/bucket:Bucket  trail-bucket");
+    expect(lines).to.include("            + aws:cloudwatch/logGroup:LogGroup  trail-logs");
+    expect(lines).to.include("        + cloudtrail-alerts:index:AlertTopic  alerts");
+    expect(lines).to.include("            + aws:sns/topic:Topic  alerts");
+    expect(lines).to.include("            + aws:sns/topicSubscription:TopicSubscription  alerts-email-security@example.com");
+    expect(lines).to.include("        + cloudtrail-alerts:index:BucketCreationAlarm  bucket-creation");
+    expect(lines).to.include("            + aws:cloudwatch/logMetricFilter:LogMetricFilter  bucket-creation-filter");
+    expect(lines).to.include("            + aws:cloudwatch/metricAlarm:MetricAlarm  bucket-creation-alarm");
+    expect(lines).to.include("        + cloudtrail-alerts:index:DownloadThresholdAlert  download-alerts");
+    expect(lines).to.include("        + cloudtrail-alerts:index:UserActivityNotifier  activity-hogehoge");
+    expect(lines).to.include("        + cloudtrail-alerts:index:UserActivityNotifier  activity-ssm-sessions");
+    expect(lines).to.include("        + cloudtrail-alerts:index:TrailBackfill  backfill");
+    expect(lines).to.include("            + aws:sfn/stateMachine:StateMachine  backfill");
+    expect(lines).to.include("            + aws:s3/bucket:Bucket  backfill-bucket");
   });
 
   it("counts the resources per type, and the counts match the tree", () => {
@@ -107,15 +109,16 @@ describe("offline preview (npm start)", function () {
       "aws:sfn/stateMachine:StateMachine": 1,
       "pulumi:providers:aws": 3,
       "pulumi:pulumi:Stack": 1,
+      "cloudtrail-alerts:index:CloudTrailAlerts": 1,
     });
   });
 
   it("places each member account's reader role in that account, through a provider assuming the deploy role there", () => {
     const lines = tree.stdout.split("\n");
-    expect(lines).to.include("        + aws:iam/role:Role  backfill-reader-111111111111");
+    expect(lines).to.include("            + aws:iam/role:Role  backfill-reader-111111111111");
     for (const account of ["222222222222", "333333333333", "444444444444"]) {
-      expect(lines).to.include(`    + pulumi:providers:aws  backfill-${account}`);
-      expect(lines).to.include(`        + aws:iam/role:Role  backfill-reader-${account}  (account ${account}, ap-northeast-1)`);
+      expect(lines).to.include(`        + pulumi:providers:aws  backfill-${account}`);
+      expect(lines).to.include(`            + aws:iam/role:Role  backfill-reader-${account}  (account ${account}, ap-northeast-1)`);
     }
     const providers = (JSON.parse(json.stdout) as Array<{ type: string; name: string; inputs: Record<string, string> }>).filter((r) => r.type === "pulumi:providers:aws");
     expect(providers.map((p): unknown[] => [p.name, JSON.parse(p.inputs.assumeRoles) as unknown, JSON.parse(p.inputs.allowedAccountIds) as unknown, p.inputs.region])).to.deep.equal(
@@ -135,10 +138,12 @@ describe("offline preview (npm start)", function () {
       expect(Object.keys(record)).to.deep.equal(["urn", "type", "name", "parent", "inputs"]);
     }
     const stack = records.find((r) => r.type === "pulumi:pulumi:Stack")!;
+    const alerts = records.find((r) => r.type === "cloudtrail-alerts:index:CloudTrailAlerts")!;
     const topicComponent = records.find((r) => r.type === "cloudtrail-alerts:index:AlertTopic")!;
     const topic = records.find((r) => r.type === "aws:sns/topic:Topic" && r.name === "alerts")!;
     expect(stack.parent).to.equal(null);
-    expect(topicComponent.parent).to.equal(stack.urn);
+    expect(alerts.parent).to.equal(stack.urn);
+    expect(topicComponent.parent).to.equal(alerts.urn);
     expect(topic.parent).to.equal(topicComponent.urn);
     expect((topic.inputs as { kmsMasterKeyId: string }).kmsMasterKeyId).to.match(/^arn:aws:kms:ap-northeast-1:111111111111:key\//);
   });
@@ -158,6 +163,6 @@ describe("offline preview (npm start)", function () {
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.equal(`error: stack "nosuchstack" has no config file; expected ${path.join(PROJECT_DIRECTORY, "Pulumi.nosuchstack.yaml")}\n`);
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.match(/^error: Unknown option '--verbose'.*\nusage: npm start -- \[--stack NAME\] \[--json\]\n$/s);
+    expect(unknown.stderr).to.match(/^error: Unknown option '--verbose'.*\nusage: npm start -- \[--stack NAME\] \[--json\] \[--out FILE\]\n$/s);
   });
 });

@@ -25,6 +25,7 @@ describe("dev stack", function () {
       "cloudtrail-alerts:index:AlertTopic alerts",
       "cloudtrail-alerts:index:AuditTrail trail",
       "cloudtrail-alerts:index:BucketCreationAlarm bucket-creation",
+      "cloudtrail-alerts:index:CloudTrailAlerts cloudtrail-alerts",
       "cloudtrail-alerts:index:DownloadThresholdAlert download-alerts",
       "cloudtrail-alerts:index:LogSubscriptionDispatcher trail-subscription",
       "cloudtrail-alerts:index:TrailBackfill backfill",

@@ -196,7 +196,7 @@ type Expr = true | { atom: string } | { and: Expr[] } | { or: Expr[] };
  * on them means what the record pattern means. Other paths (inside `requestParameters`, `resources`) may hold lists,
  * which a filter pattern cannot address without an index: they are left unconstrained, which only lets more through.
  */
-const SCALAR_FIELDS: ReadonlySet<string> = new Set([
+const SCALAR_FIELDS: readonly string[] = [
   "eventVersion",
   "eventTime",
   "eventSource",
@@ -217,12 +217,12 @@ const SCALAR_FIELDS: ReadonlySet<string> = new Set([
   "requestParameters.bucketName",
   "requestParameters.key",
   "requestParameters.target",
-]);
+];
 
 function isScalarPath(path: string[]): boolean {
   const dotted = path.join(".");
   // userIdentity holds only strings and nested objects of strings.
-  return SCALAR_FIELDS.has(dotted) || (path[0] === "userIdentity" && path.length >= 2);
+  return SCALAR_FIELDS.includes(dotted) || (path[0] === "userIdentity" && path.length >= 2);
 }
 
 /**

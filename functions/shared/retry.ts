@@ -5,8 +5,11 @@
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
+// Arrays, not Sets: Pulumi's closure serializer turns a captured module-level Set into an object whose `has` throws
+// (pulumi/pulumi#1314), so Lambda code keeps its constant collections in arrays.
+
 /** Error names and codes of throttling: the service refused the call because of its rate quota. */
-const THROTTLING_NAMES: ReadonlySet<string> = new Set([
+const THROTTLING_NAMES: readonly string[] = [
   "ThrottlingException",
   "Throttling",
   "ThrottledException",
@@ -15,10 +18,10 @@ const THROTTLING_NAMES: ReadonlySet<string> = new Set([
   "ProvisionedThroughputExceededException",
   "RequestThrottledException",
   "SlowDown",
-]);
+];
 
 /** Error names and codes of transient faults: timeouts, dropped connections and the service's own errors. */
-const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
+const TRANSIENT_NAMES: readonly string[] = [
   "TimeoutError",
   "RequestTimeout",
   "RequestTimeoutException",
@@ -32,7 +35,7 @@ const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
   "InternalServerError",
   "InternalServerException",
   "InternalFailure",
-]);
+];
 
 interface AwsErrorDetails {
   $fault?: string;
@@ -47,7 +50,7 @@ function namesOf(error: Error): string[] {
 
 /** True when the service refused the call for its rate quota (HTTP 429 or a throttling error name). */
 export function isThrottlingError(error: Error): boolean {
-  return (error as AwsErrorDetails).$metadata?.httpStatusCode === 429 || namesOf(error).some((name) => THROTTLING_NAMES.has(name));
+  return (error as AwsErrorDetails).$metadata?.httpStatusCode === 429 || namesOf(error).some((name) => THROTTLING_NAMES.includes(name));
 }
 
 /** True when the call may succeed if tried again unchanged: throttling, a server-side fault (5xx) or a transient network error. */
@@ -57,7 +60,7 @@ export function isRetryableError(error: Error): boolean {
     isThrottlingError(error) ||
     details.$fault === "server" ||
     (details.$metadata?.httpStatusCode ?? 0) >= 500 ||
-    namesOf(error).some((name) => TRANSIENT_NAMES.has(name))
+    namesOf(error).some((name) => TRANSIENT_NAMES.includes(name))
   );
 }
 

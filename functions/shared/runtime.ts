@@ -1,5 +1,5 @@
 /**
- * Small helpers every handler in `functions/` shares: environment, errors, structured logs and
+ * Small helpers every handler in `functions/` shares: errors, structured logs and
  * CloudWatch metrics written as Embedded Metric Format (no `cloudwatch:PutMetricData` permission needed).
  */
 
@@ -24,15 +24,6 @@ export function namedError<F extends object>(name: string, message: string, fiel
 /** True when `error` was created by {@link namedError} with this name. */
 export function hasErrorName(error: unknown, name: string): error is Error {
   return error instanceof Error && error.name === name;
-}
-
-/** Reads a required environment variable, failing fast (at cold start) when it is missing or empty. */
-export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (value === undefined || value === "") {
-    throw namedError("MissingEnvironmentError", `environment variable ${name} is not set; the function was deployed without it`, { variable: name });
-  }
-  return value;
 }
 
 /** Narrows a caught value to `Error`, rethrowing anything else wrapped so that nothing is swallowed. */

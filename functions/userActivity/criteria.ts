@@ -8,27 +8,32 @@
  * accepts.
  */
 import type { CloudTrailRecord, UserIdentity } from "../shared/cloudtrailEvents";
+import { matchesRecordPattern, type RecordPattern } from "../shared/recordPattern";
+import {
+  type EventSelection,
+  NETWORK_CHANGES_SELECTION,
+  PERSON_EVENT_TYPES,
+  SECURITY_CONTROLS,
+  type SecurityControlPresetName,
+} from "../shared/securityControls";
 import { isObject } from "../shared/values";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
-/** Event types a person's activity is recorded as. */
-const PERSON_EVENT_TYPES = ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"];
-
-/** A named selection of events. */
-export interface ActivityPreset {
+/** A named selection of events (see {@link EventSelection}: sources, names, event types, read-only calls, fields). */
+export interface ActivityPreset extends EventSelection {
   description: string;
-  eventSources: string[];
-  /** Exact names, or prefixes ending in `*`. @default - every event of the sources */
-  eventNames?: string[];
-  eventTypes: string[];
-  /**
-   * `never`: the preset's events are never read-only, so nothing is filtered and the rule needs no read-only events;
-   * `exclude`: keep only calls CloudTrail marks `readOnly: false`.
-   */
-  readOnly: "never" | "exclude";
 }
+
+/**
+ * The presets of the Security Hub CloudWatch controls (functions/shared/securityControls.ts), each the very selection
+ * of its control's metric filter, and `network-changes` for CloudWatch.10 to CloudWatch.14 together.
+ */
+const SECURITY_CONTROL_PRESETS = Object.fromEntries([
+  ...SECURITY_CONTROLS.map((control): [string, ActivityPreset] => [control.preset.name, { description: `Security Hub ${control.id}: ${control.title}`, ...control.preset.selection }]),
+  ["network-changes", { description: "Security Hub CloudWatch.10 to CloudWatch.14: security group, network ACL, gateway, route table and VPC changes (EC2)", ...NETWORK_CHANGES_SELECTION }],
+]) as Record<SecurityControlPresetName | "network-changes", ActivityPreset>;
 
 /** Presets a user picks by name. */
 export const ACTIVITY_PRESETS = {
@@ -59,6 +64,7 @@ export const ACTIVITY_PRESETS = {
     eventTypes: ["AwsApiCall"],
     readOnly: "never",
   },
+  ...SECURITY_CONTROL_PRESETS,
 } as const satisfies Record<string, ActivityPreset>;
 
 /** The name of a preset. */
@@ -66,6 +72,14 @@ export type ActivityPresetName = keyof typeof ACTIVITY_PRESETS;
 
 /** Names of the presets. */
 export const ACTIVITY_PRESET_NAMES = Object.keys(ACTIVITY_PRESETS) as ActivityPresetName[];
+
+/**
+ * Each preset's selection as JSON, which the handler reads: a Lambda archive then carries one string per preset
+ * instead of every nested object written out by the closure serializer (about 19 KB for the presets).
+ */
+const PRESET_SELECTIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ACTIVITY_PRESETS).map(([name, preset]: [string, ActivityPreset]) => [name, JSON.stringify({ ...preset, description: undefined })]),
+);
 
 /**
  * Who and what. Within a list, any entry matches; the "who" lists together match any of their entries; "who" and
@@ -107,7 +121,9 @@ export interface ActivitySelector {
 export interface ActivityCriteria extends ActivitySelector {
   /**
    * Named selections of events, each an alternative next to `eventSources`/`eventNames`: `ssm-sessions`,
-   * `console-sign-in`, `iam-changes`, `bucket-creation` (see {@link ACTIVITY_PRESETS}).
+   * `console-sign-in`, `iam-changes`, `bucket-creation`, and one per Security Hub CloudWatch control (`root-activity`,
+   * `unauthorized-calls`, `no-mfa-sign-in`, `trail-changes`, `key-deletion`, ... and `network-changes`), which select
+   * what the control's metric filter counts (see {@link ACTIVITY_PRESETS} and docs/securityAlarms.md).
    * @default - none
    */
   presets?: ActivityPresetName[];
@@ -129,6 +145,8 @@ export interface WhatBranch {
   eventSources?: readonly string[];
   eventNames?: readonly string[];
   eventTypes: readonly string[];
+  /** Further conditions on the record (a preset's `match`). */
+  match?: RecordPattern;
   /** Keep only calls CloudTrail marks `readOnly: false`. */
   writeOnly: boolean;
   /** Read-only calls can match: an EventBridge rule must then receive read-only management events. */
@@ -144,13 +162,14 @@ export function hasAny(list: readonly unknown[] | undefined): list is readonly u
 export function whatBranches(criteria: ActivityCriteria): WhatBranch[] {
   const readOnlyExcluded = criteria.readOnlyEvents === "exclude";
   const branches: WhatBranch[] = (criteria.presets ?? []).map((name) => {
-    const { eventSources, eventNames, eventTypes, readOnly }: ActivityPreset = ACTIVITY_PRESETS[name];
+    const { eventSources, eventNames, eventTypes, readOnly, match } = JSON.parse(PRESET_SELECTIONS[name]) as EventSelection;
     return {
-      eventSources,
+      ...(eventSources === undefined ? {} : { eventSources }),
       ...(eventNames === undefined ? {} : { eventNames }),
       eventTypes,
+      ...(match === undefined ? {} : { match }),
       writeOnly: readOnly === "exclude" || readOnlyExcluded,
-      mayBeReadOnly: false,
+      mayBeReadOnly: readOnly === "include" && !readOnlyExcluded,
     };
   });
   if (hasAny(criteria.eventSources) || hasAny(criteria.eventNames)) {
@@ -212,7 +231,8 @@ function matchesBranch(record: CloudTrailRecord, branch: WhatBranch): boolean {
     branch.eventTypes.includes(record.eventType as string) &&
     (!branch.writeOnly || record.readOnly === false) &&
     (branch.eventSources === undefined || branch.eventSources.includes(record.eventSource)) &&
-    (branch.eventNames === undefined || nameMatches(record.eventName, branch.eventNames))
+    (branch.eventNames === undefined || nameMatches(record.eventName, branch.eventNames)) &&
+    (branch.match === undefined || matchesRecordPattern(record, branch.match))
   );
 }
 

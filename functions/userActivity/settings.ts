@@ -3,6 +3,7 @@
  * component calls at deploy time, and {@link fromEnvironment}, which the handler calls at cold start. The variable
  * names are spelled here only.
  */
+import type { BurstSettings } from "./bursts";
 import { type ActivityCriteria, activityCriteriaProblems } from "./criteria";
 import type { FormatOptions } from "./format";
 import { ALERT_TOPIC_ARN_VARIABLE, environmentReader, type EnvironmentValue } from "../shared/environment";
@@ -22,6 +23,42 @@ export interface UserActivitySettings<V = never> extends FormatOptions {
   chatNotifications: boolean;
   /** The DynamoDB table of the sent journal; without it, notifications are at least once. */
   sentTableName?: EnvironmentValue<V>;
+  /** Burst grouping (its state is kept in the sent journal's table); undefined: every matching event is sent. */
+  burst?: BurstSettings;
+}
+
+/** The limits burst settings must keep: a window of 1 minute to 1 hour, 1 to 10,000 messages an hour. */
+export const BURST_LIMITS = { windowSeconds: [60, 3600], maxMessagesPerHour: [1, 10_000] } as const;
+
+/** True when `value` is a whole number within the limits of `setting`. */
+export function isBurstSetting(setting: keyof typeof BURST_LIMITS, value: unknown): boolean {
+  const [min, max] = BURST_LIMITS[setting];
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/**
+ * Problems of a notifier's `grouping` setting given as plain data (component argument or stack config): `false`, or
+ * `{ windowSeconds?, maxMessagesPerHour? }` within {@link BURST_LIMITS}; grouping needs the table of `deduplicate`.
+ */
+export function groupingProblems(value: unknown, path: string, deduplicate: boolean): string[] {
+  if (value === undefined || value === false) {
+    return [];
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return [`${path} must be false or { windowSeconds, maxMessagesPerHour }, got ${JSON.stringify(value)}`];
+  }
+  const problems: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    if (key !== "windowSeconds" && key !== "maxMessagesPerHour") {
+      problems.push(`${path}.${key} is not a known setting (expected windowSeconds, maxMessagesPerHour)`);
+    } else if (!isBurstSetting(key, item)) {
+      problems.push(`${path}.${key} must be a whole number from ${BURST_LIMITS[key][0]} to ${BURST_LIMITS[key][1]}, got ${JSON.stringify(item)}`);
+    }
+  }
+  if (!deduplicate) {
+    problems.push(`${path} keeps its state in the sent journal's table, which deduplicate: false does not create; remove one of them`);
+  }
+  return problems;
 }
 
 /** The variables, named once. */
@@ -32,6 +69,10 @@ const VARIABLES = {
   chatNotifications: "ACTIVITY_CHAT_NOTIFICATIONS",
   /** Optional: the sent journal's table. */
   sentTableName: "ACTIVITY_SENT_TABLE",
+  /** Optional, with the table: burst grouping on, and its window. */
+  burstWindowSeconds: "ACTIVITY_BURST_WINDOW_SECONDS",
+  /** Optional: the hourly message cap of burst grouping. */
+  burstMaxMessagesPerHour: "ACTIVITY_BURST_MAX_MESSAGES_PER_HOUR",
 } as const;
 
 /**
@@ -45,6 +86,24 @@ export function toEnvironment<V>(settings: Omit<UserActivitySettings<V>, "topicA
     [VARIABLES.criteria]: JSON.stringify(settings.criteria),
     [VARIABLES.chatNotifications]: String(settings.chatNotifications),
     ...(settings.sentTableName === undefined ? {} : { [VARIABLES.sentTableName]: settings.sentTableName }),
+    ...(settings.burst === undefined
+      ? {}
+      : { [VARIABLES.burstWindowSeconds]: String(settings.burst.windowSeconds), [VARIABLES.burstMaxMessagesPerHour]: String(settings.burst.maxMessagesPerHour) }),
+  };
+}
+
+/** Burst settings from the environment; undefined when grouping is off (no window given). */
+function burstFromEnvironment(reader: ReturnType<typeof environmentReader>, sentTableName: string | undefined): BurstSettings | undefined {
+  if (reader.optional(VARIABLES.burstWindowSeconds) === undefined) {
+    return undefined;
+  }
+  if (sentTableName === undefined) {
+    throw reader.invalid(VARIABLES.burstWindowSeconds, `unset without ${VARIABLES.sentTableName} (burst grouping keeps its state in that table)`);
+  }
+  const whole = (setting: keyof typeof BURST_LIMITS) => `a whole number from ${BURST_LIMITS[setting][0]} to ${BURST_LIMITS[setting][1]}`;
+  return {
+    windowSeconds: reader.number(VARIABLES.burstWindowSeconds, 0, (v) => isBurstSetting("windowSeconds", v), whole("windowSeconds")),
+    maxMessagesPerHour: reader.number(VARIABLES.burstMaxMessagesPerHour, 100, (v) => isBurstSetting("maxMessagesPerHour", v), whole("maxMessagesPerHour")),
   };
 }
 
@@ -69,6 +128,7 @@ export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): UserActiv
   const criteria = reader.json<ActivityCriteria>(VARIABLES.criteria, (value) => activityCriteriaProblems(value, VARIABLES.criteria));
   const chatNotifications = reader.boolean(VARIABLES.chatNotifications, false);
   const sentTableName = reader.optional(VARIABLES.sentTableName);
+  const burst = burstFromEnvironment(reader, sentTableName);
   return {
     topicArn: reader.required(ALERT_TOPIC_ARN_VARIABLE),
     timeZone,
@@ -76,5 +136,6 @@ export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): UserActiv
     criteria,
     chatNotifications,
     ...(sentTableName === undefined ? {} : { sentTableName }),
+    ...(burst === undefined ? {} : { burst }),
   };
 }

@@ -55,6 +55,33 @@ describe("activityPatterns", () => {
       });
     });
 
+    it("writes a Security Hub preset's field conditions into the pattern, and receives read-only calls when it includes them", () => {
+      expect(activityPrefilter({ presets: ["unauthorized-calls"] })).to.deep.equal({
+        patterns: [{ errorCode: [{ suffix: "UnauthorizedOperation" }, { prefix: "AccessDenied" }], eventType: ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"] }],
+        detailTypes: ["AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail", "AWS Console Action via CloudTrail"],
+        includesReadOnly: true,
+      });
+      expect(activityPrefilter({ presets: ["unauthorized-calls"], readOnlyEvents: "exclude" })).to.deep.include({ includesReadOnly: false });
+    });
+
+    it("keeps both the principal and a preset's own userIdentity condition (root-activity of one account's root)", () => {
+      expect(activityPrefilter({ principalArns: ["arn:aws:iam::123456789012:root"], presets: ["root-activity"] }).patterns).to.deep.equal([
+        {
+          userIdentity: {
+            $or: [{ arn: ["arn:aws:iam::123456789012:root"] }, { sessionContext: { sessionIssuer: { arn: ["arn:aws:iam::123456789012:root"] } } }],
+            type: ["Root"],
+            invokedBy: [{ exists: false }],
+          },
+          eventType: ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"],
+        },
+      ]);
+    });
+
+    it("keeps the principal's condition where it and a preset constrain the same field (a wider prefilter, never a narrower one)", () => {
+      const [pattern] = activityPrefilter({ sessionNames: ["alice@example.com"], presets: ["root-activity"] }).patterns;
+      expect(pattern.userIdentity).to.deep.equal({ type: ["AssumedRole", "FederatedUser"], arn: [{ suffix: "/alice@example.com" }], invokedBy: [{ exists: false }] });
+    });
+
     describe("never drops a record the criteria accept (property)", () => {
       const names = ["hogehoge", 'o"brien', "back\\slash", "star*user", "山田"];
       const roles = ["ci-deployer", "ops-admin", "AWSReservedSSO_ReadOnly_0123456789abcdef"];

@@ -6,7 +6,8 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 
 import { AlertTopic, AuditTrail, downloadEventPattern, DownloadThresholdAlert, type DownloadThresholdAlertArgs, LogSubscriptionDispatcher, UserActivityNotifier } from "../../components";
-import { DOWNLOAD_COUNTS_TABLE, type DownloadThresholdResult } from "../../functions/downloadThreshold";
+import { DOWNLOAD_COUNTS_TABLE } from "../../functions/downloadThreshold/counterItems";
+import type { DownloadThresholdResult } from "../../functions/downloadThreshold/handler";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
 import { asEventBridgeEvent, getObjectRecord } from "../../simulation/downloadEvents";
@@ -240,7 +241,7 @@ describe("DownloadThresholdAlert", () => {
       expect(target.dependencies).to.include.members([single(resources, "aws:lambda/permission:Permission").urn, single(resources, "aws:sqs/queuePolicy:QueuePolicy").urn]);
     });
 
-    it("allows the function exactly its logs, its dead-letter queue, publishing to the topic and writing its own table", async () => {
+    it("allows the function exactly its logs, its dead-letter queue, publishing to the topic and updating and reading items of its own table", async () => {
       const table = single(resources, "aws:dynamodb/table:Table");
       const [topicArn, keyArn] = await Promise.all([valueOf(alertTopic.topicArn), valueOf(alertTopic.kmsKeyArn)]);
 
@@ -249,11 +250,11 @@ describe("DownloadThresholdAlert", () => {
         { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: single(resources, "aws:sqs/queue:Queue", "dta-default-handler-dead-letters").state.arn },
         { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
         { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
-        { Sid: "CountDownloads", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table.state.arn },
+        { Sid: "CountDownloads", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: table.state.arn },
       ]);
     });
 
-    it("lets the role, in IAM's evaluation, write only its own table and publish only to the topic", async () => {
+    it("lets the role, in IAM's evaluation, update and read items of its own table only (no put, delete, scan) and publish only to the topic", async () => {
       const policy = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy"));
       const table = String(single(resources, "aws:dynamodb/table:Table").state.arn);
       const topicArn = await valueOf(alertTopic.topicArn);
@@ -267,6 +268,9 @@ describe("DownloadThresholdAlert", () => {
           ["sns:Publish", topicArn],
           ["dynamodb:UpdateItem", otherTable],
           ["dynamodb:GetItem", table],
+          ["dynamodb:GetItem", otherTable],
+          ["dynamodb:BatchGetItem", table],
+          ["dynamodb:Query", table],
           ["dynamodb:Scan", table],
           ["dynamodb:DeleteTable", table],
           ["sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:other`],
@@ -281,7 +285,10 @@ describe("DownloadThresholdAlert", () => {
         "dynamodb:DeleteItem own table: ImplicitlyDenied",
         `sns:Publish ${topicArn}: Allowed`,
         `dynamodb:UpdateItem ${otherTable}: ImplicitlyDenied`,
-        "dynamodb:GetItem own table: ImplicitlyDenied",
+        "dynamodb:GetItem own table: Allowed",
+        `dynamodb:GetItem ${otherTable}: ImplicitlyDenied`,
+        "dynamodb:BatchGetItem own table: ImplicitlyDenied",
+        "dynamodb:Query own table: ImplicitlyDenied",
         "dynamodb:Scan own table: ImplicitlyDenied",
         "dynamodb:DeleteTable own table: ImplicitlyDenied",
         `sns:Publish arn:aws:sns:${REGION}:${ACCOUNT}:other: ImplicitlyDenied`,
@@ -385,7 +392,7 @@ describe("DownloadThresholdAlert", () => {
     });
   });
 
-  describe("with source and counter logs (the source article's design)", () => {
+  describe("with source and counter logs (the FilterLogEvents re-count of docs/sourceArticles.md)", () => {
     let trail: AuditTrail;
     let resources: RecordedResource[];
 
@@ -625,7 +632,7 @@ describe("DownloadThresholdAlert", () => {
       ["no watches", { watches: [] }, "watches must be a non-empty list of { bucket, key | keyPrefix, threshold }, got []"],
       ["a threshold of 0", watch({ bucket: BUCKET, key: KEY, threshold: 0 }), "watches[0].threshold must be a whole number >= 1, got 0"],
       ["a fractional threshold", watch({ bucket: BUCKET, key: KEY, threshold: 2.5 }), "watches[0].threshold must be a whole number >= 1, got 2.5"],
-      ["a threshold the counter cannot reach", watch({ bucket: BUCKET, key: KEY, threshold: 10000 }), "watches[0].threshold must be at most 9999 (the counter records 10000 downloads per object and window), got 10000"],
+      ["a threshold past the whole numbers a count can hold exactly", watch({ bucket: BUCKET, key: KEY, threshold: 2 ** 53 }), "watches[0].threshold must be a whole number >= 1, got 9007199254740992"],
       ["a missing threshold", watch({ bucket: BUCKET, key: KEY }), "watches[0].threshold is required: a whole number >= 1"],
       ["key and keyPrefix together", watch({ bucket: BUCKET, key: KEY, keyPrefix: "a/", threshold: 1 }), "watches[0] gives both key and keyPrefix; give one"],
       ["neither key nor keyPrefix", watch({ bucket: BUCKET, threshold: 1 }), "watches[0] needs key (one object) or keyPrefix (every object under it)"],
@@ -665,6 +672,12 @@ describe("DownloadThresholdAlert", () => {
 
       expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), watches, source: { type: "dispatcher", dispatcher }, counter: "logs" })).to.not.throw();
       expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), watches, source: "logs" })).to.throw("subscription filter pattern of 1130 characters");
+    });
+
+    it("accepts thresholds past 10,000 (the counter has no cap)", () => {
+      for (const threshold of [9_999, 10_000, 1_000_000, Number.MAX_SAFE_INTEGER]) {
+        expect(() => DownloadThresholdAlert.validateArgs("v", { ...base(), ...watch({ bucket: BUCKET, key: KEY, threshold }) }), String(threshold)).to.not.throw();
+      }
     });
 
     it("accepts a whole-bucket watch, every option and a reset in another zone", () => {

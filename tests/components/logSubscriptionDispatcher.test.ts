@@ -198,7 +198,7 @@ describe("LogSubscriptionDispatcher", () => {
         // Assess
         expect(result).to.deep.equal({
           dispatched: { logEvents: 3, forwarded: { "lsd-user": 1, "lsd-root": 1 }, messages: 2, rejected: 0 },
-          notified: { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 },
+          notified: { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0, counted: 0, heldBack: 0 },
         });
         expect(sns.published.map((p) => [p.topicArn, p.attributes?.consumer ?? p.subject]).sort()).to.deep.equal(
           [

@@ -237,7 +237,9 @@ describe("SecureCallbackFunction", () => {
       expect(options.extraIncludePaths).to.deep.equal(["node_modules/croner/package.json", "node_modules/croner/LICENSE", "node_modules/croner/dist/croner.cjs"]);
       expect(options.extraIncludePackages).to.deep.equal([]);
       expect(options.extraExcludePackages).to.deep.equal(dependencies);
-      expect(options.extraExcludePackages).to.include.members(["@aws-sdk/client-sns", "@pulumi/aws", "@pulumi/pulumi", "croner"]);
+      expect(options.extraExcludePackages).to.include.members(["@aws-sdk/client-sns", "croner"]);
+      // @pulumi/pulumi and @pulumi/aws are peer dependencies, not `dependencies`: Pulumi never copies them in.
+      expect(dependencies.filter((dependency) => dependency.startsWith("@pulumi/"))).to.deep.equal([]);
     });
 
     it("finds those files through a linked node_modules entry too (pnpm, linked installs)", () => {
@@ -286,9 +288,20 @@ describe("SecureCallbackFunction", () => {
       ["setting the topic variable by hand", { publishesAlerts: true, environment: { ALERT_TOPIC_ARN: "x" } }, "environment.ALERT_TOPIC_ARN is set by publishesAlerts"],
       ["an empty description", { description: " " }, 'description must be a non-empty description of at most 256 characters (Lambda\'s limit), got " "'],
       ["a description longer than Lambda accepts", { description: "x".repeat(257) }, "description must be a non-empty description of at most 256 characters"],
+      [
+        "a description IAM refuses in the role's description",
+        { description: "ダウンロード通知" },
+        'description must be Latin-1 text (tab, line breaks, U+0020-U+007E, U+00A1-U+00FF): it also describes the function\'s IAM role, and IAM refuses other characters, got "ダウンロード通知"',
+      ],
       ["a rejected-input alarm without its consequence", { rejectedInputAlarm: {} as never }, 'rejectedInputAlarm.consequence is required: what rejected input costs, e.g. "the downloads in it were not counted"'],
       ["an empty consequence", { rejectedInputAlarm: { consequence: "" } }, 'rejectedInputAlarm.consequence must be a non-empty phrase of at most 200 characters, got ""'],
     ];
+    it("accepts Latin-1 descriptions, and refuses a Japanese one at construction", () => {
+      expect(() => SecureCallbackFunction.validateArgs("v", { ...base, description: "Überwachung der Downloads, café\tÿ" })).not.to.throw();
+      expect(() => new SecureCallbackFunction("latin1-refused", { ...base, description: "ダウンロード通知" })).to.throw(
+        'SecureCallbackFunction "latin1-refused": description must be Latin-1 text',
+      );
+    });
     for (const [title, override, message] of cases) {
       it(`rejects ${title}`, () => {
         expect(() => SecureCallbackFunction.validateArgs("v", { ...base, ...override })).to.throw(`SecureCallbackFunction "v": ${message}`);

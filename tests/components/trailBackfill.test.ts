@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { AlertTopic, BACKFILL_MAP_LABEL, TrailBackfill } from "../../components";
 import { systemClock } from "../../functions/shared/runtime";
-import { logFileKey, NON_RETRYABLE_ERRORS } from "../../functions/trailBackfill";
+import { NON_RETRYABLE_ERRORS } from "../../functions/trailBackfill/handler";
+import { logFileKey } from "../../functions/trailBackfill/logFiles";
 import { materializeArchive, withEnvironment } from "../../preview/lambdaArchive";
 import type { RecordedResource } from "../../preview/mockCloud";
 import { BackfillHarness } from "../../simulation/backfillHarness";

@@ -25,8 +25,14 @@ const HANDLER_CHILDREN = [
   "aws:sqs/queue:Queue handler-dead-letters",
   "cloudtrail-alerts:lambda:SecureCallbackFunction handler",
 ];
-/** The function and the sent journal's table (deduplicate, the default). */
-const NOTIFIER_CHILDREN = [...HANDLER_CHILDREN, "aws:dynamodb/table:Table sent"];
+/** The function, the sent journal's table (deduplicate, the default) and the burst sweep's schedule (grouping, the default). */
+const NOTIFIER_CHILDREN = [
+  ...HANDLER_CHILDREN,
+  "aws:dynamodb/table:Table sent",
+  "aws:cloudwatch/eventRule:EventRule sweep",
+  "aws:cloudwatch/eventTarget:EventTarget sweep-target",
+  "aws:lambda/permission:Permission sweep-permission",
+];
 const PERSON_DETAIL_TYPES = ["AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail", "AWS Console Action via CloudTrail"];
 const PERSON_EVENT_TYPES = ["AwsApiCall", "AwsConsoleSignIn", "AwsConsoleAction"];
 
@@ -87,6 +93,9 @@ describe("UserActivityNotifier", () => {
           "uan-ssm-rule-us-east-1",
           "uan-ssm-target-ap-northeast-1",
           "uan-ssm-target-us-east-1",
+          "uan-ssm-sweep",
+          "uan-ssm-sweep-permission",
+          "uan-ssm-sweep-target",
           ...["ap-northeast-1", "us-east-1"].flatMap((region) => Array<string>(3).fill(`uan-ssm-undelivered-${region}`)),
         ].sort(),
       );
@@ -117,7 +126,7 @@ describe("UserActivityNotifier", () => {
         retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
         deadLetterConfig: { arn: single(resources, "aws:sqs/queue:Queue", `uan-ssm-undelivered-${HOME}`).state.arn },
       });
-      expect(single(resources, "aws:lambda/permission:Permission").inputs).to.deep.equal({
+      expect(single(resources, "aws:lambda/permission:Permission", `uan-ssm-permission-${HOME}`).inputs).to.deep.equal({
         action: "lambda:InvokeFunction",
         function: fn.state.name,
         principal: "events.amazonaws.com",
@@ -282,7 +291,7 @@ describe("UserActivityNotifier", () => {
         { Sid: "KeepFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.state.arn },
         { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
         { Sid: "EncryptAlerts", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
-        { Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: table.state.arn },
+        { Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: table.state.arn },
       ]);
     });
 
@@ -297,7 +306,7 @@ describe("UserActivityNotifier", () => {
       expect(notifier.table).to.not.equal(undefined);
     });
 
-    it("lets the role, in IAM's evaluation, only read and write items of its own table", async () => {
+    it("lets the role, in IAM's evaluation, only read, write and (for burst grouping) update items of its own table", async () => {
       const policy = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "uan-ssm-handler-policy"));
       const table = String(single(resources, "aws:dynamodb/table:Table").state.arn);
       const otherTable = `arn:aws:dynamodb:${HOME}:${ACCOUNT}:table/other`;
@@ -312,7 +321,7 @@ describe("UserActivityNotifier", () => {
       expect(decisions).to.deep.equal([
         "dynamodb:GetItem own table: Allowed",
         "dynamodb:PutItem own table: Allowed",
-        "dynamodb:UpdateItem own table: ImplicitlyDenied",
+        "dynamodb:UpdateItem own table: Allowed",
         "dynamodb:DeleteItem own table: ImplicitlyDenied",
         "dynamodb:BatchGetItem own table: ImplicitlyDenied",
         "dynamodb:Query own table: ImplicitlyDenied",
@@ -331,6 +340,8 @@ describe("UserActivityNotifier", () => {
           ACTIVITY_CRITERIA: '{"presets":["ssm-sessions"]}',
           ACTIVITY_CHAT_NOTIFICATIONS: "false",
           ACTIVITY_SENT_TABLE: single(resources, "aws:dynamodb/table:Table").state.name,
+          ACTIVITY_BURST_WINDOW_SECONDS: "300",
+          ACTIVITY_BURST_MAX_MESSAGES_PER_HOUR: "100",
           ALERT_TOPIC_ARN: await valueOf(topic.topicArn),
         },
       });
@@ -379,12 +390,66 @@ describe("UserActivityNotifier", () => {
     });
   });
 
+  describe("burst grouping", () => {
+    it("runs the sweep every minute through a rule that alone may invoke the function, without retrying a late run", async () => {
+      newTopic();
+      const notifier = new UserActivityNotifier("uan-burst", { alertTopic: topic, userNames: ["hogehoge"], source: { type: "eventbridge", regions: [HOME] } });
+      const resources = await resourcesOf(notifier);
+      const fn = single(resources, "aws:lambda/function:Function");
+      const rule = single(resources, "aws:cloudwatch/eventRule:EventRule", "uan-burst-sweep");
+
+      expect(rule.inputs).to.deep.equal({ description: "cloudtrail-alerts: sends the due burst summaries of UserActivityNotifier uan-burst", scheduleExpression: "rate(1 minute)" });
+      expect(single(resources, "aws:cloudwatch/eventTarget:EventTarget", "uan-burst-sweep-target").inputs).to.deep.equal({
+        rule: rule.state.name,
+        arn: fn.state.arn,
+        input: '{"cloudtrail-alerts":"burst-sweep"}',
+        retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 0 },
+      });
+      expect(single(resources, "aws:lambda/permission:Permission", "uan-burst-sweep-permission").inputs).to.deep.equal({
+        action: "lambda:InvokeFunction",
+        function: fn.state.name,
+        principal: "events.amazonaws.com",
+        sourceArn: rule.state.arn,
+      });
+      expect(notifier.grouping).to.deep.equal({ windowSeconds: 300, maxMessagesPerHour: 100 });
+      expect(notifier.sweep?.rule).to.not.equal(undefined);
+    });
+
+    it("passes a chosen window and message cap to the function", async () => {
+      newTopic();
+      const notifier = new UserActivityNotifier("uan-burst2", { alertTopic: topic, userNames: ["hogehoge"], grouping: { windowSeconds: 600 }, source: { type: "eventbridge", regions: [HOME] } });
+      const variables = (single(await resourcesOf(notifier), "aws:lambda/function:Function").inputs.environment as { variables: Record<string, string> }).variables;
+
+      expect(variables).to.deep.include({ ACTIVITY_BURST_WINDOW_SECONDS: "600", ACTIVITY_BURST_MAX_MESSAGES_PER_HOUR: "100" });
+    });
+
+    it("with grouping: false, creates no sweep, grants no UpdateItem and tells the function nothing of bursts", async () => {
+      newTopic();
+      const notifier = new UserActivityNotifier("uan-noburst", { alertTopic: topic, userNames: ["hogehoge"], grouping: false, source: { type: "eventbridge", regions: [HOME] } });
+      const resources = await resourcesOf(notifier);
+      const table = single(resources, "aws:dynamodb/table:Table");
+      const variables = Object.keys((single(resources, "aws:lambda/function:Function").inputs.environment as { variables: object }).variables);
+
+      expect(resources.filter((r) => r.name.includes("sweep"))).to.deep.equal([]);
+      expect(policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "uan-noburst-handler-policy")).Statement.filter((st) => st.Sid === "RememberSentNotifications")).to.deep.equal([
+        { Sid: "RememberSentNotifications", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: table.state.arn },
+      ]);
+      expect(variables.filter((v) => v.startsWith("ACTIVITY_BURST"))).to.deep.equal([]);
+      expect([notifier.grouping, notifier.sweep]).to.deep.equal([undefined, undefined]);
+    });
+
+    it("is off without the journal table (deduplicate: false)", () => {
+      expect(UserActivityNotifier.groupingOf({ alertTopic: topic, userNames: ["x"], deduplicate: false })).to.equal(undefined);
+      expect(UserActivityNotifier.groupingOf({ alertTopic: topic, userNames: ["x"], grouping: { maxMessagesPerHour: 20 } })).to.deep.equal({ windowSeconds: 300, maxMessagesPerHour: 20 });
+    });
+  });
+
   describe("rules for other criteria and Regions", () => {
     it("uses ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS for a user watch, whose read-only calls count", async () => {
       newTopic();
       const notifier = new UserActivityNotifier("uan-user", { alertTopic: topic, userNames: ["hogehoge"], source: { type: "eventbridge", regions: [HOME] } });
       const resources = await resourcesOf(notifier);
-      const rule = single(resources, "aws:cloudwatch/eventRule:EventRule");
+      const rule = single(resources, "aws:cloudwatch/eventRule:EventRule", `uan-user-rule-${HOME}`);
 
       expect(rule.inputs.state).to.equal("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
       expect(JSON.parse(String(rule.inputs.eventPattern))).to.deep.equal({
@@ -397,7 +462,7 @@ describe("UserActivityNotifier", () => {
     it("uses the console sign-in detail type for the sign-in preset", async () => {
       newTopic();
       const notifier = new UserActivityNotifier("uan-signin", { alertTopic: topic, presets: ["console-sign-in"], source: { type: "eventbridge", regions: ["us-east-1", HOME] } });
-      const rules = (await resourcesOf(notifier)).filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule");
+      const rules = (await resourcesOf(notifier)).filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.name.includes("-rule-"));
 
       expect(rules.map((r) => JSON.parse(String(r.inputs.eventPattern)) as unknown)).to.deep.equal([
         { "detail-type": ["AWS Console Signin via CloudTrail"], detail: { eventSource: ["signin.amazonaws.com"], eventName: ["ConsoleLogin"], eventType: ["AwsConsoleSignIn"] } },
@@ -409,7 +474,7 @@ describe("UserActivityNotifier", () => {
       newTopic();
       const notifier = new UserActivityNotifier("uan-remote", { alertTopic: topic, presets: ["iam-changes"], source: { type: "eventbridge", regions: ["us-east-1", "eu-west-1"] } });
       const resources = await resourcesOf(notifier);
-      const rules = resources.filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule");
+      const rules = resources.filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.name.includes("-rule-"));
 
       expect(rules.map((r) => [r.name, r.inputs.region])).to.deep.equal([
         ["uan-remote-rule-us-east-1", "us-east-1"],
@@ -422,7 +487,7 @@ describe("UserActivityNotifier", () => {
     });
   });
 
-  describe("with its own log subscription (the article's way)", () => {
+  describe("with its own log subscription (one subscription filter per notifier, docs/sourceArticles.md)", () => {
     it("subscribes the function to the log group with a pattern that quotes the user name, and a scoped permission", async () => {
       const logGroupArn = `arn:aws:logs:${HOME}:${ACCOUNT}:log-group:/aws/cloudtrail/org`;
       newTopic();
@@ -442,7 +507,7 @@ describe("UserActivityNotifier", () => {
         filterPattern: '{ ($.userIdentity.userName = "o\\"brien") && (($.eventType = "AwsApiCall") || ($.eventType = "AwsConsoleSignIn") || ($.eventType = "AwsConsoleAction")) }',
         destinationArn: fn.state.arn,
       });
-      expect(single(resources, "aws:lambda/permission:Permission").inputs).to.deep.equal({
+      expect(single(resources, "aws:lambda/permission:Permission", "uan-logs-logs-permission").inputs).to.deep.equal({
         action: "lambda:InvokeFunction",
         function: fn.state.name,
         principal: "logs.amazonaws.com",
@@ -472,7 +537,7 @@ describe("UserActivityNotifier", () => {
         filterPolicyScope: "MessageAttributes",
         filterPolicy: '{"consumer":["uan-d1"]}',
       });
-      expect(single(resources, "aws:lambda/permission:Permission").inputs).to.deep.equal({ action: "lambda:InvokeFunction", function: fn.state.arn, principal: "sns.amazonaws.com", sourceArn: topicArn });
+      expect(single(resources, "aws:lambda/permission:Permission", "uan-d1-dispatch-permission").inputs).to.deep.equal({ action: "lambda:InvokeFunction", function: fn.state.arn, principal: "sns.amazonaws.com", sourceArn: topicArn });
       expect(await valueOf(dispatcher.filterPattern)).to.equal(
         '{ (($.userIdentity.userName = "hogehoge") && (($.eventType = "AwsApiCall") || ($.eventType = "AwsConsoleSignIn") || ($.eventType = "AwsConsoleAction"))) || (($.eventSource = "s3.amazonaws.com") && ($.eventName = "CreateBucket") && ($.eventType = "AwsApiCall")) }',
       );
@@ -520,9 +585,9 @@ describe("UserActivityNotifier", () => {
       expect(output.metrics[2]).to.have.property("NotificationsAlreadySent");
       expect(output.logs.map((l) => l.level)).to.deep.equal(["info", "info", "info", "info"]);
       expect(results).to.deep.equal([
-        { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 },
-        { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0 },
-        { records: 1, matched: 1, published: 0, alreadySent: 1, rejected: 0 },
+        { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0, counted: 0, heldBack: 0 },
+        { records: 1, matched: 1, published: 1, alreadySent: 0, rejected: 0, counted: 0, heldBack: 0 },
+        { records: 1, matched: 1, published: 0, alreadySent: 1, rejected: 0, counted: 0, heldBack: 0 },
       ]);
       expect(sns.published.map((p) => p.subject)).to.deep.equal(["[ap-northeast-1] ssm:StartSession by hogehoge", "[us-west-2] cloudtrail:DescribeTrails by administrator"]);
       expect(sns.published[0].message.split("\n").slice(0, 3)).to.deep.equal([
@@ -562,7 +627,7 @@ describe("UserActivityNotifier", () => {
     const base: UserActivityNotifierArgs = { alertTopic: undefined as unknown as AlertTopic, userNames: ["hogehoge"] };
     const cases: Array<[string, Partial<UserActivityNotifierArgs> & Record<string, unknown>, string]> = [
       ["no criteria", { userNames: undefined }, "the arguments must name at least one of userNames, principalArns, sessionNames, eventSources, eventNames, presets"],
-      ["an unknown preset", { presets: ["ssh" as never] }, 'presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"'],
+      ["an unknown preset", { presets: ["ssh" as never] }, 'presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"'],
       ["a bad principal ARN", { principalArns: ["role/admin"] }, 'principalArns[0] must be an IAM or STS principal ARN'],
       ["an unknown time zone", { timeZone: "Tokyo" }, 'timeZone must be an IANA time zone such as Asia/Tokyo, got "Tokyo"'],
       ["an unknown language", { language: "fr" as never }, 'language must be "ja" or "en", got "fr"'],
@@ -573,6 +638,11 @@ describe("UserActivityNotifier", () => {
       ["an unknown source", { source: { type: "sqs" } as never }, 'source.type must be "eventbridge", "logs" or "dispatcher", got "sqs"'],
       ["a log group ARN with :*", { source: { type: "logs", logGroupName: "g", logGroupArn: `arn:aws:logs:${HOME}:${ACCOUNT}:log-group:g:*` } }, "source.logGroupArn must be a log group ARN without the :* suffix"],
       ["a dispatcher that is not one", { source: { type: "dispatcher", dispatcher: {} as never } }, "source.dispatcher must be a LogSubscriptionDispatcher"],
+      ["grouping without a table", { deduplicate: false, grouping: { windowSeconds: 120 } }, "grouping keeps its state in the sent journal's table, which deduplicate: false does not create; remove one of them"],
+      ["a grouping window over an hour", { grouping: { windowSeconds: 7200 } }, "grouping.windowSeconds must be a whole number from 60 to 3600, got 7200"],
+      ["a message cap of 0", { grouping: { maxMessagesPerHour: 0 } }, "grouping.maxMessagesPerHour must be a whole number from 1 to 10000, got 0"],
+      ["an unknown grouping setting", { grouping: { window: 60 } as never }, "grouping.window is not a known setting (expected windowSeconds, maxMessagesPerHour)"],
+      ["grouping that is neither false nor settings", { grouping: true as never }, "grouping must be false or { windowSeconds, maxMessagesPerHour }, got true"],
       ["too many user names for an event pattern", { userNames: Array.from({ length: 150 }, (_, i) => `user-with-a-long-name-${i}`) }, "the criteria take"],
     ];
     for (const [title, override, message] of cases) {

@@ -14,13 +14,16 @@ import { expect } from "chai";
 
 import { TrailBackfill } from "../../components/trailBackfill";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, type DownloadThresholdResult, eventAttribute, POSITIONS_PER_TAG, type WatchedObject } from "../../functions/downloadThreshold";
+import { downloadRecordPattern } from "../../components/downloadPatterns";
+import { eventDigest } from "../../functions/downloadThreshold/counterItems";
+import { CLAIM_LEASE_MARGIN_MS, downloadThresholdHandler, type DownloadThresholdResult } from "../../functions/downloadThreshold/handler";
+import type { WatchedObject } from "../../functions/downloadThreshold/watchedDownload";
 import { logDispatchHandler } from "../../functions/logDispatch/handler";
-import { handleBackfillEvent } from "../../functions/trailBackfill";
+import { handleBackfillEvent } from "../../functions/trailBackfill/handler";
 import { dynamoDbSentJournal, type SentJournal } from "../../functions/userActivity/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity/handler";
 import { BackfillHarness } from "../../simulation/backfillHarness";
-import { getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
+import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
 import { fakeEvent, type FakeEvent, seededRandom, serviceError } from "../../simulation/fakeCloudTrail";
 import { dynamoDbError, FaultProxy, KillSwitch, s3Error } from "../../simulation/faultProxy";
 import { FAKE_AWS_ENVIRONMENT, FakeSns } from "../../simulation/fakeSns";
@@ -118,8 +121,8 @@ describe("fault injection", () => {
       });
       const client = sns.client();
       return downloadThresholdHandler(
-        { sns: kill ? kill.wrap(client) : client, dynamodb: kill ? kill.wrap(proxied) : proxied, logger: recordingLogger(), metrics: recordingMetrics() },
         { watches: WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+        { sns: kill ? kill.wrap(client) : client, dynamodb: kill ? kill.wrap(proxied) : proxied, logger: recordingLogger(), metrics: recordingMetrics() },
       );
     }
 
@@ -140,25 +143,29 @@ describe("fault injection", () => {
     }
 
     /**
-     * What the table says: downloads per object and each counted event's position. Every distinct download must be
-     * counted once, at a distinct position; the alerts due are those past the threshold.
+     * What the table says: downloads per object (counter items) and each counted event's position and alert (event
+     * items). Every distinct download must be counted once, at a distinct position, and settled; the alerts due are
+     * those past the threshold.
      */
     async function expectedAlerts(tableName: string, deliveries: Delivery[]): Promise<string[]> {
-      const distinct = new Map<string, Set<string>>();
+      const distinct = new Map<string, Map<string, CloudTrailRecord>>();
       for (const delivery of deliveries) {
         for (const record of recordsOf(delivery)) {
-          const key = `${BUCKET}/${String(record.requestParameters?.key)}`;
-          distinct.set(key, (distinct.get(key) ?? new Set()).add(record.eventID));
+          const key = String(record.requestParameters?.key);
+          distinct.set(key, (distinct.get(key) ?? new Map<string, CloudTrailRecord>()).set(record.eventID, record));
         }
       }
       const items = (await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
-      expect(Object.fromEntries(items.map((item) => [item.object.S, Number(item.downloads.N)]))).to.deep.equal(Object.fromEntries([...distinct].map(([key, ids]) => [key, ids.size])));
+      const counters = items.filter((item) => !String(item.object.S).startsWith("event#"));
+      expect(Object.fromEntries(counters.map((item) => [item.object.S, Number(item.downloads.N)]))).to.deep.equal(Object.fromEntries([...distinct].map(([key, ids]) => [`${BUCKET}/${key}`, ids.size])));
+      expect(items.length - counters.length).to.equal([...distinct.values()].reduce((n, ids) => n + ids.size, 0));
       const due: string[] = [];
-      for (const [key, ids] of distinct) {
-        const item = items.find((i) => i.object.S === key)!;
-        const positions = [...ids].map((id) => Number(item[eventAttribute(id)]?.N) % POSITIONS_PER_TAG);
-        expect([...positions].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: ids.size }, (_, i) => i + 1));
-        [...ids].forEach((id, i) => positions[i] > THRESHOLD && due.push(id));
+      for (const [key, records] of distinct) {
+        const events = [...records.values()].map((record) => items.find((i) => i.object.S === `event#${eventDigest({ bucket: BUCKET, key, threshold: THRESHOLD, record })}`));
+        expect(events.map((item) => item?.alert?.S).filter((alert) => alert !== "sent" && alert !== "none")).to.deep.equal([]);
+        const positions = events.map((item) => Number(item?.position?.N));
+        expect([...positions].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: records.size }, (_, i) => i + 1));
+        [...records.keys()].forEach((id, i) => positions[i] > THRESHOLD && due.push(id));
       }
       return due;
     }
@@ -292,6 +299,115 @@ describe("fault injection", () => {
         duplicated,
       });
     });
+
+    describe("each crash window of the DynamoDB counter (claim, count, publish, settle)", () => {
+      /**
+       * Where an invocation of the third download (the first past the threshold of 2) dies: at its n-th request
+       * (1 claim, 2 count, 3 Publish, 4 settle), before or after the service applied it; and the state it leaves.
+       */
+      const KILLS = [
+        { request: 1, applied: false, window: "before the claim", accepted: false, claimed: false },
+        { request: 1, applied: true, window: "after the claim", accepted: false, claimed: true },
+        { request: 2, applied: false, window: "after the claim", accepted: false, claimed: true },
+        { request: 2, applied: true, window: "after the count", accepted: false, claimed: true },
+        { request: 3, applied: false, window: "after the count", accepted: false, claimed: true },
+        { request: 3, applied: true, window: "after SNS accepted the alert", accepted: true, claimed: true },
+        { request: 4, applied: false, window: "after SNS accepted the alert", accepted: true, claimed: true },
+        { request: 4, applied: true, window: "after the settle", accepted: true, claimed: false },
+      ];
+      const outcomes: Array<{ window: string; accepted: boolean; lost: number; duplicated: number }> = [];
+      let now = Date.parse("2025-03-03T02:00:00Z");
+      const clock = { now: () => now, sleep: () => Promise.resolve() };
+      const record = (id: number) => getObjectRecord({ eventID: `fi-crash-${id}`, eventTime: "2025-03-03T01:02:03Z", bucket: BUCKET, key: KEYS[0] });
+
+      /** An invocation of `id`'s delivery in a fresh execution environment: its result or its error's name. */
+      async function invoke(tableName: string, id: number, requestId: string, kill?: KillSwitch): Promise<DownloadThresholdResult | string> {
+        const dynamodb = db.client();
+        const handler = downloadThresholdHandler(
+          { watches: WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+          { sns: kill ? kill.wrap(sns.client()) : sns.client(), dynamodb: kill ? kill.wrap(dynamodb) : dynamodb, logger: recordingLogger(), metrics: recordingMetrics(), clock },
+        );
+        return handler(asEventBridgeEvent(record(id)), { getRemainingTimeInMillis: () => 60_000, awsRequestId: requestId }).catch((error: Error) => error.name);
+      }
+
+      for (const kill of KILLS) {
+        const then = kill.claimed ? "a duplicate within the lease is refused, Lambda's retry finishes it" : "it is held by nobody: a duplicate or Lambda's retry finds it as it is";
+        it(`killed ${kill.window} (request ${kill.request}${kill.applied ? ", applied" : ""}): ${then}; a late redelivery changes nothing`, async () => {
+          // Prepare: downloads 1 and 2 are counted; the invocation of download 3 dies.
+          const tableName = await db.createCountsTable();
+          await invoke(tableName, 1, "req-1");
+          await invoke(tableName, 2, "req-2");
+          const killSwitch = new KillSwitch({ request: kill.request, applied: kill.applied });
+          const died = await invoke(tableName, 3, "req-3", killSwitch);
+          const acceptedBeforeDeath = alertsSent().length;
+
+          // Act: a duplicate delivery (another request ID) within the lease, Lambda's retry, then a late redelivery.
+          const duplicate = await invoke(tableName, 3, "req-3-duplicate");
+          const retry = await invoke(tableName, 3, "req-3");
+          const late = await invoke(tableName, 3, "req-3-late");
+
+          // Assess
+          const { lost, duplicated } = tally(["fi-crash-3"], alertsSent());
+          const eventItem = (await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items?.find((i) => i.object.S === `event#${eventDigest({ bucket: BUCKET, key: KEYS[0], threshold: THRESHOLD, record: record(3) })}`);
+          expect(killSwitch.killedDuring).to.equal(`${["UpdateItem", "UpdateItem", "Publish", "UpdateItem"][kill.request - 1]}${kill.applied ? " (applied)" : ""}`);
+          expect(died).to.equal("DownloadProcessingError");
+          expect(acceptedBeforeDeath).to.equal(kill.accepted ? 1 : 0);
+          if (kill.claimed) {
+            expect(duplicate).to.equal("DownloadProcessingError");
+            expect(retry).to.deep.include({ notCounted: kill.request === 1 || (kill.request === 2 && !kill.applied) ? 0 : 1, alerted: 1 });
+          } else {
+            expect(duplicate).to.deep.include(kill.request === 1 ? { counted: 1, alerted: 1 } : { counted: 0, notCounted: 1, alerted: 0 });
+            expect(retry).to.deep.include({ counted: 0, notCounted: 1, alerted: 0 });
+          }
+          expect(late).to.deep.include({ counted: 0, notCounted: 1, alerted: 0 });
+          expect({ lost, duplicated }).to.deep.equal({ lost: 0, duplicated: kill.accepted && kill.claimed ? 1 : 0 });
+          expect([eventItem?.position, eventItem?.alert]).to.deep.equal([{ N: "3" }, { S: "sent" }]);
+          outcomes.push({ window: kill.window, accepted: kill.accepted && kill.claimed, lost, duplicated });
+        });
+      }
+
+      it("killed after the count, with Lambda's retries exhausted: a redrive after the lease takes the claim over and alerts once", async () => {
+        // Prepare: the invocation of download 3 dies after its count; Lambda gives up (a dead letter).
+        const tableName = await db.createCountsTable();
+        await invoke(tableName, 1, "req-1");
+        await invoke(tableName, 2, "req-2");
+        await invoke(tableName, 3, "req-3", new KillSwitch({ request: 2, applied: true }));
+        const withinLease = await invoke(tableName, 3, "redrive-early");
+
+        // Act: the dead letter is redriven after the lease ended (the function's timeout plus the margin).
+        now += 60_000 + CLAIM_LEASE_MARGIN_MS + 1;
+        const redriven = await invoke(tableName, 3, "redrive");
+
+        // Assess
+        const { lost, duplicated } = tally(["fi-crash-3"], alertsSent());
+        expect(withinLease).to.equal("DownloadProcessingError");
+        expect(redriven).to.deep.include({ counted: 0, notCounted: 1, alerted: 1 });
+        expect({ lost, duplicated }).to.deep.equal({ lost: 0, duplicated: 0 });
+        outcomes.push({ window: "after the count (redriven after the lease)", accepted: false, lost, duplicated });
+      });
+
+      after(() => {
+        const before = outcomes.filter((o) => !o.accepted);
+        const after = outcomes.filter((o) => o.accepted);
+        const sum = (list: typeof outcomes, field: "lost" | "duplicated") => list.reduce((n, o) => n + o[field], 0);
+        verifyReport.faults.push(
+          {
+            fault: "Lambda killed in each crash window of the download counter, before SNS accepted the alert",
+            target: "DownloadThresholdAlert (counter)",
+            outcome: `${before.length} kills (${[...new Set(before.map((o) => o.window))].join("; ")}); duplicates within the lease refused as in progress; Lambda's retry or a later redrive finished`,
+            lost: sum(before, "lost"),
+            duplicated: sum(before, "duplicated"),
+          },
+          {
+            fault: "Lambda killed after SNS accepted the alert, before the counter settled it",
+            target: "DownloadThresholdAlert (counter)",
+            outcome: `${after.length} kills; Lambda's retry sent the alert again (at least once; SNS standard topics cannot deduplicate)`,
+            lost: sum(after, "lost"),
+            duplicated: sum(after, "duplicated"),
+          },
+        );
+      });
+    });
   });
 
   describe("UserActivityNotifier and LogSubscriptionDispatcher", () => {
@@ -392,8 +508,8 @@ describe("fault injection", () => {
       } as unknown as Pick<import("@aws-sdk/client-sns").SNSClient, "send">;
       const dispatch = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: flaky, logger: recordingLogger(), metrics: recordingMetrics() });
       const counter = downloadThresholdHandler(
-        { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
         { watches: WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+        { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
       );
       const event = subscriptionPayload([...downloads, ...sessions]);
 
@@ -470,10 +586,9 @@ describe("fault injection", () => {
         invocations += 1;
         // Only the invocations running when the kill comes die with it; later ones start fresh.
         const signal = kill.signal.aborted ? undefined : kill.signal;
-        return handleBackfillEvent(payload, {
+        return handleBackfillEvent(payload, { bucket: BACKFILL_BUCKET }, {
           cloudTrailFor: (roleArn, region) => Promise.resolve(harness.cloudTrailClient(roleArn, region, EXTERNAL_ID)),
           s3: tracked,
-          bucket: BACKFILL_BUCKET,
           clock,
           random: seededRandom(invocations),
           logger: recordingLogger(),

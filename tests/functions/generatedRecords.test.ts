@@ -178,16 +178,18 @@ describe("every handler over generated CloudTrail records (property)", function 
         const items: GauntletRecord[] = records.map((record, i) => ({ index: run * 10 + i, from: "generated", record }));
         const criteria = criteriaSelecting(records);
         const problems: string[] = [];
-        const notified = new Set<string>();
+        // Each run one delivery and one counter, taking turns.
+        const delivery = run % 2 === 0 ? "eventbridge" : "logs";
+        const counter = run % 4 < 2 ? "dynamodb" : "logs";
 
         // Act
         for (const item of items) {
-          problems.push(...(await gauntlet.notifierProblems(item, language, "eventbridge", criteria)));
-          problems.push(...(await gauntlet.notifierProblems(item, language, "logs", criteria, (id) => notified.add(id))));
-          problems.push(...(await gauntlet.downloadProblems(item, language, "logs", false)));
-          problems.push(...(await gauntlet.downloadProblems(item, language, "eventbridge", true)));
+          problems.push(...(await gauntlet.notifierProblems(item, language, delivery, criteria)));
+          problems.push(...(await gauntlet.downloadProblems(item, language, delivery, "as-is")));
+          problems.push(...(await gauntlet.downloadProblems(item, language, delivery, counter)));
         }
-        problems.push(...(await gauntlet.notifierBatchProblems(items, language, criteria, notified)));
+        problems.push(...(await gauntlet.notifierBatchProblems(items, language, criteria)));
+        problems.push(...(await gauntlet.groupedNotifierProblems(items, language, delivery, criteria)));
         problems.push(...(await gauntlet.dispatcherProblems(items, criteria)));
 
         // Assess

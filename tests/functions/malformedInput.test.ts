@@ -15,10 +15,11 @@ import { expect } from "chai";
 import { activityPrefilter } from "../../components/activityPatterns";
 import { TrailBackfill } from "../../components/trailBackfill";
 import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler } from "../../functions/downloadThreshold";
+import { downloadRecordPattern } from "../../components/downloadPatterns";
+import { downloadThresholdHandler } from "../../functions/downloadThreshold/handler";
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../../functions/logDispatch/handler";
 import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC } from "../../functions/shared/runtime";
-import { handleBackfillEvent } from "../../functions/trailBackfill";
+import { handleBackfillEvent } from "../../functions/trailBackfill/handler";
 import { dynamoDbSentJournal } from "../../functions/userActivity/sentJournal";
 import { userActivityHandler } from "../../functions/userActivity/handler";
 import { asEventBridgeEvent, getObjectRecord } from "../../simulation/downloadEvents";
@@ -165,12 +166,12 @@ describe("malformed-input corpus", () => {
         const logger = recordingLogger();
         const metrics = recordingMetrics();
         const handler = downloadThresholdHandler(
-          { sns: sns.client(), dynamodb: db.client(), logger, metrics },
           { watches: CORPUS_WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+          { sns: sns.client(), dynamodb: db.client(), logger, metrics },
         );
         const prime = downloadThresholdHandler(
-          { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
           { watches: CORPUS_WATCHES, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+          { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
         );
         const payload = payloadOf(c);
         const records = recordsIn(payload);
@@ -301,10 +302,10 @@ describe("malformed-input corpus", () => {
   describe("TrailBackfill (plan and fetch steps, and the state machine)", () => {
     const functionArn = "arn:aws:lambda:ap-northeast-1:111111111111:function:mi-backfill";
     const definition = TrailBackfill.definition({ functionArn, readerRoleArns: CORPUS_READER_ROLES, maxConcurrency: 10 });
+    const settings = { bucket: "mi-backfill-bucket" };
     const deps = {
       cloudTrailFor: () => Promise.reject(new Error("no pair should be fetched")),
       s3: { send: () => Promise.reject(new Error("nothing should be written")) },
-      bucket: "mi-backfill-bucket",
       remainingTimeInMillis: 900_000,
       clock: { now: () => CORPUS_BACKFILL_NOW, sleep: () => Promise.resolve() },
       logger: recordingLogger(),
@@ -320,12 +321,12 @@ describe("malformed-input corpus", () => {
         const interpreter = (machine: Record<string, unknown>) =>
           new StateMachineInterpreter(machine, (_arn, stepPayload) => {
             invocations += 1;
-            return handleBackfillEvent(stepPayload, deps);
+            return handleBackfillEvent(stepPayload, settings, deps);
           });
         const pairMachine = { StartAt: "Fetch", States: ((definition.States as Record<string, Record<string, unknown>>).BackfillPairs.ItemProcessor as { States: unknown }).States };
 
         // Act
-        const direct = await outcome(() => handleBackfillEvent({ ...payload, readerRoleArns: CORPUS_READER_ROLES }, deps));
+        const direct = await outcome(() => handleBackfillEvent({ ...payload, readerRoleArns: CORPUS_READER_ROLES }, settings, deps));
         const execution =
           payload.action === "plan"
             ? await outcome(() => interpreter(definition).start(payload.input))

@@ -40,6 +40,7 @@ describe("npm run backfill", () => {
     return {
       now: () => NOW,
       loadConfig: (stack) => (stack === "dev" ? CONFIG : undefined),
+      stackNames: () => ["dev"],
       stateMachineArnOf: () => MACHINE,
       sfn: () => new SFNClient({ region: "ap-northeast-1", credentials: { accessKeyId: "AKIAUNUSED", secretAccessKey: "unused" } }),
       out: (text) => (out += text),
@@ -101,6 +102,30 @@ describe("npm run backfill", () => {
       expect(() => parseBackfillArgs([], () => CONFIG, NOW)).to.throw("--start is required\n--end is required");
       expect(() => parseBackfillArgs([...RANGE, "--acounts", "1"], () => CONFIG, NOW)).to.throw("Unknown option '--acounts'");
       expect(() => parseBackfillArgs([...RANGE, "--stack", "prod"], () => undefined, NOW)).to.throw("the backfill is not enabled in stack prod");
+    });
+
+    it("uses the project's only stack file without --stack, and requires --stack when there are several", () => {
+      const loaded: string[] = [];
+      const load = (stack: string) => (loaded.push(stack), CONFIG);
+
+      expect(parseBackfillArgs(RANGE, load, NOW, [], ["prod"])).to.include({ stack: "prod" });
+      expect(() => parseBackfillArgs(RANGE, load, NOW, [], ["dev", "prod"])).to.throw(UsageError, "--stack is required: the project has 2 stacks (dev, prod); name the one whose backfill to start");
+      expect(() => parseBackfillArgs(RANGE, load, NOW, [], [])).to.throw(UsageError, "--stack is required: the project has no stack file (Pulumi.<stack>.yaml)");
+      expect(parseBackfillArgs([...RANGE, "--stack", "my-org/prod"], load, NOW, [], ["dev", "prod"])).to.include({ stack: "my-org/prod" });
+      expect(parseBackfillArgs([...RANGE, "--stack", "my-org/cloudtrail-alerts/dev"], load, NOW, [], ["dev", "prod"])).to.include({ stack: "my-org/cloudtrail-alerts/dev" });
+      expect(loaded).to.deep.equal(["prod", "my-org/prod", "my-org/cloudtrail-alerts/dev"]);
+      expect(() => parseBackfillArgs([...RANGE, "--stack", "a/b/c/d"], load, NOW, [], ["dev"])).to.throw(
+        UsageError,
+        `--stack must be a stack name such as dev, my-org/dev or my-org/cloudtrail-alerts/dev (letters, digits, '-', '_', '.'), got "a/b/c/d"`,
+      );
+    });
+
+    it("exits 2 with the usage when several stacks exist and --stack is missing", async () => {
+      const code = await runBackfillCommand(RANGE, deps({ stackNames: () => ["dev", "prod"] }));
+
+      expect(code).to.equal(2);
+      expect(err.split("\n")[0]).to.equal("error: --stack is required: the project has 2 stacks (dev, prod); name the one whose backfill to start");
+      expect(sfn.calls()).to.have.length(0);
     });
 
     it("warns when the oldest events are about to age out", () => {

@@ -59,7 +59,7 @@ describe("stack config: cloudtrail-alerts:backfill", () => {
     ["a malformed organization ID", { ...enabled, organizationId: "myorg" }, {}, "cloudtrail-alerts:backfill.organizationId", 'cloudtrail-alerts:backfill.organizationId must be an organization ID such as o-a1b2c3d4e5, got "myorg"'],
     ["a deploy role name with a slash", { ...enabled, deployRoleName: "admin/role" }, {}, "cloudtrail-alerts:backfill.deployRoleName", 'cloudtrail-alerts:backfill.deployRoleName must be an IAM role name such as OrganizationAccountAccessRole, got "admin/role"'],
     ["enabled as a string", { ...enabled, enabled: "yes" }, {}, "cloudtrail-alerts:backfill.enabled", 'cloudtrail-alerts:backfill.enabled must be true or false, got "yes"'],
-    ["an unknown field", { ...enabled, account: "111111111111" }, {}, "cloudtrail-alerts:backfill.account", 'cloudtrail-alerts:backfill has unknown field "account"; its fields are enabled, accounts, regions, deployRoleName, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix'],
+    ["an unknown field", { ...enabled, account: "111111111111" }, {}, "cloudtrail-alerts:backfill.account", 'cloudtrail-alerts:backfill has unknown field "account"; its fields are enabled, accounts, regions, deployRoleName, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix, previewRoleName'],
     ["a list instead of an object", ["111111111111"], {}, "cloudtrail-alerts:backfill", 'cloudtrail-alerts:backfill must be an object such as { enabled: true, accounts: [...], regions: [...] }, got ["111111111111"]'],
     [
       "no single stack account",

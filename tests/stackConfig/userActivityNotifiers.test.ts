@@ -32,6 +32,15 @@ describe("stack config: userActivityNotifiers", () => {
     ]);
   });
 
+  it("reads burst grouping settings, or grouping turned off", () => {
+    const config = loadStackConfig(withNotifiers({ quiet: { userNames: ["a"], grouping: false }, deploys: { userNames: ["ci"], grouping: { windowSeconds: 600, maxMessagesPerHour: 30 } } }));
+
+    expect(config.userActivityNotifiers.map((n) => [n.name, n.grouping])).to.deep.equal([
+      ["quiet", false],
+      ["deploys", { windowSeconds: 600, maxMessagesPerHour: 30 }],
+    ]);
+  });
+
   it("defaults to none", () => {
     const config = loadStackFiles(PROJECT_DIRECTORY, "dev").config;
 
@@ -76,7 +85,7 @@ describe("stack config: userActivityNotifiers", () => {
     ["a list instead of an object", [{ userNames: ["a"] }], `${KEY} must be an object of notifiers by name, got [{"userNames":["a"]}]`],
     ["a name with capitals", { Admins: { userNames: ["a"] } }, `${KEY}.Admins is not a valid notifier name`],
     ["a bad user name, with the full path", { ops: { userNames: ["ok", "bad\tname"] } }, `${KEY}.ops.userNames[1] must be a user name (1-128 characters, no control characters), got "bad\\tname"`],
-    ["an unknown preset", { ops: { presets: ["ssh"] } }, `${KEY}.ops.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"`],
+    ["an unknown preset", { ops: { presets: ["ssh"] } }, `${KEY}.ops.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"`],
     ["an unknown setting", { ops: { userNames: ["a"], region: "us-east-1" } }, `${KEY}.ops.region is not a known setting`],
     ["an unknown source", { ops: { userNames: ["a"], source: "kinesis" } }, `${KEY}.ops.source must be "eventbridge" or "logs", got "kinesis"`],
     ["Regions with the logs source", { ops: { userNames: ["a"], source: "logs", regions: ["us-east-1"] } }, `${KEY}.ops.regions applies only to source "eventbridge", got ["us-east-1"] with source "logs"`],
@@ -86,6 +95,9 @@ describe("stack config: userActivityNotifiers", () => {
     ["chat given as text", { ops: { userNames: ["a"], chatNotifications: "yes" } }, `${KEY}.ops.chatNotifications must be true or false, got "yes"`],
     ["deduplicate given as text", { ops: { userNames: ["a"], deduplicate: "no" } }, `${KEY}.ops.deduplicate must be true or false, got "no"`],
     ["an entry that watches nothing", { ops: { language: "en" } }, `${KEY}.ops must name at least one of userNames`],
+    ["grouping given as true", { ops: { userNames: ["a"], grouping: true } }, `${KEY}.ops.grouping must be false or { windowSeconds, maxMessagesPerHour }, got true`],
+    ["a grouping window too short", { ops: { userNames: ["a"], grouping: { windowSeconds: 10 } } }, `${KEY}.ops.grouping.windowSeconds must be a whole number from 60 to 3600, got 10`],
+    ["grouping without the journal table", { ops: { userNames: ["a"], deduplicate: false, grouping: { windowSeconds: 60 } } }, `${KEY}.ops.grouping keeps its state in the sent journal's table`],
   ];
   for (const [title, value, message] of cases) {
     it(`rejects ${title}, naming the key path and the value`, () => {

@@ -9,8 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { installOfflineEngine } from "../../preview/evaluate";
 import { MockCloud, RecordedResource } from "../../preview/mockCloud";
-import { setInvocationHook } from "../../preview/lambdaArchive";
-import { archiveScope, callLedger } from "../../simulation/callLedger";
 import { valueOf } from "./outputs";
 import { writeVerifyReport } from "../../simulation/verifyReport";
 
@@ -37,9 +35,6 @@ export const mochaHooks = {
         delete process.env[variable];
       }
       engine = await installOfflineEngine(PROJECT_DIRECTORY, "dev", false);
-      callLedger.install();
-      // Calls made by handlers loaded from archives are attributed to the code they ship.
-      setInvocationHook((codeDigest, invoke) => callLedger.attribute(archiveScope(codeDigest), invoke));
     }
   },
 };
@@ -67,8 +62,9 @@ export async function settle(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const failure = new Promise<never>((_, reject) => {
     const check = () => {
-      if (registrationFailures.length > 0) {
-        const reason = registrationFailures[0];
+      // The offline engine's refusals (duplicate URNs, inputs AWS would refuse) fail the test that caused them.
+      if (registrationFailures.length > 0 || (engine?.cloud.refusals.length ?? 0) > 0) {
+        const reason: unknown = registrationFailures[0] ?? engine?.cloud.refusals[0];
         reject(new Error(`a resource registration failed, so the engine cannot settle: ${reason instanceof Error ? reason.message : String(reason)}`));
       } else {
         timer = setTimeout(check, 20);

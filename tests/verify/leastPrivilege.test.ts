@@ -2,62 +2,70 @@
  * Every IAM role of the dev stack, simulated over every AWS action on the stack's concrete ARNs, allows what its code
  * (or the AWS service that uses it) calls, and nothing else.
  *
- * What "its code calls" means, per kind of role (never a hand-kept list of actions):
- * - Lambda execution roles: the SDK commands recorded by the call ledger (simulation/callLedger.ts) from the
- *   tests of the functions/ module whose callback the function runs (upper bound: the role may do nothing else),
- *   and from running this very code, loaded from its archive, in the artifact tests (lower bound: nothing the
- *   deployed code needs is missing); plus what Lambda does with the role (its own log group, its dead-letter queue)
- *   and what KMS needs when the code publishes to a topic encrypted with a customer managed key.
- * - Reader roles: the commands the backfill module sends with the clients it builds from the reader role's
- *   credentials (its CloudTrail client); those are not the function role's.
+ * What "its code calls" means, per kind of role (never a hand-kept list of actions): the SDK commands recorded by a
+ * call ledger (simulation/callLedger.ts) while every function of the stack runs from its archive with the stack's
+ * sample traffic (tests/verify/support/functionRuns.ts), here in the `before` hook, so this file needs no other.
+ * - Lambda execution roles: the calls of the code the function ships, run with its own environment (lower bound:
+ *   nothing the deployed code needs is missing) and in every configuration that changes its calls (upper bound: the
+ *   role may do nothing else); plus what Lambda does with the role (its own log group, its dead-letter queue) and
+ *   what KMS needs when the code publishes to a topic encrypted with a customer managed key.
+ * - Reader roles: the commands the backfill sends with the clients it builds from the reader role's credentials (its
+ *   CloudTrail client); those are not the function role's.
  * - The trail's delivery role: what CloudTrail documents it calls to deliver to CloudWatch Logs.
  * - The state machine role: what the definition's states need (Lambda invoke tasks, the Distributed Map's child
  *   executions), read from the deployed definition.
  * - EventBridge forwarding roles: events:PutEvents on the event buses their rules target.
- *
- * Runs after every other test file (see .mocharc.js), so the ledger holds the whole run's calls.
  */
 import * as fs from "fs";
 import * as path from "path";
 
 import { expect } from "chai";
 
-import { materializeArchive } from "../../preview/lambdaArchive";
+import { AlertTopic, AuditTrail, DownloadThresholdAlert } from "../../components";
 import type { RecordedResource } from "../../preview/mockCloud";
-import { archiveScope, callLedger } from "../../simulation/callLedger";
-import { devStack } from "../support/devStack";
-import { PROJECT_DIRECTORY } from "../support/engine";
+import type { RecordedCall } from "../../simulation/callLedger";
+import { sampleGetObject } from "../../simulation/downloadEvents";
 import { ACTIONS_NEEDING_NO_PERMISSION, allowedForPrincipal } from "../../simulation/leastPrivilege";
 import { verifyReport } from "../../simulation/verifyReport";
+import { devStack } from "../support/devStack";
+import { PROJECT_DIRECTORY, resourcesOf } from "../support/engine";
+import { type FunctionRun, runFunctions } from "./support/functionRuns";
 
 type Document = { Statement: Array<Record<string, unknown>> };
 
 const LAMBDA_PLATFORM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"];
 const CLOUDTRAIL_DELIVERY_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
-/** Clients the backfill builds from a reader role's credentials (functions/trailBackfill.ts, readerRoleCredentials). */
+/** Clients the backfill builds from a reader role's credentials (its `readerRoleCredentials`). */
 const READER_CREDENTIAL_CLIENTS = new Set(["CloudTrailClient"]);
 
 const parse = (text: unknown): Document => JSON.parse(String(text)) as Document;
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 const list = (value: unknown): string[] => (Array.isArray(value) ? (value as unknown[]).map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : value === undefined ? [] : [typeof value === "string" ? value : JSON.stringify(value)]);
 
-/** The functions/ module (`functions/<module>.ts`, or a room's `functions/<module>/handler.ts`) that exports a callback factory of this name. */
+/** The file under functions/ (its path from the project, e.g. `functions/logDispatch.ts`) that exports a callback factory of this name. */
 function moduleExporting(factoryName: string): string {
   const directory = path.join(PROJECT_DIRECTORY, "functions");
-  for (const entry of fs.readdirSync(directory).filter((f) => f !== "index.ts" && f !== "shared")) {
-    const file = entry.endsWith(".ts") ? path.join(directory, entry) : path.join(directory, entry, "handler.ts");
-    if (!fs.existsSync(file)) continue;
-    const exported = require(file) as Record<string, unknown>;
+  const files = (fs.readdirSync(directory, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts") && f !== "index.ts").sort();
+  for (const file of files) {
+    const exported = require(path.join(directory, file)) as Record<string, unknown>;
     if (typeof exported[factoryName] === "function") {
-      return entry.replace(/\.ts$/, "");
+      return path.posix.join("functions", file.split(path.sep).join("/"));
     }
   }
-  throw new Error(`no functions/ module exports ${factoryName}`);
+  throw new Error(`no file under functions/ exports ${factoryName}`);
 }
 
-/** Where a module's code is, as the report names it. */
-function moduleSource(module: string): string {
-  return fs.existsSync(path.join(PROJECT_DIRECTORY, "functions", module)) ? `functions/${module}/` : `functions/${module}.ts`;
+/**
+ * The dev stack's Lambda code in the configurations that the dev stack does not use but that change which AWS calls
+ * it makes: the download counter re-counting on the trail's log group (FilterLogEvents) instead of DynamoDB. A role
+ * is compared with every call its code can make, so these run too, on the dev stack's trail.
+ */
+async function otherConfigurations(trailLogGroupName: string): Promise<RecordedResource[]> {
+  const { bucketName, key } = sampleGetObject().requestParameters as { bucketName: string; key: string };
+  const trail = new AuditTrail("verify-dev-trail", { existingLogGroupName: trailLogGroupName });
+  const alertTopic = new AlertTopic("verify-alerts", {});
+  const logsCounter = new DownloadThresholdAlert("verify-logs-counter", { trail, alertTopic, watches: [{ bucket: bucketName, key, threshold: 5 }], source: "logs", counter: "logs" });
+  return [...(await resourcesOf(alertTopic)), ...(await resourcesOf(logsCounter))];
 }
 
 /** Actions the state machine's states need, read from its Amazon States Language definition. */
@@ -85,6 +93,7 @@ function stateMachineActions(definition: Record<string, unknown>): string[] {
 describe("least privilege, proven by IAM simulation", function () {
   this.timeout(600_000);
   let resources: RecordedResource[];
+  let runs: FunctionRun[];
   let candidateArns: string[];
   let resourcePolicy: (arn: string) => unknown;
 
@@ -92,7 +101,9 @@ describe("least privilege, proven by IAM simulation", function () {
   const dependsOn = (resource: RecordedResource, property: string, target: RecordedResource) => (resource.propertyDependencies[property] ?? []).includes(target.urn);
 
   before(async () => {
-    ({ resources } = await devStack());
+    const stack = await devStack();
+    resources = stack.resources;
+    runs = await runFunctions([...resources, ...(await otherConfigurations(String(stack.outputs.trailLogGroupName)))]);
     const arns = resources.map((r) => r.state.arn).filter((arn): arn is string => typeof arn === "string" && arn.startsWith("arn:"));
     const account = (arn: string) => arn.split(":")[4];
     const derived = [
@@ -137,6 +148,24 @@ describe("least privilege, proven by IAM simulation", function () {
     return { actions, on: result.actions, actionsTried: result.actionsTried, simulations: result.simulations };
   }
 
+  /** The calls of every run of the code `fn` ships, in any configuration (upper bound), and of `fn`'s own run (lower bound). */
+  function callsOfCode(fn: RecordedResource): { code: RecordedCall[]; own: RecordedCall[] } {
+    const own = runs.find((r) => r.fn.urn === fn.urn);
+    if (own === undefined) {
+      throw new Error(`${fn.name} was not run`);
+    }
+    return { code: runs.filter((r) => r.codeDigest === own.codeDigest).flatMap((r) => r.calls), own: own.calls };
+  }
+
+  /** The reader roles of the backfill, and the function whose role they trust. */
+  function readerRoles(): { readers: RecordedResource[]; backfill: RecordedResource } {
+    const readers = byType("aws:iam/role:Role").filter((r) => r.name.startsWith("backfill-reader-"));
+    const trusted = new Set(readers.map((r) => String((parse(r.inputs.assumeRolePolicy).Statement[0].Principal as { AWS?: string }).AWS)));
+    const backfill = byType("aws:lambda/function:Function").filter((f) => byType("aws:iam/role:Role").some((r) => trusted.has(String(r.state.arn)) && dependsOn(f, "role", r)));
+    expect(backfill, "the function whose role the reader roles trust").to.have.length(1);
+    return { readers, backfill: backfill[0] };
+  }
+
   function record(role: RecordedResource, kind: string, allowed: Awaited<ReturnType<typeof allowedActions>>, needed: string[]) {
     verifyReport.roles.push({ role: role.name, kind, allowed: allowed.actions, needed, actionsTried: allowed.actionsTried, simulations: allowed.simulations });
   }
@@ -165,13 +194,14 @@ describe("least privilege, proven by IAM simulation", function () {
         // Prepare
         const fn = byType("aws:lambda/function:Function").find((f) => f.name === functionName)!;
         const role = byType("aws:iam/role:Role").find((r) => dependsOn(fn, "role", r))!;
-        const factory = (fn.inputs.tags as Record<string, string>)["cloudtrail-alerts:callback"];
-        const module = moduleExporting(factory);
-        const moduleCalls = callLedger.calls.filter((c) => c.module === module && !(module === "trailBackfill" && READER_CREDENTIAL_CLIENTS.has(c.client)));
-        const archive = await materializeArchive(fn.inputs.code);
-        const shipped = callLedger.calls.filter((c) => c.scope === archiveScope(archive.codeDigest) && !READER_CREDENTIAL_CLIENTS.has(c.client));
-        expect(moduleCalls, `no calls of ${moduleSource(module)} were recorded: run the whole suite`).not.to.deep.equal([]);
-        expect(shipped, `no artifact test ran the code ${functionName} ships`).not.to.deep.equal([]);
+        const module = moduleExporting((fn.inputs.tags as Record<string, string>)["cloudtrail-alerts:callback"]);
+        // The calls the backfill makes with a reader role's credentials are the reader role's, not its own.
+        const ownRole = (c: RecordedCall) => !(fn.urn === readerRoles().backfill.urn && READER_CREDENTIAL_CLIENTS.has(c.client));
+        const { code, own } = callsOfCode(fn);
+        const moduleCalls = code.filter(ownRole);
+        const shipped = own.filter(ownRole);
+        expect(moduleCalls, `no calls of ${module} were recorded`).not.to.deep.equal([]);
+        expect(shipped, `the code ${functionName} ships made no call when run with its own environment`).not.to.deep.equal([]);
 
         // Act
         const allowed = await allowedActions(role);
@@ -182,7 +212,7 @@ describe("least privilege, proven by IAM simulation", function () {
         const implied = encryptedWithCmk ? ["kms:Decrypt", "kms:GenerateDataKey"] : [];
         const upper = sorted([...moduleCalls.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
         const lower = sorted([...shipped.map((c) => c.action), ...LAMBDA_PLATFORM_ACTIONS, ...implied]);
-        record(role, `Lambda (${moduleSource(module)})`, allowed, upper);
+        record(role, `Lambda (${module})`, allowed, upper);
         expect(allowed.actions.filter((a) => !upper.includes(a)), "allowed but never called by the code").to.deep.equal([]);
         expect(lower.filter((a) => !allowed.actions.includes(a)), "called by the shipped code but not allowed").to.deep.equal([]);
       });
@@ -190,9 +220,9 @@ describe("least privilege, proven by IAM simulation", function () {
   });
 
   it("reader roles: allow exactly the calls the backfill makes with their credentials", async () => {
-    const needed = sorted(callLedger.calls.filter((c) => c.module === "trailBackfill" && READER_CREDENTIAL_CLIENTS.has(c.client)).map((c) => c.action));
+    const { readers, backfill } = readerRoles();
+    const needed = sorted(callsOfCode(backfill).code.filter((c) => READER_CREDENTIAL_CLIENTS.has(c.client)).map((c) => c.action));
     expect(needed).to.deep.equal(["cloudtrail:LookupEvents"]);
-    const readers = byType("aws:iam/role:Role").filter((r) => r.name.startsWith("backfill-reader-"));
     expect(readers).to.have.length(4);
     for (const role of readers) {
       const allowed = await allowedActions(role);

@@ -9,7 +9,6 @@ import { logDispatchHandler } from "../../../functions/logDispatch/handler";
 import type { DispatchRoute } from "../../../functions/logDispatch/settings";
 import { fixture, record, subscriptionPayload } from "../../../simulation/fixtures";
 import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
-import { callLedger } from "../../../simulation/callLedger";
 
 /** Stubs every SNSClient of the process until restored. */
 const mockSns = () => mockClient(SNSClient);
@@ -42,8 +41,6 @@ describe("logDispatch", () => {
     logger = recordingLogger();
     metrics = recordingMetrics();
   });
-  // The stub replaces send, so its calls are handed to the call ledger before each reset.
-  afterEach(() => callLedger.recordMockedCalls(snsMock));
   after(() => snsMock.restore());
 
   const handler = () => logDispatchHandler({ topicArn: TOPIC_ARN, routes }, { sns: new SNSClient({ region: "ap-northeast-1" }), logger, metrics });

@@ -78,7 +78,7 @@ describe("recordPattern", () => {
   });
 
   describe("logsFilterPattern", () => {
-    it("writes the article's pattern for one user", () => {
+    it("writes the pattern of one subscription filter per notifier (docs/sourceArticles.md) for one user", () => {
       expect(logsFilterPattern([{ userIdentity: { userName: ["x"] } }])).to.equal('{ $.userIdentity.userName = "x" }');
     });
 

@@ -1,23 +1,9 @@
 import { expect } from "chai";
 
-import { assertIsError, embeddedMetricSink, hasErrorName, namedError, reportRejectedInput, requireEnv } from "../../../functions/shared/runtime";
+import { assertIsError, embeddedMetricSink, namedError, reportRejectedInput } from "../../../functions/shared/runtime";
 import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 describe("runtime", () => {
-  it("requireEnv returns a set variable and names a missing one", () => {
-    expect(requireEnv("TABLE_NAME", { TABLE_NAME: "t" })).to.equal("t");
-    const error = (() => {
-      try {
-        requireEnv("TABLE_NAME", { TABLE_NAME: "" });
-      } catch (caught) {
-        return caught;
-      }
-      return undefined;
-    })();
-    expect(hasErrorName(error, "MissingEnvironmentError")).to.equal(true);
-    expect((error as Error).message).to.equal("environment variable TABLE_NAME is not set; the function was deployed without it");
-  });
-
   it("namedError makes a real Error with a name and fields", () => {
     const error = namedError("InvalidPayloadError", "bad", { reason: "not gzip" });
     expect(error).to.be.instanceOf(Error);

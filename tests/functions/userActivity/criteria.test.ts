@@ -47,7 +47,7 @@ describe("userActivity criteria", () => {
     const cases: Array<[string, unknown, string[]]> = [
       ["a valid preset", { presets: ["ssm-sessions"] }, []],
       ["nothing to watch", {}, ["c must name at least one of userNames, principalArns, sessionNames, eventSources, eventNames, presets; a notifier for every call in the account would flood the topic"]],
-      ["an unknown preset", { presets: ["ssh"] }, ['c.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"']],
+      ["an unknown preset", { presets: ["ssh"] }, ['c.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"']],
       ["a control character in a user name", { userNames: ["a\nb"] }, ['c.userNames[0] must be a user name (1-128 characters, no control characters), got "a\\nb"']],
       ["a principal ARN with an inner wildcard", { principalArns: ["arn:aws:iam::123456789012:role/*-admin"] }, ['c.principalArns[0] must be an IAM or STS principal ARN, optionally ending in * for a prefix (arn:aws:iam::111122223333:role/ops-*), got "arn:aws:iam::123456789012:role/*-admin"']],
       ["a lower-case event source", { eventSources: ["SSM"] }, ['c.eventSources[0] must be an event source such as ssm.amazonaws.com, got "SSM"']],

@@ -15,7 +15,7 @@ function without(rec: CloudTrailRecord, ...fields: string[]): CloudTrailRecord {
 
 describe("userActivity format", () => {
   describe("formatActivity", () => {
-    it("writes the SSM StartSession sample in Japanese, as the article did, with the time in Tokyo", () => {
+    it("writes the SSM StartSession sample in Japanese, as one subscription filter per notifier (docs/sourceArticles.md) did, with the time in Tokyo", () => {
       expect(formatActivity(ssm, TOKYO_JA)).to.deep.equal({ subject: "[ap-northeast-1] ssm:StartSession by hogehoge", message: SSM_JA });
     });
 

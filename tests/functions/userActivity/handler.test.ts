@@ -9,7 +9,6 @@ import { dynamoDbSentJournal, SENT_JOURNAL_RETENTION_SECONDS } from "../../../fu
 import type { UserActivitySettings } from "../../../functions/userActivity/settings";
 import { eventBridgeEvent, record, subscriptionPayload } from "../../../simulation/fixtures";
 import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
-import { callLedger } from "../../../simulation/callLedger";
 import { dynamoDbError, FaultProxy } from "../../../simulation/faultProxy";
 import { FAKE_AWS_ENVIRONMENT } from "../../../simulation/fakeSns";
 import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
@@ -35,8 +34,6 @@ describe("userActivity", () => {
       logger = recordingLogger();
       metrics = recordingMetrics();
     });
-    // The stub replaces send, so its calls are handed to the call ledger before each reset.
-    afterEach(() => callLedger.recordMockedCalls(snsMock));
     after(() => snsMock.restore());
 
     const handler = (overrides: Partial<UserActivitySettings> = {}) =>

@@ -27,6 +27,10 @@ describe("userActivity settings", () => {
       ["a preset, in Japanese, with chat and a sent journal", { topicArn: TOPIC_ARN, timeZone: "Asia/Tokyo", language: "ja", criteria: { presets: ["ssm-sessions"] }, chatNotifications: true, sentTableName: "activity-sent-1234567" }],
       ["a user, in English, without chat or journal", { topicArn: TOPIC_ARN, timeZone: "UTC", language: "en", criteria: { userNames: ["hogehoge"] }, chatNotifications: false }],
       [
+        "burst grouping with its journal table",
+        { topicArn: TOPIC_ARN, timeZone: "UTC", language: "en", criteria: { presets: ["root-activity"] }, chatNotifications: false, sentTableName: "t", burst: { windowSeconds: 600, maxMessagesPerHour: 20 } },
+      ],
+      [
         "every kind of criterion, exclusions included",
         {
           topicArn: TOPIC_ARN,
@@ -116,7 +120,7 @@ describe("userActivity settings", () => {
       ["an unknown time zone", { ACTIVITY_TIME_ZONE: "Mars/Olympus" }, 'environment variable ACTIVITY_TIME_ZONE must be an IANA time zone, got "Mars/Olympus"'],
       ["an unknown language", { ACTIVITY_LANGUAGE: "fr" }, 'environment variable ACTIVITY_LANGUAGE must be "ja" or "en", got "fr"'],
       ["criteria that are not JSON", { ACTIVITY_CRITERIA: "{" }, "environment variable ACTIVITY_CRITERIA must be JSON"],
-      ["invalid criteria", { ACTIVITY_CRITERIA: '{"presets":["ssh"]}' }, 'environment variable ACTIVITY_CRITERIA is invalid: ACTIVITY_CRITERIA.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, got "ssh"'],
+      ["invalid criteria", { ACTIVITY_CRITERIA: '{"presets":["ssh"]}' }, 'environment variable ACTIVITY_CRITERIA is invalid: ACTIVITY_CRITERIA.presets[0] must be one of ssm-sessions, console-sign-in, iam-changes, bucket-creation, root-activity, unauthorized-calls, no-mfa-sign-in, iam-policy-changes, trail-changes, console-auth-failures, key-deletion, bucket-policy-changes, config-changes, security-group-changes, network-acl-changes, network-gateway-changes, route-table-changes, vpc-changes, network-changes, got "ssh"'],
       ["a chat flag that is not a boolean", { ACTIVITY_CHAT_NOTIFICATIONS: "yes" }, 'environment variable ACTIVITY_CHAT_NOTIFICATIONS must be "true" or "false", got "yes"'],
     ];
     for (const [title, override, message] of cases) {
@@ -126,8 +130,25 @@ describe("userActivity settings", () => {
     }
   });
 
+  describe("burst settings", () => {
+    it("writes the window and the message cap, and groups nothing without them", () => {
+      const burst = { windowSeconds: 300, maxMessagesPerHour: 100 };
+      expect(toEnvironment({ timeZone: "UTC", language: "en", criteria: { userNames: ["x"] }, chatNotifications: false, sentTableName: "t", burst })).to.deep.include({
+        ACTIVITY_BURST_WINDOW_SECONDS: "300",
+        ACTIVITY_BURST_MAX_MESSAGES_PER_HOUR: "100",
+      });
+      const withoutBurst = deployedEnvironment({ topicArn: TOPIC_ARN, timeZone: "UTC", language: "en", criteria: { userNames: ["x"] }, chatNotifications: false, sentTableName: "t" });
+      expect(fromEnvironment(withoutBurst)).to.not.have.property("burst");
+    });
+
+    it("takes 100 messages an hour when only the window is given", () => {
+      const env = { ...deployedEnvironment({ topicArn: TOPIC_ARN, timeZone: "UTC", language: "en", criteria: { userNames: ["x"] }, chatNotifications: false, sentTableName: "t" }), ACTIVITY_BURST_WINDOW_SECONDS: "120" };
+      expect(fromEnvironment(env).burst).to.deep.equal({ windowSeconds: 120, maxMessagesPerHour: 100 });
+    });
+  });
+
   describe("each bad variable fails at cold start with InvalidEnvironmentError naming it", () => {
-    const env = deployedEnvironment({ topicArn: TOPIC_ARN, timeZone: "Asia/Tokyo", language: "ja", criteria: { presets: ["ssm-sessions"] }, chatNotifications: false });
+    const env = deployedEnvironment({ topicArn: TOPIC_ARN, timeZone: "Asia/Tokyo", language: "ja", criteria: { presets: ["ssm-sessions"] }, chatNotifications: false, sentTableName: "t", burst: { windowSeconds: 300, maxMessagesPerHour: 100 } });
     const cases: Array<[string, string, string | undefined]> = [
       ["ACTIVITY_TIME_ZONE", "missing", undefined],
       ["ACTIVITY_TIME_ZONE", "not a time zone", "Mars/Olympus"],
@@ -138,10 +159,15 @@ describe("userActivity settings", () => {
       ["ACTIVITY_CRITERIA", "invalid criteria", "{}"],
       ["ACTIVITY_CHAT_NOTIFICATIONS", "not a boolean", "yes"],
       [ALERT_TOPIC_ARN_VARIABLE, "missing", undefined],
+      ["ACTIVITY_BURST_WINDOW_SECONDS", "not a whole number of seconds", "5.5"],
+      ["ACTIVITY_BURST_WINDOW_SECONDS", "over an hour", "7200"],
+      ["ACTIVITY_BURST_WINDOW_SECONDS", "without the journal table", undefined],
+      ["ACTIVITY_BURST_MAX_MESSAGES_PER_HOUR", "zero", "0"],
     ];
     for (const [variable, problem, value] of cases) {
       it(`${variable}: ${problem}`, () => {
-        const bad: Record<string, string | undefined> = { ...env, [variable]: value };
+        // Without its table, the window itself is the bad variable: grouping keeps its state in that table.
+        const bad: Record<string, string | undefined> = problem === "without the journal table" ? { ...env, ACTIVITY_SENT_TABLE: undefined } : { ...env, [variable]: value };
 
         const error = thrown(() => fromEnvironment(bad));
 

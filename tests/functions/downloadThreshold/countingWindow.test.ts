@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 
-import { countingWindow, resetScheduleProblem, windowCalculator } from "../../functions/downloadThreshold";
+import { countingWindow, resetScheduleProblem, windowCalculator } from "../../../functions/downloadThreshold/countingWindow";
 
 const MINUTE = 60_000;
 const iso = (window: { start: Date; end: Date }) => ({ start: window.start.toISOString(), end: window.end.toISOString() });

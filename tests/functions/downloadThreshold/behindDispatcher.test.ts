@@ -7,17 +7,19 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadRecordPattern, downloadThresholdHandler, watchedDownload, type WatchedObject } from "../../functions/downloadThreshold";
-import { logDispatchHandler } from "../../functions/logDispatch/handler";
-import type { DispatchRoute } from "../../functions/logDispatch/settings";
-import { logsFilterPattern, matchesRecordPattern } from "../../functions/shared/recordPattern";
-import { getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeSns } from "../../simulation/fakeSns";
-import { fixture } from "../../simulation/fixtures";
-import { LocalDynamoDb } from "../../simulation/localDynamoDb";
-import { logsFilterMatches } from "../../simulation/logsFilterPattern";
-import { recordingLogger, recordingMetrics } from "../../simulation/recorders";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { downloadRecordPattern } from "../../../components/downloadPatterns";
+import { downloadThresholdHandler } from "../../../functions/downloadThreshold/handler";
+import { watchedDownload, type WatchedObject } from "../../../functions/downloadThreshold/watchedDownload";
+import { logDispatchHandler } from "../../../functions/logDispatch/handler";
+import type { DispatchRoute } from "../../../functions/logDispatch/settings";
+import { logsFilterPattern, matchesRecordPattern } from "../../../functions/shared/recordPattern";
+import { getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { fixture } from "../../../simulation/fixtures";
+import { LocalDynamoDb } from "../../../simulation/localDynamoDb";
+import { logsFilterMatches } from "../../../simulation/logsFilterPattern";
+import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 
 const DISPATCH_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:trail-subscription-topic";
 const ALERT_TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
@@ -69,8 +71,8 @@ describe("DownloadThresholdAlert behind a LogSubscriptionDispatcher (handlers en
     const delivered = [...watched, ...unwatched, ssm].filter((record) => logsFilterMatches(filterPattern, record));
     const dispatch = logDispatchHandler({ topicArn: DISPATCH_TOPIC, routes }, { sns: sns.client(), logger: recordingLogger(), metrics: recordingMetrics() });
     const count = downloadThresholdHandler(
-      { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
       { watches, reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" }, notify: "every", counter: { kind: "dynamodb", tableName }, topicArn: ALERT_TOPIC, language: "en", timeZone: "Asia/Tokyo" },
+      { sns: sns.client(), dynamodb: db.client(), logger: recordingLogger(), metrics: recordingMetrics() },
     );
 
     // Act: dispatch, then deliver each message SNS accepted for the download consumer as Lambda would.
@@ -82,8 +84,11 @@ describe("DownloadThresholdAlert behind a LogSubscriptionDispatcher (handlers en
     expect(delivered.map((r) => r.eventID)).to.include.members(watched.map((r) => r.eventID));
     expect(dispatched).to.deep.equal({ logEvents: delivered.length, forwarded: { "activity-ssm": 1, "download-alerts": 4 }, messages: 2, rejected: 0 });
     expect(counted).to.deep.equal({ control: false, rejected: 0, ignored: 0, counted: 4, notCounted: 0, alerted: 1 });
-    const items = await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-    expect(Object.fromEntries((items.Items ?? []).map((item) => [item.object.S, Number(item.downloads.N)]))).to.deep.equal({
+    const items = (await db.client().send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+    // Counter items (one per object and window) and one event item per counted download.
+    const counters = items.filter((item) => !String(item.object.S).startsWith("event#"));
+    expect(items.length - counters.length).to.equal(4);
+    expect(Object.fromEntries(counters.map((item) => [item.object.S, Number(item.downloads.N)]))).to.deep.equal({
       [`${BUCKET}/${KEY}`]: 2,
       [`${BUCKET}/board/minutes.pdf`]: 1,
       "hr-records/2025/給与.csv": 1,

@@ -1,13 +1,13 @@
 import { expect } from "chai";
-import * as fc from "fast-check";
 
-import type { CloudTrailRecord } from "../../functions/shared/cloudtrailEvents";
-import { downloadFilterPattern, downloadThresholdHandler, objectFilterPattern, type WatchedObject } from "../../functions/downloadThreshold";
-import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../simulation/downloadEvents";
-import { FakeCloudWatchLogs } from "../../simulation/fakeCloudWatchLogs";
-import { FakeSns } from "../../simulation/fakeSns";
-import { compileFilterPattern } from "../../simulation/logsFilterPattern";
-import { seededRandom, VirtualClock } from "../../simulation/virtualClock";
+import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
+import { downloadThresholdHandler } from "../../../functions/downloadThreshold/handler";
+import { objectFilterPattern, parseDownloadEvent, withinBudget } from "../../../functions/downloadThreshold/logsCounter";
+import { asEventBridgeEvent, getObjectRecord, recordsAsSubscriptionEvent } from "../../../simulation/downloadEvents";
+import { FakeCloudWatchLogs } from "../../../simulation/fakeCloudWatchLogs";
+import { FakeSns } from "../../../simulation/fakeSns";
+import { compileFilterPattern } from "../../../simulation/logsFilterPattern";
+import { seededRandom, VirtualClock } from "../../../simulation/virtualClock";
 
 const TOPIC_ARN = "arn:aws:sns:ap-northeast-1:111111111111:alerts";
 const LOG_GROUP = "/aws/cloudtrail/cloudtrail-alerts-dev-trail";
@@ -23,45 +23,7 @@ const asLogEvent = (record: CloudTrailRecord) => ({ timestamp: Date.parse(record
 /** A scan budget that makes each FilterLogEvents page hold `events` sample events (CloudWatch Logs adds 26 bytes each). */
 const pagesOf = (events: number) => (Buffer.byteLength(JSON.stringify(download(1)), "utf8") + 26) * (events - 1) + 1;
 
-describe("CloudWatch Logs filter patterns", () => {
-  it("quotes every value and escapes backslashes and double quotes", () => {
-    const watches: WatchedObject[] = [
-      { bucket: BUCKET, key: KEY, threshold: 5 },
-      { bucket: BUCKET, key: 'a "quoted" \\ name.pdf', threshold: 5 },
-      { bucket: "other-bucket", keyPrefix: "報告/", threshold: 2 },
-    ];
-
-    expect(downloadFilterPattern(watches)).to.equal(
-      '{ ($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ($.errorCode NOT EXISTS) && (' +
-        '($.requestParameters.bucketName = "confidential-reports" && ($.requestParameters.key = "2025/売上報告 Q1.pdf" || $.requestParameters.key = "a \\"quoted\\" \\\\ name.pdf")) || ' +
-        '($.requestParameters.bucketName = "other-bucket" && ($.requestParameters.key = "報告/*"))) }',
-    );
-  });
-
-  // Keys mixing what breaks naive quoting: quotes, backslashes, spaces, '+', '%', Japanese, slashes.
-  const keyCharacters = fc.constantFrom(..."ab\"\\ +%/売上報告-.".split(""));
-  const keys = fc.string({ unit: keyCharacters, minLength: 1, maxLength: 10 });
-
-  it("matches successful GetObject events on exactly the watched keys and prefixes", () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(keys, { minLength: 2, maxLength: 5 }), fc.boolean(), (candidates, asPrefix) => {
-        const [watched, ...others] = candidates;
-        const matches = compileFilterPattern(downloadFilterPattern([asPrefix ? { bucket: BUCKET, keyPrefix: watched, threshold: 1 } : { bucket: BUCKET, key: watched, threshold: 1 }]));
-        const event = (key: string, bucket = BUCKET) => getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key, bucket });
-
-        expect(matches(event(watched))).to.equal(true);
-        expect(matches(event(`${watched}x`))).to.equal(asPrefix);
-        for (const other of others) {
-          expect(matches(event(other))).to.equal(asPrefix ? other.startsWith(watched) : false);
-        }
-        expect(matches(event(watched, "other-bucket"))).to.equal(false);
-        expect(matches(getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key: watched, errorCode: "AccessDenied" }))).to.equal(false);
-        expect(matches(getObjectRecord({ eventID: "e", eventTime: "2025-03-03T01:02:03Z", key: watched, eventName: "HeadObject" }))).to.equal(false);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
+describe("objectFilterPattern (FilterLogEvents)", () => {
   it("keeps '*' a wildcard (filter patterns have no escape for it), so a watched key with '*' can match more keys", () => {
     const matches = compileFilterPattern(objectFilterPattern(BUCKET, "report*.pdf"));
 
@@ -87,8 +49,6 @@ describe("downloadThresholdHandler with the logs counter (FilterLogEvents re-cou
     const clock = new VirtualClock(Date.parse("2025-03-10T00:00:00Z"));
     const logs = new FakeCloudWatchLogs({ logGroupName: LOG_GROUP, clock, ...(options.scanBytesPerPage ? { scanBytesPerPage: options.scanBytesPerPage } : {}) });
     const handle = downloadThresholdHandler(
-      // The fake SNS is on loopback: time stands still while a publish is in flight.
-      { sns: clock.trackSends(sns.client()), logs: clock.trackSends(logs.client()), clock, random: seededRandom(7), logger: { info: () => undefined, warn: () => undefined, error: () => undefined } },
       {
         watches: [{ bucket: BUCKET, key: options.key ?? KEY, threshold: options.threshold ?? 3 }],
         reset: { schedule: "0 1 * * 1", timeZone: "Asia/Tokyo" },
@@ -99,6 +59,8 @@ describe("downloadThresholdHandler with the logs counter (FilterLogEvents re-cou
         timeZone: "Asia/Tokyo",
         ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
       },
+      // The fake SNS is on loopback: time stands still while a publish is in flight.
+      { sns: clock.trackSends(sns.client()), logs: clock.trackSends(logs.client()), clock, random: seededRandom(7), logger: { info: () => undefined, warn: () => undefined, error: () => undefined } },
     );
     const handler = (...args: Parameters<typeof handle>) => clock.run(() => handle(...args));
     return { handler, logs, clock };
@@ -187,5 +149,65 @@ describe("downloadThresholdHandler with the logs counter (FilterLogEvents re-cou
     expect(error?.name).to.equal("DownloadProcessingError");
     expect(error?.message).to.contain("TimeBudgetExceededError: FilterLogEvents still failing with ThrottlingException");
     expect(sns.published).to.deep.equal([]);
+  });
+});
+
+describe("withinBudget (the logs counter's retries)", () => {
+  const failing = (...names: string[]) => {
+    let calls = 0;
+    const call = () => {
+      const name = names[calls++];
+      return name === undefined ? Promise.resolve("page") : Promise.reject(Object.assign(new Error(name), { name }));
+    };
+    return { call, calls: () => calls };
+  };
+
+  it("retries throttling and server faults after the shared equal-jitter backoff, doubling per failure", async () => {
+    // Prepare: random 0 gives the shortest wait, half the ceiling.
+    const clock = new VirtualClock(0);
+    const { call, calls } = failing("ThrottlingException", "ServiceUnavailableException", "InternalServerException");
+
+    // Act
+    const page = await clock.run(() => withinBudget(call, { clock, random: () => 0, baseBackoffMs: 200, maxBackoffMs: 5000, deadline: 10_000 }));
+
+    // Assess
+    expect(page).to.equal("page");
+    expect(calls()).to.equal(4);
+    expect(clock.now()).to.equal(100 + 200 + 400);
+  });
+
+  it("fails at once on an error that retrying cannot fix", async () => {
+    const clock = new VirtualClock(0);
+    const { call, calls } = failing("AccessDeniedException");
+
+    const error = await withinBudget(call, { clock, random: () => 0, baseBackoffMs: 200, maxBackoffMs: 5000, deadline: 10_000 }).then(() => undefined, (caught: Error) => caught);
+
+    expect([error?.name, calls(), clock.now()]).to.deep.equal(["AccessDeniedException", 1, 0]);
+  });
+
+  it("gives up with TimeBudgetExceededError when the next wait would end after the deadline", async () => {
+    const clock = new VirtualClock(0);
+    const { call, calls } = failing(...Array.from({ length: 10 }, () => "ThrottlingException"));
+
+    const error = await clock
+      .run(() => withinBudget(call, { clock, random: () => 1, baseBackoffMs: 200, maxBackoffMs: 5000, deadline: 1000 }))
+      .then(() => undefined, (caught: Error) => caught);
+
+    // Waits of 200 and 400 fit in 1000 ms; the third (800) would end at 1400.
+    expect(error?.name).to.equal("TimeBudgetExceededError");
+    expect(error?.message).to.equal("FilterLogEvents still failing with ThrottlingException after 3 attempts; giving up before the function times out so that Lambda retries the event");
+    expect([calls(), clock.now()]).to.deep.equal([3, 600]);
+  });
+});
+
+describe("parseDownloadEvent", () => {
+  it("reads a successful GetObject from a log event's message and nothing else", () => {
+    const record = download(1);
+
+    expect(parseDownloadEvent(JSON.stringify(record))).to.deep.equal({ bucket: BUCKET, key: KEY, id: id(1), time: Date.parse(record.eventTime) });
+    expect(parseDownloadEvent(JSON.stringify({ ...record, errorCode: "AccessDenied" }))).to.equal(undefined);
+    expect(parseDownloadEvent(JSON.stringify({ ...record, eventName: "HeadObject" }))).to.equal(undefined);
+    expect(parseDownloadEvent("{ not json")).to.equal(undefined);
+    expect(parseDownloadEvent(undefined)).to.equal(undefined);
   });
 });

@@ -1,25 +1,16 @@
+import type { PutObjectCommand } from "@aws-sdk/client-s3";
 import { expect } from "chai";
-import * as fc from "fast-check";
 
-import type { Logger } from "../../functions/shared/runtime";
-import {
-  backfillPair,
-  backfillRequestProblems,
-  decodePairInput,
-  handleBackfillEvent,
-  logFileKey,
-  LOOKBACK_MS,
-  type PairBackfillDeps,
-  type PairCheckpoint,
-  type PairDone,
-  planBackfill,
-  summarizeBackfill,
-} from "../../functions/trailBackfill";
-import { WINDOW_MS } from "../../functions/shared/timeIntervals";
-import { BackfillHarness } from "../../simulation/backfillHarness";
-import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../../simulation/fakeCloudTrail";
-import { logFileRecords } from "../../simulation/s3Server";
-import { VirtualClock } from "../../simulation/virtualClock";
+import type { Logger } from "../../../functions/shared/runtime";
+import { LOOKBACK_MS } from "../../../functions/trailBackfill/awsFacts";
+import { decodePairInput, type PairCheckpoint, type PairDone } from "../../../functions/trailBackfill/checkpoint";
+import { logFileKey } from "../../../functions/trailBackfill/logFiles";
+import { backfillPair, type PairBackfillDependencies, type PairBackfillSettings } from "../../../functions/trailBackfill/pairBackfill";
+import { WINDOW_MS } from "../../../functions/shared/timeIntervals";
+import { BackfillHarness } from "../../../simulation/backfillHarness";
+import { type FakeEvent, fakeEvent, generatedStore, LookupEventsFake, type ReceivedRequest, seededRandom } from "../../../simulation/fakeCloudTrail";
+import { logFileRecords } from "../../../simulation/s3Server";
+import { VirtualClock } from "../../../simulation/virtualClock";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 const ACCOUNT = "222222222222";
@@ -74,7 +65,7 @@ async function stored(harness: BackfillHarness, prefix: string): Promise<Stored>
   return { keys: objects.map((o) => o.key), bytes: new Map(objects.map((o) => [o.key, o.bytes])), filesOf };
 }
 
-describe("trailBackfill handler", () => {
+describe("trailBackfill backfillPair", () => {
   let clock: VirtualClock;
   let harness: BackfillHarness;
   let events: FakeEvent[];
@@ -100,12 +91,14 @@ describe("trailBackfill handler", () => {
     return { account: ACCOUNT, region: REGION, roleArn: ROLE, startTime: iso(start), endTime: iso(end) };
   }
 
-  function deps(prefix: string, overrides: Partial<PairBackfillDeps> = {}): PairBackfillDeps {
+  function settings(prefix: string): PairBackfillSettings {
+    return { bucket: BUCKET, prefix };
+  }
+
+  function deps(overrides: Partial<PairBackfillDependencies> = {}): PairBackfillDependencies {
     return {
       cloudTrail: harness.cloudTrailClient(ROLE, REGION, EXTERNAL_ID),
       s3: harness.s3Client(),
-      bucket: BUCKET,
-      prefix,
       clock,
       stopAt: clock.now() + 15 * 60_000,
       logger: silent,
@@ -115,11 +108,11 @@ describe("trailBackfill handler", () => {
   }
 
   /** Runs invocations like the state machine does (each input is the previous output as JSON) until the pair is done. */
-  async function untilDone(input: unknown, makeDeps: () => PairBackfillDeps): Promise<{ result: PairDone; checkpoints: PairCheckpoint[] }> {
+  async function untilDone(input: unknown, prefix: string, makeDeps: () => PairBackfillDependencies): Promise<{ result: PairDone; checkpoints: PairCheckpoint[] }> {
     const checkpoints: PairCheckpoint[] = [];
     let payload: unknown = input;
     for (let i = 0; i < 100; i++) {
-      const output = await clock.run(() => backfillPair(decodePairInput(payload), makeDeps()));
+      const output = await clock.run(() => backfillPair(decodePairInput(payload), settings(prefix), makeDeps()));
       payload = JSON.parse(JSON.stringify(output)) as unknown;
       if (output.done) {
         return { result: output, checkpoints };
@@ -136,7 +129,7 @@ describe("trailBackfill handler", () => {
 
     before(async () => {
       harness.lookup.received.length = 0;
-      ({ result } = await untilDone(item(), () => deps("clean")));
+      ({ result } = await untilDone(item(), "clean", () => deps()));
       files = await stored(harness, "clean/");
       requests = [...harness.lookup.received];
     });
@@ -197,11 +190,11 @@ describe("trailBackfill handler", () => {
 
   it("writes byte-identical objects under the same keys when the same range runs again", async () => {
     // Prepare
-    await untilDone(item(), () => deps("rerun"));
+    await untilDone(item(), "rerun", () => deps());
     const first = await stored(harness, "rerun/");
 
     // Act
-    await untilDone(item(), () => deps("rerun"));
+    await untilDone(item(), "rerun", () => deps());
     const second = await stored(harness, "rerun/");
 
     // Assess
@@ -213,11 +206,11 @@ describe("trailBackfill handler", () => {
 
   it("resumes from checkpoints when invocations stop at their deadline, with the same files as one run", async () => {
     // Prepare
-    await untilDone(item(), () => deps("whole"));
+    await untilDone(item(), "whole", () => deps());
     const whole = await stored(harness, "whole/");
 
     // Act: each invocation may send requests for 4 seconds only.
-    const { result, checkpoints } = await untilDone(item(), () => deps("resumed", { stopAt: clock.now() + 2000 }));
+    const { result, checkpoints } = await untilDone(item(), "resumed", () => deps({ stopAt: clock.now() + 2000 }));
     const resumed = await stored(harness, "resumed/");
 
     // Assess
@@ -239,7 +232,7 @@ describe("trailBackfill handler", () => {
 
   it("loses and duplicates nothing when a run is killed mid-page and retried from the last checkpoint", async () => {
     // Prepare: a first invocation that stops early leaves a checkpoint.
-    const checkpoint = JSON.parse(JSON.stringify(await clock.run(() => backfillPair(decodePairInput(item()), deps("killed", { stopAt: clock.now() + 3000 }))))) as unknown;
+    const checkpoint = JSON.parse(JSON.stringify(await clock.run(() => backfillPair(decodePairInput(item()), settings("killed"), deps({ stopAt: clock.now() + 3000 }))))) as unknown;
     const abort = new AbortController();
     let requests = 0;
     harness.lookup.onRequest = () => {
@@ -251,12 +244,12 @@ describe("trailBackfill handler", () => {
 
     // Act: the second invocation dies while a LookupEvents request is on the wire; Step Functions retries it with the
     // same checkpoint.
-    const killed = await clock.run(() => backfillPair(decodePairInput(checkpoint), deps("killed", { signal: abort.signal }))).then(
+    const killed = await clock.run(() => backfillPair(decodePairInput(checkpoint), settings("killed"), deps({ signal: abort.signal }))).then(
       () => undefined,
       (error: Error) => error,
     );
     harness.lookup.onRequest = undefined;
-    const { result } = await untilDone(checkpoint, () => deps("killed"));
+    const { result } = await untilDone(checkpoint, "killed", () => deps());
     const files = await stored(harness, "killed/");
 
     // Assess
@@ -277,7 +270,7 @@ describe("trailBackfill handler", () => {
     };
 
     // Act
-    const { result } = await untilDone(item(), () => deps("throttled"));
+    const { result } = await untilDone(item(), "throttled", () => deps());
     const files = await stored(harness, "throttled/");
 
     // Assess
@@ -304,7 +297,7 @@ describe("trailBackfill handler", () => {
     };
 
     // Act
-    const { result } = await untilDone(item(), () => deps("token"));
+    const { result } = await untilDone(item(), "token", () => deps());
     const files = await stored(harness, "token/");
 
     // Assess
@@ -319,7 +312,7 @@ describe("trailBackfill handler", () => {
     harness.lookup.failNext(ACCOUNT, REGION, 2, "InternalFailure", 500);
 
     // Act
-    const { result } = await untilDone(item(), () => deps("transient"));
+    const { result } = await untilDone(item(), "transient", () => deps());
 
     // Assess
     expect(harness.lookup.received.filter((r) => r.error === "InternalFailure")).to.have.length(2);
@@ -329,7 +322,7 @@ describe("trailBackfill handler", () => {
   it("fails the pair, naming the account and region, when LookupEvents is denied", async () => {
     harness.lookup.failNext(ACCOUNT, REGION, 1, "AccessDeniedException", 400);
 
-    const error = await clock.run(() => backfillPair(decodePairInput(item()), deps("denied"))).then(
+    const error = await clock.run(() => backfillPair(decodePairInput(item()), settings("denied"), deps())).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -340,7 +333,7 @@ describe("trailBackfill handler", () => {
 
   it("refuses to start when the reader role cannot be assumed", async () => {
     const error = await clock
-      .run(() => backfillPair(decodePairInput(item()), deps("norole", { cloudTrail: harness.cloudTrailClient(ROLE, REGION, "wrong-external-id") })))
+      .run(() => backfillPair(decodePairInput(item()), settings("norole"), deps({ cloudTrail: harness.cloudTrailClient(ROLE, REGION, "wrong-external-id") })))
       .then(
         () => undefined,
         (e: Error) => e,
@@ -361,7 +354,7 @@ describe("trailBackfill handler", () => {
     const outputs: unknown[] = [];
     let failure: Error | undefined;
     for (let i = 0; i < 3 && failure === undefined; i++) {
-      await clock.run(() => backfillPair(decodePairInput(payload), deps("stalled", { stopAt: clock.now() + 20_000 }))).then(
+      await clock.run(() => backfillPair(decodePairInput(payload), settings("stalled"), deps({ stopAt: clock.now() + 20_000 }))).then(
         (output) => {
           outputs.push(output);
           payload = JSON.parse(JSON.stringify(output)) as unknown;
@@ -385,7 +378,7 @@ describe("trailBackfill handler", () => {
 
     // Act
     const output = (await late.run(() =>
-      backfillPair(decodePairInput(item()), { ...deps("aged"), clock: late, stopAt: late.now() + 600_000, cloudTrail: fake.client(ACCOUNT, REGION), s3: harness.s3Client(late) }),
+      backfillPair(decodePairInput(item()), settings("aged"), { ...deps(), clock: late, stopAt: late.now() + 600_000, cloudTrail: fake.client(ACCOUNT, REGION), s3: harness.s3Client(late) }),
     )) as PairDone;
     const files = await stored(harness, "aged/");
 
@@ -403,12 +396,39 @@ describe("trailBackfill handler", () => {
     fake.setEvents(ACCOUNT, REGION, [good, { ...good, id: "bad-1", json: "{not json" }, { ...good, id: "bad-2", json: '"a string"' }]);
 
     // Act
-    const output = (await clock.run(() => backfillPair(decodePairInput(item()), { ...deps("rejected"), cloudTrail: fake.client(ACCOUNT, REGION) }))) as PairDone;
+    const output = (await clock.run(() => backfillPair(decodePairInput(item()), settings("rejected"), { ...deps(), cloudTrail: fake.client(ACCOUNT, REGION) }))) as PairDone;
     const files = await stored(harness, "rejected/");
 
     // Assess
     expect(output).to.deep.include({ events: 1, files: 1, rejected: 2 });
     expect([...files.filesOf.keys()]).to.deep.equal(["good-1"]);
+  });
+
+  it("writes every window once when pages complete several windows while other chains are still writing", async () => {
+    // Prepare: sparse events (a page spans several windows) and S3 answering each put after half a second, so that
+    // chains finish reading windows while another chain is still writing the ones it took.
+    const fake = new LookupEventsFake({ clock, latencyMs: 50 });
+    const random = seededRandom(2);
+    const sparse = Array.from({ length: 300 }, (_, i) => fakeEvent({ id: `sparse-${String(i).padStart(3, "0")}`, time: START + Math.floor(random() * 7200) * 1000, account: ACCOUNT, region: REGION }));
+    fake.setEvents(ACCOUNT, REGION, sparse);
+    const writes = new Map<string, number>();
+    const slowS3 = {
+      send: async (command: PutObjectCommand) => {
+        await clock.sleep(500);
+        for (const record of logFileRecords(command.input.Body as Buffer)) {
+          writes.set(record.eventID as string, (writes.get(record.eventID as string) ?? 0) + 1);
+        }
+        return {};
+      },
+    } as unknown as PairBackfillDependencies["s3"];
+
+    // Act
+    const output = (await clock.run(() => backfillPair(decodePairInput(item()), settings("slow"), { ...deps(), cloudTrail: fake.client(ACCOUNT, REGION), s3: slowS3 }))) as PairDone;
+
+    // Assess
+    expect(output).to.deep.include({ done: true, events: 300 });
+    expect([...writes.keys()].sort()).to.deep.equal(sparse.map((e) => e.id).sort());
+    expect([...writes.values()].every((n) => n === 1)).to.equal(true);
   });
 
   it("keeps a pair at 95% or more of 2 requests/s when each call takes a second, with concurrent sub-ranges", async () => {
@@ -421,7 +441,7 @@ describe("trailBackfill handler", () => {
 
     // Act
     const output = (await clock.run(() =>
-      backfillPair(decodePairInput(item(start, end)), { ...deps("latency"), cloudTrail: fake.client(ACCOUNT, REGION), stopAt: clock.now() + 3_600_000 }),
+      backfillPair(decodePairInput(item(start, end)), settings("latency"), { ...deps(), cloudTrail: fake.client(ACCOUNT, REGION), stopAt: clock.now() + 3_600_000 }),
     )) as PairDone;
     const elapsed = (clock.now() - began) / 1000;
 
@@ -429,152 +449,5 @@ describe("trailBackfill handler", () => {
     expect(output.events).to.equal(20_000);
     expect(output.throttled).to.equal(0);
     expect(output.requests / elapsed).to.be.at.least(1.9);
-  });
-});
-
-describe("trailBackfill plan", () => {
-  const roles = { "111111111111": "arn:aws:iam::111111111111:role/r1", "222222222222": "arn:aws:iam::222222222222:role/r2" };
-  const valid = { accounts: ["111111111111", "222222222222"], regions: ["us-east-1", "ap-northeast-1"], startTime: "2024-05-20T10:02:00Z", endTime: "2024-05-20T11:58:30+00:00" };
-
-  it("widens the range to whole 5-minute windows and lists one item per account-region pair", () => {
-    const plan = planBackfill(valid, { now: NOW, readerRoleArns: roles });
-
-    expect(plan).to.deep.equal({
-      requested: { startTime: "2024-05-20T10:02:00Z", endTime: "2024-05-20T11:58:30+00:00" },
-      startTime: "2024-05-20T10:00:00.000Z",
-      endTime: "2024-05-20T12:00:00.000Z",
-      windowsPerPair: 24,
-      items: [
-        { account: "111111111111", region: "us-east-1", roleArn: roles["111111111111"] },
-        { account: "111111111111", region: "ap-northeast-1", roleArn: roles["111111111111"] },
-        { account: "222222222222", region: "us-east-1", roleArn: roles["222222222222"] },
-        { account: "222222222222", region: "ap-northeast-1", roleArn: roles["222222222222"] },
-      ],
-    });
-  });
-
-  const cases: Array<[string, unknown, string]> = [
-    ["a non-object", "go", 'input must be an object { accounts, regions, startTime, endTime }, got "go"'],
-    ["no accounts", { ...valid, accounts: [] }, "accounts must be a non-empty list of 12-digit AWS account IDs, got []"],
-    ["a short account ID", { ...valid, accounts: ["111111111111", "12345"] }, 'accounts[1] must be a 12-digit AWS account ID, got "12345"'],
-    ["a duplicate account", { ...valid, accounts: ["111111111111", "111111111111"] }, 'accounts[1] "111111111111" is listed twice'],
-    ["an account without a reader role", { ...valid, accounts: ["333333333333"] }, "accounts: 333333333333 has no reader role; deployed reader roles are in 111111111111, 222222222222"],
-    ["a bad region", { ...valid, regions: ["tokyo"] }, 'regions[0] must be an AWS region such as us-east-1, got "tokyo"'],
-    ["a time without zone", { ...valid, startTime: "2024-05-20T10:00:00" }, 'startTime must be an ISO 8601 time with a time zone, such as 2024-05-01T00:00:00Z, got "2024-05-20T10:00:00"'],
-    ["an impossible date", { ...valid, endTime: "2024-02-30T00:00:00Z" }, 'endTime must be an ISO 8601 time with a time zone, such as 2024-05-01T00:00:00Z, got "2024-02-30T00:00:00Z"'],
-    ["start after end", { ...valid, startTime: "2024-05-21T00:00:00Z" }, "startTime must be before endTime, got 2024-05-21T00:00:00Z and 2024-05-20T11:58:30+00:00"],
-    ["a start beyond 90 days", { ...valid, startTime: "2024-03-01T00:00:00Z" }, "startTime must be within the last 90 days (LookupEvents holds no older events): not before 2024-03-03T00:00:00.000Z, got 2024-03-01T00:00:00Z"],
-    ["an end in the future", { ...valid, endTime: "2024-06-02T00:00:00Z" }, "endTime must not be in the future (now is 2024-06-01T00:00:00.000Z), got 2024-06-02T00:00:00Z"],
-    ["an unknown field", { ...valid, account: "1" }, "input has unknown fields account; expected accounts, regions, startTime, endTime"],
-  ];
-  for (const [title, input, message] of cases) {
-    it(`refuses ${title}, naming the field and value`, () => {
-      expect(backfillRequestProblems(input, NOW, Object.keys(roles))).to.deep.equal([message]);
-      expect(() => planBackfill(input, { now: NOW, readerRoleArns: roles })).to.throw(`invalid backfill input: ${message}`);
-    });
-  }
-
-  it("reports every problem at once", () => {
-    expect(backfillRequestProblems({ accounts: ["1"], regions: [], startTime: "x", endTime: "y" }, NOW)).to.have.length(4);
-  });
-
-  it("dispatches plan, fetch and summarize from the state machine's payloads", async () => {
-    const plan = (await handleBackfillEvent({ action: "plan", input: valid, readerRoleArns: roles }, { cloudTrailFor: () => Promise.reject(new Error("unused")), s3: { send: () => Promise.reject(new Error("unused")) }, bucket: "b", remainingTimeInMillis: 0, clock: { now: () => NOW, sleep: () => Promise.resolve() } })) as { items: unknown[] };
-
-    expect(plan.items).to.have.length(4);
-    await handleBackfillEvent({ action: "dance" }, { cloudTrailFor: () => Promise.reject(new Error("unused")), s3: { send: () => Promise.reject(new Error("unused")) }, bucket: "b", remainingTimeInMillis: 0 }).then(
-      () => expect.fail("expected an error"),
-      (error: Error) => expect(error.message).to.equal('unknown action "dance"; expected plan, fetch or summarize'),
-    );
-  });
-
-  it("summarizes pairs done and failed with totals", () => {
-    const summary = summarizeBackfill({ requested: { startTime: "a", endTime: "b" }, startTime: "s", endTime: "e", items: [] }, [
-      { account: "111111111111", region: "us-east-1", status: "DONE", done: true, invocations: 2, requests: 30, throttled: 1, events: 1200, files: 40, rejected: 0 },
-      { account: "222222222222", region: "us-east-1", status: "FAILED", error: "ReaderRoleAccessDeniedError" },
-      { Error: "States.Runtime" },
-    ]);
-
-    expect(summary).to.deep.equal({
-      requested: { startTime: "a", endTime: "b" },
-      startTime: "s",
-      endTime: "e",
-      pairs: 3,
-      totals: { events: 1200, files: 40, requests: 30, throttled: 1 },
-      done: [{ account: "111111111111", region: "us-east-1", invocations: 2, requests: 30, throttled: 1, events: 1200, files: 40, rejected: 0 }],
-      failed: [
-        { account: "222222222222", region: "us-east-1", error: "ReaderRoleAccessDeniedError" },
-        { account: "unknown", region: "unknown", error: "States.Runtime" },
-      ],
-    });
-  });
-
-  describe("decodePairInput", () => {
-    const pair = { account: ACCOUNT, region: REGION, roleArn: ROLE, startTime: "2024-05-20T10:00:00.000Z", endTime: "2024-05-20T12:00:00.000Z" };
-
-    it("starts a pair item with the whole range remaining", () => {
-      expect(decodePairInput(pair)).to.deep.equal({
-        ...pair,
-        done: false,
-        remaining: [["2024-05-20T10:00:00.000Z", "2024-05-20T12:00:00.000Z"]],
-        stalled: 0,
-        stats: { invocations: 0, requests: 0, throttled: 0, retried: 0, events: 0, files: 0, rejected: 0 },
-      });
-    });
-
-    const bad: Array<[string, unknown, string]> = [
-      ["a role in another account", { ...pair, roleArn: "arn:aws:iam::333333333333:role/r" }, `roleArn must be an IAM role ARN in account ${ACCOUNT}, got "arn:aws:iam::333333333333:role/r"`],
-      ["an unaligned range", { ...pair, startTime: "2024-05-20T10:01:00.000Z" }, "startTime and endTime must be ISO times on 5-minute boundaries"],
-      ["remaining outside the range", { ...pair, remaining: [["2024-05-20T09:00:00.000Z", "2024-05-20T10:00:00.000Z"]] }, "which is not a window-aligned part of"],
-    ];
-    for (const [title, input, message] of bad) {
-      it(`refuses ${title}`, () => {
-        expect(() => decodePairInput(input)).to.throw(message);
-      });
-    }
-  });
-});
-
-describe("logFileKey", () => {
-  const windowStart = fc.integer({ min: 0, max: 400_000 }).map((n) => new Date(Date.parse("2020-01-01T00:00:00Z") + n * WINDOW_MS));
-  const account = fc.stringMatching(/^\d{12}$/);
-  const region = fc.constantFrom("us-east-1", "ap-northeast-1", "eu-central-2", "us-gov-west-1", "ap-southeast-7");
-
-  it("follows CloudTrail's layout, with date parts and time stamp of the window", () => {
-    fc.assert(
-      fc.property(account, region, windowStart, fc.constantFrom(undefined, "", "backfill", "/team/logs/"), (accountId, r, start, prefix) => {
-        const key = logFileKey({ prefix, accountId, region: r, windowStart: start });
-        const i = start.toISOString();
-        const lead = prefix === undefined || prefix === "" ? "" : `${prefix.replace(/^\/|\/$/g, "")}/`;
-
-        expect(key).to.equal(
-          `${lead}AWSLogs/${accountId}/CloudTrail/${r}/${i.slice(0, 4)}/${i.slice(5, 7)}/${i.slice(8, 10)}/` +
-            `${accountId}_CloudTrail_${r}_${i.slice(0, 4)}${i.slice(5, 7)}${i.slice(8, 10)}T${i.slice(11, 13)}${i.slice(14, 16)}Z_${key.slice(-24, -8)}.json.gz`,
-        );
-        expect(key.slice(-24, -8)).to.match(/^[A-Za-z0-9]{16}$/);
-      }),
-    );
-  });
-
-  it("gives the same window of the same pair the same key, and different windows or pairs different keys", () => {
-    fc.assert(
-      fc.property(account, region, windowStart, windowStart, (accountId, r, a, b) => {
-        const keyA = logFileKey({ accountId, region: r, windowStart: a });
-
-        expect(logFileKey({ accountId, region: r, windowStart: new Date(a.getTime()) })).to.equal(keyA);
-        expect(logFileKey({ accountId, region: r, windowStart: b }) === keyA).to.equal(a.getTime() === b.getTime());
-      }),
-    );
-    const one = logFileKey({ accountId: "111111111111", region: "us-east-1", windowStart: new Date("2024-05-20T10:00:00Z") });
-    expect(one.slice(-24, -8)).not.to.equal(logFileKey({ accountId: "111111111111", region: "us-west-2", windowStart: new Date("2024-05-20T10:00:00Z") }).slice(-24, -8));
-  });
-
-  it("refuses a window that is not on a 5-minute boundary, and bad account, region or prefix", () => {
-    expect(() => logFileKey({ accountId: "111111111111", region: "us-east-1", windowStart: new Date("2024-05-20T10:01:00Z") })).to.throw(
-      "windowStart must be a time on a 5-minute boundary between 1970 and 9999, got 2024-05-20T10:01:00.000Z",
-    );
-    expect(() => logFileKey({ accountId: "1111", region: "us-east-1", windowStart: new Date(0) })).to.throw('accountId must be a 12-digit AWS account ID, got "1111"');
-    expect(() => logFileKey({ accountId: "111111111111", region: "Tokyo", windowStart: new Date(0) })).to.throw('region must be an AWS region such as us-east-1, got "Tokyo"');
-    expect(() => logFileKey({ prefix: "a/../b", accountId: "111111111111", region: "us-east-1", windowStart: new Date(0) })).to.throw("prefix must be S3 key segments");
   });
 });

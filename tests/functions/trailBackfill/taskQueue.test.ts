@@ -1,0 +1,94 @@
+import { expect } from "chai";
+import * as fc from "fast-check";
+
+import { totalLength, WINDOW_MS } from "../../../functions/shared/timeIntervals";
+import { estimatedPages, initialTasks, stealTask, type Task, undoneIntersects, unreadRanges, wakeup } from "../../../functions/trailBackfill/taskQueue";
+
+const T0 = Date.parse("2024-05-20T10:00:00Z");
+
+function task(start: number, doneFrom: number, fields: Partial<Task> = {}): Task {
+  return { start, doneFrom, end: doneFrom, queryStart: start, queryEnd: doneFrom, finished: false, ...fields };
+}
+
+describe("trailBackfill task queue", () => {
+  it("cuts the remaining windows into at most one task per chain, between windows, covering them exactly", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 8 }), (windows, concurrency) => {
+        const remaining = [[T0, T0 + windows * WINDOW_MS] as const];
+
+        const tasks = initialTasks(remaining, concurrency);
+
+        expect(tasks.length).to.be.within(1, Math.min(concurrency, windows));
+        expect(tasks.every((t) => t.start % WINDOW_MS === 0 && t.end % WINDOW_MS === 0 && t.doneFrom === t.end && !t.finished)).to.equal(true);
+        expect(unreadRanges(tasks)).to.deep.equal(remaining);
+        expect(tasks.reduce((sum, t) => sum + t.end - t.start, 0)).to.equal(totalLength(remaining));
+      }),
+    );
+  });
+
+  it("estimates a task's pages from the span its last full page covered, infinite before the first page", () => {
+    expect(estimatedPages(task(T0, T0 + 600_000))).to.equal(Number.POSITIVE_INFINITY);
+    expect(estimatedPages(task(T0, T0 + 600_000, { lastPageSpan: 60_000 }))).to.equal(10);
+  });
+
+  it("gives an idle chain the largest task nobody reads yet", () => {
+    const tasks = [task(T0, T0 + WINDOW_MS, { owner: 0 }), task(T0 + WINDOW_MS, T0 + 2 * WINDOW_MS), task(T0 + 2 * WINDOW_MS, T0 + 5 * WINDOW_MS)];
+
+    const taken = stealTask(tasks, 3);
+
+    expect(taken).to.equal(tasks[2]);
+    expect(taken?.owner).to.equal(3);
+  });
+
+  it("otherwise splits the task with the most pages left: the thief reads the older part with a fresh query", () => {
+    // Prepare: a task with 10 pages left by its last page, one with 2.
+    const busy = task(T0, T0 + 4 * WINDOW_MS, { owner: 0, token: "t", queryEnd: T0 + 6 * WINDOW_MS, lastPageSpan: (4 * WINDOW_MS) / 10 });
+    const light = task(T0 + 6 * WINDOW_MS, T0 + 8 * WINDOW_MS, { owner: 1, lastPageSpan: WINDOW_MS });
+    const tasks = [busy, light];
+
+    // Act
+    const taken = stealTask(tasks, 2);
+
+    // Assess
+    expect(taken).to.deep.include({ start: T0, owner: 2, finished: false, queryStart: T0 });
+    expect(taken?.token).to.equal(undefined);
+    expect(taken?.doneFrom).to.equal(busy.start).and.to.equal(taken?.end).and.to.equal(taken?.queryEnd);
+    expect(busy.start).to.be.above(T0).and.below(T0 + 4 * WINDOW_MS);
+    expect(busy).to.deep.include({ token: "t", queryEnd: T0 + 6 * WINDOW_MS });
+    expect(tasks).to.have.length(3);
+    expect(unreadRanges(tasks)).to.deep.equal([[T0, T0 + 4 * WINDOW_MS], [T0 + 6 * WINDOW_MS, T0 + 8 * WINDOW_MS]]);
+  });
+
+  it("takes nothing when every open task has fewer than 3 pages left", () => {
+    const tasks = [task(T0, T0 + WINDOW_MS, { owner: 0, lastPageSpan: WINDOW_MS / 2 }), task(T0 + WINDOW_MS, T0 + WINDOW_MS, { finished: true })];
+
+    expect(stealTask(tasks, 1)).to.equal(undefined);
+    expect(tasks).to.have.length(2);
+  });
+
+  it("tells whether a range still has unread parts", () => {
+    const tasks = [task(T0, T0 + WINDOW_MS), task(T0 + 2 * WINDOW_MS, T0 + 2 * WINDOW_MS, { end: T0 + 3 * WINDOW_MS, finished: true })];
+
+    expect(undoneIntersects(tasks, T0 + WINDOW_MS - 1, T0 + 2 * WINDOW_MS)).to.equal(true);
+    expect(undoneIntersects(tasks, T0 + WINDOW_MS, T0 + 3 * WINDOW_MS)).to.equal(false);
+  });
+
+  it("wakes every chain waiting when notified, and only those", async () => {
+    // Prepare
+    const wake = wakeup();
+    const woken: string[] = [];
+    const first = wake.wait().then(() => woken.push("first"));
+    const second = wake.wait().then(() => woken.push("second"));
+
+    // Act
+    wake.notify();
+    await Promise.all([first, second]);
+    let later = false;
+    void wake.wait().then(() => (later = true));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Assess
+    expect(woken).to.deep.equal(["first", "second"]);
+    expect(later).to.equal(false);
+  });
+});
