@@ -29,6 +29,7 @@ import type { Language } from "../functions/shared/readableEvent";
 import { type Clock, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, systemClock } from "../functions/shared/runtime";
 import { BURST_SWEEP_EVENT, dynamoDbBurstGate } from "../functions/userActivity/bursts";
 import { ACTIVITY_PRESET_NAMES, type ActivityCriteria, activityMatches } from "../functions/userActivity/criteria";
+import { CHAT_VALUE_MAX_CHARACTERS } from "../functions/userActivity/chatNotification";
 import { activityChatNotification, formatActivity } from "../functions/userActivity/format";
 import { summaryPublisher, type UserActivityResult, userActivityHandler } from "../functions/userActivity/handler";
 import { dynamoDbSentJournal } from "../functions/userActivity/sentJournal";
@@ -240,10 +241,36 @@ export function linkedEventId(message: string): string | undefined {
   }
 }
 
-/** The event a notification is about: the ID of its chat notification (never cut, unlike a long email). */
+/** The event a notification is about: the ID of its chat notification (see {@link chatId}). */
 function notifiedEventId(message: PublishedMessage): string {
   const chat = JSON.parse((JSON.parse(message.message) as { https: string }).https) as { id?: string };
   return chat.id ?? "(no id)";
+}
+
+/**
+ * An event ID as a chat notification carries it: whole, or (longer than CHAT_VALUE_MAX_CHARACTERS code points, which
+ * no real event ID is) cut and marked with "…", as chatNotification.ts documents.
+ */
+export function chatId(eventID: string): string {
+  const chars = Array.from(eventID);
+  return chars.length <= CHAT_VALUE_MAX_CHARACTERS ? eventID : `${chars.slice(0, CHAT_VALUE_MAX_CHARACTERS - 1).join("")}…`;
+}
+
+/** The records of `items` by their event IDs as chat notifications and console links show them (first one wins). */
+function recordsByEventId(items: readonly GauntletRecord[]): Map<string, GauntletRecord> {
+  const byEventId = new Map<string, GauntletRecord>();
+  for (const item of items) {
+    const id = isObject(item.record) ? item.record.eventID : undefined;
+    for (const shown of typeof id === "string" ? [id, chatId(id)] : []) {
+      if (!byEventId.has(shown)) byEventId.set(shown, item);
+    }
+  }
+  return byEventId;
+}
+
+/** `#index page` of the records `ids` name, or the IDs themselves when no record has them. */
+function named(ids: readonly string[], byEventId: ReadonlyMap<string, GauntletRecord>): string {
+  return ids.map((id) => byEventId.get(id)).map((item, i) => (item === undefined ? JSON.stringify(ids[i].slice(0, 80)) : `#${item.index} ${item.from}`)).join(", ");
 }
 
 /** True for a message cut to fit SNS (see fitSnsMessage): its last line before the note may end anywhere. */
@@ -478,14 +505,21 @@ export class RecordGauntlet {
     const run = await this.invoke(handler, subscriptionPayload(items.map((i) => JSON.stringify(i.record))), logger, metrics);
     const problems = invocationProblems(run, items.map((i) => i.record));
     const notified = new Set(run.published.map(notifiedEventId));
-    const expected = new Set(selectedEventIds(items, criteria));
+    const expected = new Set(selectedEventIds(items, criteria).map(chatId));
     const missing = [...expected].filter((id) => !notified.has(id));
+    const byEventId = recordsByEventId(items);
     if (missing.length > 0 || notified.size !== expected.size || run.published.length !== expected.size) {
-      problems.push(`the batch sent ${run.published.length} notifications of ${notified.size} events, ${expected.size} selected; missing ${JSON.stringify(missing)}`);
+      problems.push(`the batch sent ${run.published.length} notifications of ${notified.size} events, ${expected.size} selected; missing ${named(missing, byEventId)}`);
     }
-    const unusable = items.filter((i) => rejectionExpected(i.record) !== undefined).length;
-    if (rejections(run).length !== unusable) {
-      problems.push(`the batch rejected ${rejections(run).length} records, ${unusable} are unusable`);
+    for (const message of run.published) {
+      const document = JSON.parse(message.message) as { default: string; https: string };
+      const item = byEventId.get(notifiedEventId(message));
+      const found = renderedProblems(item?.record, [["email", document.default], ["chat notification", document.https]]);
+      problems.push(...found.map((problem) => `${item === undefined ? "(no record named)" : `#${item.index} ${item.from}`}: ${problem}`));
+    }
+    const unusable = items.filter((i) => rejectionExpected(i.record) !== undefined);
+    if (rejections(run).length !== unusable.length) {
+      problems.push(`the batch rejected ${rejections(run).length} records, ${unusable.length} are unusable (${unusable.map((i) => `#${i.index} ${i.from}`).join(", ")}): ${rejections(run).join("; ")}`);
     }
     return problems;
   }
@@ -511,28 +545,27 @@ export class RecordGauntlet {
     }, clock);
     const handler = userActivityHandler(settings, { sns: this.snsClient, logger, metrics, journal, bursts });
     const again = items.filter((i) => rejectionExpected(i.record) === undefined).map((i) => ({ ...i, record: withEventId(i.record, `again-${i.index}`) }));
-    const byEventId = new Map<string, GauntletRecord>();
-    for (const item of [...items, ...again]) {
-      const id = isObject(item.record) ? item.record.eventID : undefined;
-      if (typeof id === "string" && !byEventId.has(id)) byEventId.set(id, item);
-    }
+    const byEventId = recordsByEventId([...items, ...again]);
     const problems: string[] = [];
     const totals = { matched: 0, published: 0, counted: 0, heldBack: 0, alreadySent: 0, summaries: 0 };
     const summarised: Record<Language, number> = { ja: 0, en: 0 };
     const check = (run: Invocation, records: readonly GauntletRecord[]) => {
-      const named = (problem: string) => (records.length === 1 ? `#${records[0].index} ${records[0].from}: ${problem}` : `batch of ${records.length}: ${problem}`);
-      problems.push(...invocationProblems(run, records.map((r) => r.record)).map(named));
+      const where = records.length === 1 ? `#${records[0].index} ${records[0].from}` : records.length === 0 ? "sweep" : `batch of ${records.length}`;
+      // What it published is checked message by message below, each named by the records it shows.
+      problems.push(...invocationProblems(run, records.map((r) => r.record), false).map((problem) => `${where}: ${problem}`));
+      logger.lines.splice(0);
+      metrics.counts.splice(0);
       const result = run.result as UserActivityResult | undefined;
       for (const key of ["matched", "published", "counted", "heldBack", "alreadySent", "summaries"] as const) totals[key] += result?.[key] ?? 0;
       for (const message of run.published) {
         const document = JSON.parse(message.message) as { default: string; https: string };
         const shown = [...new Set([notifiedEventId(message), ...linkedEventIds(document.default)])].map((id) => byEventId.get(id)).filter((i): i is GauntletRecord => i !== undefined);
-        const where = shown.length === 0 ? "(no record named)" : shown.map((i) => `#${i.index} ${i.from}`).join(", ");
+        const names = shown.length === 0 ? "(no record named)" : shown.map((i) => `#${i.index} ${i.from}`).join(", ");
         const parts: Array<[string, string]> = [["subject", message.subject ?? ""], ["email", document.default], ["chat notification", document.https]];
         const isSummary = (JSON.parse(document.https) as { id?: string }).id === undefined;
         const found = isSummary ? summaryProblems(parts, shown) : renderedProblems(shown[0]?.record, parts);
         for (const l of isSummary ? LANGUAGES : []) summarised[l] += summaryCount(document.default, l) ?? 0;
-        problems.push(...found.map((problem) => `${where}: ${isSummary ? "summary " : ""}${problem}`));
+        problems.push(...found.map((problem) => `${names}: ${isSummary ? "summary " : ""}${problem}`));
       }
     };
     for (const round of [items, again]) {
