@@ -559,7 +559,7 @@ export class RecordGauntlet {
       for (const key of ["matched", "published", "counted", "heldBack", "alreadySent", "summaries"] as const) totals[key] += result?.[key] ?? 0;
       for (const message of run.published) {
         const document = JSON.parse(message.message) as { default: string; https: string };
-        const shown = [...new Set([notifiedEventId(message), ...linkedEventIds(document.default)])].map((id) => byEventId.get(id)).filter((i): i is GauntletRecord => i !== undefined);
+        const shown = [...new Set([notifiedEventId(message), ...linkedEventIds(document.default)].map((id) => byEventId.get(id)))].filter((i): i is GauntletRecord => i !== undefined);
         const names = shown.length === 0 ? "(no record named)" : shown.map((i) => `#${i.index} ${i.from}`).join(", ");
         const parts: Array<[string, string]> = [["subject", message.subject ?? ""], ["email", document.default], ["chat notification", document.https]];
         const isSummary = (JSON.parse(document.https) as { id?: string }).id === undefined;
