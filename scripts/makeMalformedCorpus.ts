@@ -164,7 +164,7 @@ function backfillFetch(description: string, checkpoint: unknown, problem: string
 }
 
 const NOT_JSON = "log event message is not JSON: ";
-const NO_IDENTITY = "record has no userIdentity with a type";
+const NO_IDENTITY = "record has no userIdentity";
 const TIME = (value: unknown) => `eventTime ${JSON.stringify(value)} is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z`;
 const truncatedGzip = gzipSync(Buffer.from(JSON.stringify(envelope([logEvent(activity("cut-1"), 0)])), "utf8"));
 const pair = { account: "111111111111", region: "us-east-1", roleArn: CORPUS_READER_ROLES["111111111111"], startTime: "2024-05-20T10:00:00.000Z", endTime: "2024-05-20T12:00:00.000Z" };
@@ -225,9 +225,9 @@ const cases: Record<string, Omit<MalformedCase, "name">> = {
     bad(without(activity("rmu-bad"), "userIdentity"), NO_IDENTITY),
     good(activity("rmu-act"), "activity"),
   ]),
-  "record-user-identity-without-type": batch("a userIdentity without type (and one that is a string)", [
-    bad({ ...activity("rut-bad-1"), userIdentity: { userName: "hogehoge" } }, NO_IDENTITY),
-    bad({ ...activity("rut-bad-2"), userIdentity: "hogehoge" }, NO_IDENTITY),
+  "record-user-identity-without-type": batch("a userIdentity without type (used: AWS service events have none) and one that is a string (rejected)", [
+    good({ ...activity("rut-typeless"), userIdentity: { userName: "hogehoge" } }, "activity"),
+    bad({ ...activity("rut-bad-2"), userIdentity: "hogehoge" }, "userIdentity is string, not an object"),
     good(activity("rut-act"), "activity"),
     good(download("rut-get", "2025/f.pdf"), "download"),
   ]),

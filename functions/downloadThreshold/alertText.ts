@@ -91,7 +91,7 @@ export function downloadAlert(facts: DownloadAlertFacts): Alert {
     [t.window, t.windowValue(formatLocalTime(window.start, timeZone), end, timeZone)],
   ];
   // Values from the record go on one line each: a line break (in a user agent, say) must not forge alert lines.
-  const shown = (value: string | undefined) => oneLine(value ?? "") || t.unknown;
+  const shown = (value: unknown) => (typeof value === "string" ? oneLine(value) : "") || t.unknown;
   const downloadRows: Array<[string, string]> = [
     [t.who, oneLine(describePrincipal(record.userIdentity, language))],
     [t.when, formatLocalTime(record.eventTime, timeZone)],

@@ -8,9 +8,13 @@ import { gunzipSync } from "zlib";
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
-/** The identity that made a CloudTrail-recorded call. */
+/**
+ * The identity that made a CloudTrail-recorded call. `type` is missing in AWS service events (whose identity is
+ * `{ accountId, invokedBy }`), see
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html.
+ */
 export interface UserIdentity {
-  type: string;
+  type?: string;
   principalId?: string;
   arn?: string;
   accountId?: string;
@@ -117,26 +121,39 @@ function loneSurrogatePath(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
+/** What kind of JSON value `value` is, for a reason: `null`, `an array`, `string`, ... */
+function kindOf(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+}
+
 /**
  * Checks that `value` is a usable CloudTrail record; returns the reason when it is not.
- * Optional fields (`userName`, `sourceIPAddress`, `requestParameters`, ...) may be missing or null.
- * Text must be Unicode: a lone surrogate could never be published (SNS's API carries UTF-8 only), so a record holding
- * one would fail every retry.
+ * Needed: an event ID, name, source and Region, the event time as CloudTrail writes it, and a `userIdentity` object
+ * (whose `type` may be missing, as in AWS service events). Optional fields (`userName`, `sourceIPAddress`,
+ * `requestParameters`, ...) may be missing or null. A CloudTrail Insights event is not a record of a call and is named
+ * as such. Text must be Unicode: a lone surrogate could never be published (SNS's API carries UTF-8 only), so a record
+ * holding one would fail every retry.
  */
 export function cloudTrailRecordProblem(value: unknown): string | undefined {
   if (!isObject(value)) {
-    return `record is ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}, not an object`;
+    return `record is ${kindOf(value)}, not an object`;
+  }
+  if (value.eventCategory === "Insight" || value.insightDetails !== undefined) {
+    return "record is a CloudTrail Insights event (unusual API activity), not a record of a call";
   }
   for (const field of ["eventID", "eventName", "eventSource", "awsRegion"] as const) {
     if (typeof value[field] !== "string" || value[field] === "") {
       return `record has no ${field}`;
     }
   }
+  if (value.eventTime === undefined) {
+    return "record has no eventTime";
+  }
   if (typeof value.eventTime !== "string" || !EVENT_TIME.test(value.eventTime) || !isCalendarTime(value.eventTime)) {
     return `eventTime ${JSON.stringify(value.eventTime)} is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z`;
   }
-  if (!isObject(value.userIdentity) || typeof value.userIdentity.type !== "string") {
-    return "record has no userIdentity with a type";
+  if (!isObject(value.userIdentity)) {
+    return value.userIdentity === undefined ? "record has no userIdentity" : `userIdentity is ${kindOf(value.userIdentity)}, not an object`;
   }
   for (const field of ["requestParameters", "responseElements", "additionalEventData"] as const) {
     if (value[field] !== undefined && value[field] !== null && !isObject(value[field])) {
@@ -305,4 +322,14 @@ export function decodeCloudTrailPayload(event: unknown): DecodedPayload {
 export function cloudTrailConsoleLink(record: Pick<CloudTrailRecord, "awsRegion" | "eventID">): string {
   const region = encodeURIComponent(record.awsRegion);
   return `https://${region}.console.aws.amazon.com/cloudtrailv2/home?region=${region}#/events/${encodeURIComponent(record.eventID)}`;
+}
+
+/**
+ * The console link of a record that may lack fields: undefined unless it has an event ID and a Region (Unicode text,
+ * not blank), so that a record without them gets no link rather than one to `events/undefined`.
+ */
+export function consoleLinkOf(record: { awsRegion?: unknown; eventID?: unknown }): string | undefined {
+  const usable = (value: unknown): value is string => typeof value === "string" && value.trim() !== "" && !LONE_SURROGATE.test(value);
+  const { awsRegion, eventID } = record;
+  return usable(awsRegion) && usable(eventID) ? cloudTrailConsoleLink({ awsRegion, eventID }) : undefined;
 }

@@ -46,6 +46,14 @@ export function formatLocalTime(at: string | Date, timeZone: string): string {
 }
 
 /**
+ * A record's `eventTime` in `timeZone` (see {@link formatLocalTime}), on one line; undefined when the record has no
+ * time as text. A time that cannot be read is shown as written.
+ */
+export function formatEventTime(eventTime: unknown, timeZone: string): string | undefined {
+  return typeof eventTime === "string" && eventTime.trim() !== "" ? oneLine(formatLocalTime(eventTime, timeZone)) : undefined;
+}
+
+/**
  * `value` on one line: control characters (a line break in a user agent, for example) and Unicode line separators
  * become a space, so that a value taken from a record cannot forge lines of a message.
  */
@@ -110,8 +118,22 @@ export interface Principal {
   accountId?: string;
 }
 
-function text(value: unknown): string | undefined {
+/** `value` when it is text worth showing: a string, not blank, not a value CloudTrail hid; otherwise undefined. */
+export function textOf(value: unknown): string | undefined {
   return typeof value === "string" && value.trim() !== "" && !isHiddenValue(value) ? value : undefined;
+}
+
+const text = textOf;
+
+/** The object `value` is, or an empty one: fields of a record may hold anything. */
+function objectOf(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** The account ID an ARN names (`arn:aws:iam::123456789012:user/x`), if it names one. */
+export function accountOfArn(arn: unknown): string | undefined {
+  const account = typeof arn === "string" ? arn.split(":")[4] : undefined;
+  return account !== undefined && /^\d{12}$/.test(account) ? account : undefined;
 }
 
 /** The last `/`-separated part of an ARN, e.g. the session name of an assumed-role ARN. */
@@ -125,11 +147,15 @@ const SSO_ROLE = /^AWSReservedSSO_(.+)_[0-9a-f]{16}$/;
 
 /** Reduces a CloudTrail `userIdentity` to a {@link Principal}, for every documented identity type. */
 export function identifyPrincipal(identity: UserIdentity | undefined): Principal {
-  const id = identity ?? { type: "Unknown" };
-  const accountId = text(id.accountId);
+  const id = (identity === undefined ? { type: "Unknown" } : objectOf(identity)) as UserIdentity;
+  const issuer = objectOf(objectOf(id.sessionContext).sessionIssuer);
+  // Without accountId, the account the identity's ARN (or its session issuer's) names.
+  const accountId = text(id.accountId) ?? accountOfArn(id.arn) ?? accountOfArn(issuer.arn);
   const withAccount = (p: Principal): Principal => (accountId === undefined ? p : { ...p, accountId });
   const fallbackName = text(id.userName) ?? text(id.principalId) ?? text(id.arn) ?? accountId ?? `unknown ${text(id.type) ?? "identity"}`;
-  switch (id.type) {
+  // AWS service events name no type: their identity is { accountId, invokedBy }.
+  const type = id.type === undefined && text(id.invokedBy) !== undefined ? "AWSService" : id.type;
+  switch (type) {
     case "IAMUser": {
       const name = text(id.userName) ?? lastSegment(text(id.arn)) ?? text(id.principalId);
       return withAccount(name === undefined ? { kind: "iam-user", name: "unknown", nameHidden: true } : { kind: "iam-user", name });
@@ -137,8 +163,7 @@ export function identifyPrincipal(identity: UserIdentity | undefined): Principal
     case "Root":
       return withAccount({ kind: "root", name: "root" });
     case "AssumedRole": {
-      const issuer = id.sessionContext?.sessionIssuer;
-      const roleName = text(issuer?.userName) ?? text(text(id.arn)?.split("/")[1]) ?? "unknown role";
+      const roleName = text(issuer.userName) ?? text(text(id.arn)?.split("/")[1]) ?? "unknown role";
       const session = lastSegment(text(id.arn)) ?? text(text(id.principalId)?.split(":")[1]) ?? "(no session name)";
       const sso = SSO_ROLE.exec(roleName);
       if (sso) {
@@ -147,7 +172,7 @@ export function identifyPrincipal(identity: UserIdentity | undefined): Principal
       return withAccount({ kind: "assumed-role", name: session, roleName });
     }
     case "IdentityCenterUser":
-      return withAccount({ kind: "identity-center-user", name: text(id.userName) ?? text(id.onBehalfOf?.userId) ?? fallbackName });
+      return withAccount({ kind: "identity-center-user", name: text(id.userName) ?? text(objectOf(id.onBehalfOf).userId) ?? fallbackName });
     case "AWSService":
       return withAccount({ kind: "aws-service", name: text(id.invokedBy) ?? text(id.principalId) ?? "AWS service" });
     case "FederatedUser":
@@ -235,11 +260,23 @@ export function serviceName(eventSource: string): string {
   return eventSource.replace(/\.amazonaws\.com$/, "");
 }
 
+const NO_EVENT_NAME: Record<Language, string> = { en: "(no event name)", ja: "(イベント名なし)" };
+
+/**
+ * The call a record is of, as `service:EventName` (`ssm:StartSession`); the event name alone without an event source,
+ * and a note in `language` in place of a missing event name.
+ */
+export function callName(record: Pick<CloudTrailRecord, "eventSource" | "eventName">, language: Language = "en"): string {
+  const source = text(record.eventSource);
+  const name = text(record.eventName) ?? NO_EVENT_NAME[language];
+  return source === undefined ? name : `${serviceName(source)}:${name}`;
+}
+
 /** Why a call failed, or undefined when it succeeded (a console sign-in failure carries no error code). */
 export function failureOf(record: CloudTrailRecord): { code?: string; message?: string } | undefined {
   const code = text(record.errorCode);
   const message = text(record.errorMessage);
-  const consoleResult = record.responseElements?.ConsoleLogin;
+  const consoleResult = objectOf(record.responseElements).ConsoleLogin;
   if (code === undefined && message === undefined && consoleResult !== "Failure") {
     return undefined;
   }
@@ -284,7 +321,7 @@ const MAX_TARGETS_SHOWN = 3;
  * Undefined when the record names none.
  */
 export function describeTarget(record: CloudTrailRecord): string | undefined {
-  const params = (record.requestParameters ?? {});
+  const params = objectOf(record.requestParameters);
   const found = TARGET_KEYS.map((key) => [key, text(params[key])] as const).filter((e): e is readonly [string, string] => e[1] !== undefined);
   if (record.eventName === "CreateBucket" && typeof params.bucketName === "string") {
     const configuration = params.CreateBucketConfiguration as { LocationConstraint?: unknown } | undefined;
@@ -300,7 +337,8 @@ export function describeTarget(record: CloudTrailRecord): string | undefined {
   }
   const items = (params.instancesSet as { items?: Array<{ instanceId?: unknown }> } | undefined)?.items;
   const instances = Array.isArray(items) ? items.map((item) => text(item?.instanceId)).filter((v): v is string => v !== undefined) : [];
-  const arns = (record.resources ?? []).map((r) => text(r?.ARN)).filter((v): v is string => v !== undefined);
+  const resources: unknown[] = Array.isArray(record.resources) ? record.resources : [];
+  const arns = resources.map((r) => text(objectOf(r).ARN)).filter((v): v is string => v !== undefined);
   const list = instances.length > 0 ? instances : arns;
   if (list.length === 0) {
     return undefined;

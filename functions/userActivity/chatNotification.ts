@@ -38,30 +38,46 @@ export interface ChatContent {
  */
 export const CHAT_DESCRIPTION_MAX_CHARACTERS = 3500;
 
+/**
+ * Longest value of any other field (the ID, each next step, keyword, related resource and context value). With the
+ * title and description cut too, a notification always leaves room for the email text in one SNS message, whatever a
+ * record holds (an event ID of 100,000 characters would otherwise make the publish fail on every retry).
+ */
+export const CHAT_VALUE_MAX_CHARACTERS = 1000;
+
 /** Cuts `text` to `max` characters (code points), marking the cut. */
 function cut(text: string, max: number): string {
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
 
+/** `list` with each value cut to {@link CHAT_VALUE_MAX_CHARACTERS}; undefined when it is missing or empty. */
+function cutList(list: readonly string[] | undefined): string[] | undefined {
+  return list === undefined || list.length === 0 ? undefined : list.map((value) => cut(value, CHAT_VALUE_MAX_CHARACTERS));
+}
+
 /** The custom-notification JSON for Amazon Q Developer in chat applications. */
 export function chatNotification(content: ChatContent): string {
+  const value = (text: string) => cut(text, CHAT_VALUE_MAX_CHARACTERS);
+  const relatedResources = cutList(content.relatedResources);
+  const nextSteps = cutList(content.nextSteps);
+  const keywords = cutList(content.keywords);
   const metadata = {
-    ...(content.summary === undefined ? {} : { summary: content.summary }),
-    ...(content.eventType === undefined ? {} : { eventType: content.eventType }),
-    ...(content.relatedResources === undefined || content.relatedResources.length === 0 ? {} : { relatedResources: content.relatedResources }),
-    ...(content.additionalContext === undefined ? {} : { additionalContext: content.additionalContext }),
+    ...(content.summary === undefined ? {} : { summary: value(content.summary) }),
+    ...(content.eventType === undefined ? {} : { eventType: value(content.eventType) }),
+    ...(relatedResources === undefined ? {} : { relatedResources }),
+    ...(content.additionalContext === undefined ? {} : { additionalContext: Object.fromEntries(Object.entries(content.additionalContext).map(([k, v]) => [value(k), value(v)])) }),
   };
   return JSON.stringify({
     version: "1.0",
     source: "custom",
-    ...(content.id === undefined ? {} : { id: content.id }),
+    ...(content.id === undefined ? {} : { id: value(content.id) }),
     content: {
       textType: "client-markdown",
       title: cut(content.title, 250),
       description: cut(content.description, CHAT_DESCRIPTION_MAX_CHARACTERS),
-      ...(content.nextSteps === undefined || content.nextSteps.length === 0 ? {} : { nextSteps: content.nextSteps }),
-      ...(content.keywords === undefined || content.keywords.length === 0 ? {} : { keywords: content.keywords }),
+      ...(nextSteps === undefined ? {} : { nextSteps }),
+      ...(keywords === undefined ? {} : { keywords }),
     },
     ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
   });

@@ -4,18 +4,19 @@
  * subject and a body that fits SNS) and as the Amazon Q Developer chat notification.
  */
 import { chatNotification } from "./chatNotification";
-import { type CloudTrailRecord, cloudTrailConsoleLink } from "../shared/cloudtrailEvents";
+import { type CloudTrailRecord, consoleLinkOf } from "../shared/cloudtrailEvents";
 import {
+  callName,
   describePrincipal,
   describeTarget,
   failureOf,
-  formatLocalTime,
+  formatEventTime,
   identifyPrincipal,
   type Language,
   oneLine,
   principalName,
   redactHidden,
-  serviceName,
+  textOf,
 } from "../shared/readableEvent";
 import { type Alert, fitSnsMessage, SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_LENGTH, snsSubject } from "../shared/snsAlert";
 
@@ -68,8 +69,8 @@ export interface ActivityParts {
   summary: string;
   /** Labelled lines, in order. */
   lines: Array<{ label: string; value: string }>;
-  /** The event in the CloudTrail console. */
-  link: string;
+  /** The event in the CloudTrail console; undefined for a record without an event ID or Region. */
+  link?: string;
   /** The request parameters as indented JSON, secrets removed; undefined when there are none. */
   details?: { label: string; json: string };
   /** The ASCII subject. */
@@ -84,8 +85,9 @@ function lineValueOrDash(value: unknown): string {
 }
 
 function summaryOf(record: CloudTrailRecord, who: string, failure: { code?: string } | undefined, language: Language): string {
-  const action = `${serviceName(record.eventSource)}:${record.eventName}`;
+  const action = callName(record, language);
   const code = failure?.code === undefined ? "" : ` (${failure.code})`;
+  const region = textOf(record.awsRegion);
   if (record.eventName === "ConsoleLogin") {
     if (language === "ja") {
       return failure ? `${who} が AWS マネジメントコンソールへのサインインに失敗しました${code}。` : `${who} が AWS マネジメントコンソールにサインインしました。`;
@@ -93,11 +95,11 @@ function summaryOf(record: CloudTrailRecord, who: string, failure: { code?: stri
     return failure ? `${who} failed to sign in to the AWS Management Console${code}.` : `${who} signed in to the AWS Management Console.`;
   }
   if (language === "ja") {
-    return failure
-      ? `${who} が ${record.awsRegion} で ${action} を実行しようとしましたが、失敗しました${code}。`
-      : `${who} が ${record.awsRegion} で ${action} を実行しました。`;
+    const where = region === undefined ? "" : ` ${region} で`;
+    return failure ? `${who} が${where} ${action} を実行しようとしましたが、失敗しました${code}。` : `${who} が${where} ${action} を実行しました。`;
   }
-  return failure ? `${who} tried to call ${action} in ${record.awsRegion}, and it failed${code}.` : `${who} called ${action} in ${record.awsRegion}.`;
+  const where = region === undefined ? "" : ` in ${region}`;
+  return failure ? `${who} tried to call ${action}${where}, and it failed${code}.` : `${who} called ${action}${where}.`;
 }
 
 /**
@@ -106,7 +108,8 @@ function summaryOf(record: CloudTrailRecord, who: string, failure: { code?: stri
  */
 export function activitySubject(record: CloudTrailRecord): string {
   const failure = failureOf(record);
-  const head = snsSubject(`[${record.awsRegion}] ${failure ? "FAILED " : ""}${serviceName(record.eventSource)}:${record.eventName}`);
+  const region = textOf(record.awsRegion);
+  const head = snsSubject(`${region === undefined ? "" : `[${region}] `}${failure ? "FAILED " : ""}${callName(record)}`);
   const who = principalName(record.userIdentity);
   const code = failure?.code === undefined ? "" : snsSubject(` (${failure.code})`);
   const full = snsSubject(`${head} by ${who}`);
@@ -126,8 +129,11 @@ export function activityParts(record: CloudTrailRecord, options: FormatOptions):
   const who = oneLine(describePrincipal(record.userIdentity, options.language));
   const failure = failureOf(record);
   const target = describeTarget(record);
+  const identity: { accountId?: unknown } = typeof record.userIdentity === "object" && record.userIdentity !== null ? record.userIdentity : {};
+  // Without a recipient account or the identity's accountId, the account its ARN names.
+  const account = textOf(record.recipientAccountId) ?? textOf(identity.accountId) ?? identifyPrincipal(record.userIdentity).accountId;
   const lines: ActivityParts["lines"] = [
-    { label: labels.time, value: formatLocalTime(record.eventTime, options.timeZone) },
+    { label: labels.time, value: formatEventTime(record.eventTime, options.timeZone) ?? "-" },
     { label: labels.region, value: lineValueOrDash(record.awsRegion) },
     { label: labels.eventSource, value: lineValueOrDash(record.eventSource) },
     { label: labels.eventName, value: lineValueOrDash(record.eventName) },
@@ -135,9 +141,9 @@ export function activityParts(record: CloudTrailRecord, options: FormatOptions):
     { label: labels.sourceIp, value: lineValueOrDash(record.sourceIPAddress) },
     { label: labels.userAgent, value: lineValueOrDash(record.userAgent) },
     { label: labels.target, value: lineValueOrDash(target) },
-    { label: labels.account, value: lineValueOrDash(record.recipientAccountId ?? record.userIdentity.accountId) },
+    { label: labels.account, value: lineValueOrDash(account) },
   ];
-  const mfa = record.additionalEventData?.MFAUsed;
+  const mfa = (record.additionalEventData as { MFAUsed?: unknown } | null | undefined)?.MFAUsed;
   if (record.eventName === "ConsoleLogin" && typeof mfa === "string") {
     lines.push({ label: labels.mfa, value: lineValueOrDash(mfa) });
   }
@@ -149,10 +155,11 @@ export function activityParts(record: CloudTrailRecord, options: FormatOptions):
     typeof params === "object" && params !== null && Object.keys(params).length > 0
       ? { label: labels.request, json: JSON.stringify(params, null, 2) }
       : undefined;
+  const link = consoleLinkOf(record);
   return {
     summary: oneLine(summaryOf(record, who, failure, options.language)),
     lines,
-    link: cloudTrailConsoleLink(record),
+    ...(link === undefined ? {} : { link }),
     ...(details === undefined ? {} : { details }),
     subject: activitySubject(record),
     ...(target === undefined ? {} : { target: oneLine(target) }),
@@ -180,7 +187,8 @@ function cutToBytes(text: string, maxBytes: number): string {
 /** Renders the parts as the email body; the request parameters are cut, with a note, so the whole fits `maxBytes`. */
 export function renderActivityMessage(parts: ActivityParts, language: Language, maxBytes = SNS_MESSAGE_MAX_BYTES): string {
   const labels = LABELS[language];
-  const head = [parts.summary, "", ...parts.lines.map(({ label, value }) => `${label}: ${value}`), `${labels.link}: ${parts.link}`].join("\n");
+  const link = parts.link === undefined ? [] : [`${labels.link}: ${parts.link}`];
+  const head = [parts.summary, "", ...parts.lines.map(({ label, value }) => `${label}: ${value}`), ...link].join("\n");
   if (parts.details === undefined) {
     return fitSnsMessage(head, maxBytes);
   }
@@ -213,15 +221,17 @@ export function activityChatNotification(record: CloudTrailRecord, options: Form
   const parts = activityParts(record, options);
   const labels = LABELS[options.language];
   const principal = identifyPrincipal(record.userIdentity);
+  const eventID = textOf(record.eventID);
+  const region = textOf(record.awsRegion);
   return chatNotification({
-    id: record.eventID,
+    ...(eventID === undefined ? {} : { id: eventID }),
     title: `${parts.lines.some((l) => l.label === labels.error) ? ":warning: " : ""}${parts.summary}`,
     description: parts.lines.map(({ label, value }) => `*${label}*: ${value}`).join("\n"),
-    nextSteps: [`${labels.link}: ${parts.link}`],
-    keywords: [record.awsRegion, `${serviceName(record.eventSource)}:${record.eventName}`, principal.kind],
+    ...(parts.link === undefined ? {} : { nextSteps: [`${labels.link}: ${parts.link}`] }),
+    keywords: [...(region === undefined ? [] : [oneLine(region)]), oneLine(callName(record, options.language)), principal.kind],
     summary: parts.subject,
     eventType: "CloudTrailUserActivity",
     ...(parts.target === undefined ? {} : { relatedResources: [parts.target] }),
-    additionalContext: { eventID: record.eventID },
+    ...(eventID === undefined ? {} : { additionalContext: { eventID } }),
   });
 }

@@ -47,6 +47,27 @@ describe("downloadAlert", () => {
       "User agent: curl/8.0 Who: root (root user) x",
     ]);
   });
+
+  it("shows a source IP address or user agent that is not text as unknown, in both languages, instead of failing the batch", () => {
+    // Prepare: fields CloudTrail writes as text, holding a number and a list (a record from another producer, say).
+    const record = { ...download(1), sourceIPAddress: 203, userAgent: ["curl/8.0"] } as unknown as CloudTrailRecord;
+    const alert = (language: "en" | "ja") =>
+      downloadAlert({
+        download: { bucket: BUCKET, key: KEY, threshold: 1, record },
+        count: 2,
+        window: { start: new Date(WINDOW_START), end: new Date(WINDOW_END) },
+        notify: "once",
+        language,
+        timeZone: "Asia/Tokyo",
+      }).message;
+
+    // Act
+    const [en, ja] = [alert("en"), alert("ja")];
+
+    // Assess
+    expect(en.split("\n").filter((line) => /^(Source IP|User agent): /.test(line))).to.deep.equal(["Source IP: (unknown)", "User agent: (unknown)"]);
+    expect(ja).to.not.match(/203|curl|undefined/);
+  });
 });
 
 

@@ -4,7 +4,7 @@ import { gzipSync } from "zlib";
 
 import { expect } from "chai";
 
-import { cloudTrailConsoleLink, cloudTrailRecordProblem, decodeCloudTrailPayload } from "../../../functions/shared/cloudtrailEvents";
+import { cloudTrailConsoleLink, cloudTrailRecordProblem, consoleLinkOf, decodeCloudTrailPayload } from "../../../functions/shared/cloudtrailEvents";
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "fixtures", name), "utf8")) as Record<string, unknown>;
@@ -66,7 +66,7 @@ describe("cloudtrailEvents", () => {
     expect(payload.records).to.have.length(2);
     expect(payload.rejected.map((r) => [r.id, r.reason.split(":")[0]])).to.deep.equal([
       ["id-1", "log event message is not JSON"],
-      ["id-2", "record has no userIdentity with a type"],
+      ["id-2", "record has no userIdentity"],
     ]);
   });
 
@@ -93,6 +93,7 @@ describe("cloudtrailEvents", () => {
       ["a complete record", getObject, undefined],
       ["null optional fields", { ...getObject, requestParameters: null, responseElements: null, sourceIPAddress: undefined }, undefined],
       ["no eventID", { ...getObject, eventID: undefined }, "record has no eventID"],
+      ["no eventTime", { ...getObject, eventTime: undefined }, "record has no eventTime"],
       ["an eventTime in another format", { ...getObject, eventTime: "2025/03/03 01:02:03" }, 'eventTime "2025/03/03 01:02:03" is not an ISO 8601 UTC time such as 2023-04-25T09:47:10Z'],
       ["requestParameters that are a string", { ...getObject, requestParameters: "x" }, "requestParameters is neither an object nor null"],
       ["an array", [getObject], "record is an array, not an object"],
@@ -101,6 +102,14 @@ describe("cloudtrailEvents", () => {
       ["an eventTime with fractional seconds", { ...getObject, eventTime: "2025-03-03T01:02:03.123456Z" }, undefined],
       ["a key with emoji (surrogate pairs)", { ...getObject, requestParameters: { bucketName: "b", key: "📈/𠮷.pdf" } }, undefined],
       ["a lone surrogate in a nested value", { ...getObject, requestParameters: { bucketName: "b", key: "a\ud800" } }, "$.requestParameters.key holds a lone UTF-16 surrogate, which is not Unicode text"],
+      ["an AWS service event's identity, which has no type", { ...getObject, userIdentity: { accountId: "123456789012", invokedBy: "AWS Internal" } }, undefined],
+      ["no userIdentity", { ...getObject, userIdentity: undefined }, "record has no userIdentity"],
+      ["a userIdentity that is a string", { ...getObject, userIdentity: "alice" }, "userIdentity is string, not an object"],
+      [
+        "a CloudTrail Insights event",
+        { eventVersion: "1.07", eventTime: "2019-10-15T21:13:00Z", awsRegion: "us-east-1", eventID: "EXAMPLE-9b6f-45f8-bc6b-9b41c052ebc7", eventType: "AwsCloudTrailInsight", eventCategory: "Insight", insightDetails: { state: "Start", eventSource: "ssm.amazonaws.com", eventName: "UpdateInstanceAssociationStatus" } },
+        "record is a CloudTrail Insights event (unusual API activity), not a record of a call",
+      ],
       ["a lone low surrogate in a field name", { ...getObject, additionalEventData: { "x\udc00": 1 } }, "$.additionalEventData.x\udc00 holds a lone UTF-16 surrogate, which is not Unicode text"],
     ];
     for (const [title, record, problem] of cases) {
@@ -108,6 +117,13 @@ describe("cloudtrailEvents", () => {
         expect(cloudTrailRecordProblem(record)).to.equal(problem);
       });
     }
+  });
+
+  it("gives no console link to a record without an event ID or Region", () => {
+    expect(consoleLinkOf({ awsRegion: "us-east-1" })).to.equal(undefined);
+    expect(consoleLinkOf({ awsRegion: "us-east-1", eventID: 42 })).to.equal(undefined);
+    expect(consoleLinkOf({ eventID: "e-1", awsRegion: " " })).to.equal(undefined);
+    expect(consoleLinkOf({ awsRegion: "us-east-1", eventID: "e-1" })).to.equal("https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/e-1");
   });
 
   it("links to the event in the console of the region it was recorded in", () => {

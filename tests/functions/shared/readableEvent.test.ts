@@ -3,9 +3,12 @@ import fc from "fast-check";
 
 import type { UserIdentity } from "../../../functions/shared/cloudtrailEvents";
 import {
+  accountOfArn,
+  callName,
   describePrincipal,
   describeTarget,
   failureOf,
+  formatEventTime,
   formatLocalTime,
   identifyPrincipal,
   oneLine,
@@ -96,6 +99,8 @@ describe("readableEvent", () => {
       ["a web identity user", { type: "WebIdentityUser", principalId: "accounts.google.com:1234567890", userName: "1234567890" }, "1234567890 (web identity user)", "1234567890 (ウェブ ID ユーザー)"],
       ["a SAML user", { type: "SAMLUser", principalId: "SAMLExample:user", userName: "user@example.com" }, "user@example.com (SAML user)", "user@example.com (SAML ユーザー)"],
       ["an identity with only a type", { type: "Unknown" }, "unknown Unknown (identity type Unknown)", "unknown Unknown (ID 種別 Unknown)"],
+      ["an AWS service event's identity, which has no type", { accountId: "123456789012", invokedBy: "AWS Internal" }, "AWS Internal (AWS service)", "AWS Internal (AWS サービス)"],
+      ["the root user without accountId (the account from the ARN)", { type: "Root", arn: "arn:aws:iam::111122223333:root", principalId: "111122223333" }, "root (root user of account 111122223333)", "root (アカウント 111122223333 のルートユーザー)"],
     ];
     for (const [title, identity, en, ja] of cases) {
       it(`describes ${title} in English and Japanese`, () => {
@@ -129,6 +134,42 @@ describe("readableEvent", () => {
         ),
         { numRuns: 300 },
       );
+    });
+  });
+
+  describe("identifyPrincipal", () => {
+    it("takes the account from the identity's ARN, or its session issuer's, when accountId is missing", () => {
+      expect(identifyPrincipal({ type: "IAMUser", arn: "arn:aws:iam::111122223333:user/alice" }).accountId).to.equal("111122223333");
+      expect(identifyPrincipal({ type: "AssumedRole", sessionContext: { sessionIssuer: { arn: "arn:aws:iam::444455556666:role/ops" } } }).accountId).to.equal("444455556666");
+      expect(identifyPrincipal({ type: "IAMUser", accountId: "123456789012", arn: "arn:aws:iam::111122223333:user/alice" }).accountId).to.equal("123456789012");
+      expect(identifyPrincipal({ type: "IAMUser", arn: "arn:aws:iam::not-an-account:user/alice" }).accountId).to.equal(undefined);
+    });
+
+    it("reads an identity whose fields are of other types without throwing", () => {
+      const odd = { type: "AssumedRole", arn: 42, sessionContext: "x", onBehalfOf: null } as unknown as UserIdentity;
+      expect(identifyPrincipal(odd)).to.deep.equal({ kind: "assumed-role", name: "(no session name)", roleName: "unknown role" });
+      expect(identifyPrincipal("alice" as unknown as UserIdentity).kind).to.equal("unknown");
+    });
+  });
+
+  describe("formatEventTime, callName and accountOfArn", () => {
+    it("shows an event time in the zone, an unreadable one as written on one line, and none when there is no text", () => {
+      expect(formatEventTime("2023-04-25T09:47:10Z", "Asia/Tokyo")).to.equal("2023-04-25 18:47:10 +09:00");
+      expect(formatEventTime("2014-03-06T21: 22: 54Z", "Asia/Tokyo")).to.equal("2014-03-06T21: 22: 54Z");
+      expect(formatEventTime("yesterday\nTime: now", "Asia/Tokyo")).to.equal("yesterday Time: now");
+      expect([undefined, null, 1394140974, "", " "].map((value) => formatEventTime(value, "Asia/Tokyo"))).to.deep.equal([undefined, undefined, undefined, undefined, undefined]);
+    });
+
+    it("names the call as service:EventName, and says so when a part is missing", () => {
+      expect(callName({ eventSource: "ssm.amazonaws.com", eventName: "StartSession" })).to.equal("ssm:StartSession");
+      expect(callName({ eventName: "StartSession" } as never)).to.equal("StartSession");
+      expect(callName({ eventSource: "ssm.amazonaws.com" } as never, "en")).to.equal("ssm:(no event name)");
+      expect(callName({} as never, "ja")).to.equal("(イベント名なし)");
+    });
+
+    it("reads the account of an ARN", () => {
+      expect(accountOfArn("arn:aws:sts::123456789012:assumed-role/ops/s")).to.equal("123456789012");
+      expect([accountOfArn("arn:aws:s3:::bucket"), accountOfArn(undefined), accountOfArn(123456789012)]).to.deep.equal([undefined, undefined, undefined]);
     });
   });
 

@@ -1,12 +1,17 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { structuredMessage } from "../../../functions/userActivity/chatNotification";
+import { CHAT_VALUE_MAX_CHARACTERS, structuredMessage } from "../../../functions/userActivity/chatNotification";
 import type { CloudTrailRecord } from "../../../functions/shared/cloudtrailEvents";
 import { describePrincipal } from "../../../functions/shared/readableEvent";
 import { activityChatNotification, formatActivity } from "../../../functions/userActivity/format";
 import { record, recordFixtureNames } from "../../../simulation/fixtures";
 import { hugeEvent, ssm, SSM_EN, SSM_JA, TOKYO_EN, TOKYO_JA } from "./samples";
+
+/** `rec` without `fields` (which a decoded record always has, and formatActivity must do without). */
+function without(rec: CloudTrailRecord, ...fields: string[]): CloudTrailRecord {
+  return Object.fromEntries(Object.entries(rec).filter(([key]) => !fields.includes(key))) as CloudTrailRecord;
+}
 
 describe("userActivity format", () => {
   describe("formatActivity", () => {
@@ -97,6 +102,27 @@ describe("userActivity format", () => {
       expect(message).to.not.include("Request parameters");
     });
 
+    it("gives no console link to a record without an event ID, and no undefined in its place", () => {
+      const { message } = formatActivity(without(ssm, "eventID"), TOKYO_EN);
+
+      expect(message).to.not.match(/CloudTrail: |undefined/);
+      expect(message).to.equal(SSM_EN.split("\n").filter((line) => !line.startsWith("CloudTrail: ")).join("\n"));
+    });
+
+    it("shows the account of the identity's ARN when the record names no account ID", () => {
+      const rec = { ...without(ssm, "recipientAccountId"), userIdentity: { type: "IAMUser", userName: "hogehoge", arn: "arn:aws:iam::111122223333:user/hogehoge" } } as CloudTrailRecord;
+
+      expect(formatActivity(rec, TOKYO_JA).message.split("\n")).to.include("アカウント: 111122223333");
+    });
+
+    it("shows a record's missing time, Region, event source and name as absent", () => {
+      const { subject, message } = formatActivity(without(ssm, "eventTime", "awsRegion", "eventSource", "eventName"), TOKYO_EN);
+
+      expect(subject).to.equal("(no event name) by hogehoge");
+      expect(message.split("\n").slice(0, 6)).to.deep.equal(["hogehoge (IAM user) called (no event name).", "", "Time: -", "Region: -", "Event source: -", "Event name: -"]);
+      expect(message).to.not.include("CloudTrail: ");
+    });
+
     it("keeps a line break in a value from forging lines of the message", () => {
       const forged = { ...ssm, userAgent: "curl/8\nユーザネーム: admin" };
 
@@ -172,6 +198,23 @@ describe("userActivity format", () => {
           additionalContext: { eventID: "9a8b7c6d-5e4f-4321-9abc-def012345678" },
         },
       });
+    });
+
+    it("has no ID, next step or event ID context for a record without an event ID", () => {
+      const chat = JSON.parse(activityChatNotification(without(ssm, "eventID"), TOKYO_EN)) as { id?: string; content: { nextSteps?: string[] }; metadata: Record<string, unknown> };
+
+      expect([chat.id, chat.content.nextSteps, chat.metadata.additionalContext]).to.deep.equal([undefined, undefined, undefined]);
+    });
+
+    it("leaves room for the email text in one SNS message even for an event ID of 100,000 characters", () => {
+      const absurd = { ...ssm, eventID: "🦊".repeat(100_000) };
+      const chat = activityChatNotification(absurd, TOKYO_JA);
+
+      const document = structuredMessage(formatActivity(absurd, TOKYO_JA).message, chat);
+
+      expect(Buffer.byteLength(chat, "utf8")).to.be.below(64 * 1024);
+      expect((JSON.parse(chat) as { id: string }).id).to.have.length.below(2 * CHAT_VALUE_MAX_CHARACTERS);
+      expect(Buffer.byteLength(document, "utf8")).to.be.at.most(262_144);
     });
 
     it("fits with the email text into one SNS message, cutting the text for a huge event", () => {
