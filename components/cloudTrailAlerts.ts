@@ -101,6 +101,11 @@ export interface OrganizationBackfillConfig {
   existingBucketName?: string;
   /** Key prefix of the log files in the bucket. @default - none */
   prefix?: string;
+  /**
+   * `account` (`AWSLogs/<account>/...`) or `organization` (`AWSLogs/<organizationId>/<account>/...`, an organization
+   * trail's layout; needs `organizationId`). @default "account"
+   */
+  keyLayout?: string;
 }
 
 /**
@@ -353,7 +358,7 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
     alertTopic: AlertTopic,
     opts: pulumi.ComponentResourceOptions,
   ): TrailBackfill {
-    const { accounts, stackAccountId, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix } = backfill;
+    const { accounts, stackAccountId, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix, keyLayout } = backfill;
     const trailBackfill = new TrailBackfill(
       "backfill",
       {
@@ -363,6 +368,8 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
         functionLogRetentionInDays: config.functionLogRetentionInDays,
         ...(externalId === undefined ? {} : { readerExternalId: externalId }),
         ...(prefix === undefined ? {} : { prefix }),
+        // The organization layout's keys hold the organization ID the stack config gives (it also limits the reader roles).
+        ...(keyLayout === "organization" ? { keyLayout, organizationId } : {}),
         ...(existingBucketName === undefined ? {} : { existingBucketName }),
       },
       opts,

@@ -2,10 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { trailBackfillCallbackFactory } from "../functions/trailBackfill/handler";
-import { normalizeKeyPrefix } from "../functions/trailBackfill/logFiles";
+import { logFilesFolder, normalizeKeyPrefix } from "../functions/trailBackfill/logFiles";
 import { backfillResultsPrefix } from "../functions/trailBackfill/mapResults";
 import { DEFAULT_CONCURRENT_REQUESTS, DEFAULT_REQUESTS_PER_SECOND, toEnvironment } from "../functions/trailBackfill/settings";
 import { adoptionProblems, adoptOrCreate, type Adoption } from "./adoptable";
+import { type BackfillFunctionStatementParams, backfillFunctionStatements, type BackfillKeyLayout, keyLayoutProblems } from "./backfillKeys";
 import { AlertTopic } from "./alertTopic";
 import { awsEnvironment } from "./awsEnvironment";
 import {
@@ -22,6 +23,7 @@ import { policyDocument, PolicyStatement } from "./policy";
 import { alarmOnFirst, SecureCallbackFunction } from "./secureCallbackFunction";
 import { argProblems, isAccountId, isLogRetention, wholeNumberIn } from "./validation";
 
+export { BACKFILL_KEY_LAYOUTS, type BackfillKeyLayout } from "./backfillKeys";
 export { BACKFILL_FUNCTION_TIMEOUT_SECONDS, BACKFILL_MAP_LABEL, type BackfillDefinitionParams } from "./backfillStateMachine";
 
 /** Arguments shared by the create and adopt forms. */
@@ -34,6 +36,15 @@ interface TrailBackfillCommonArgs {
    * @default - none: files go to `AWSLogs/...`
    */
   prefix?: string;
+  /**
+   * Key layout: `account` (`AWSLogs/{account}/...`, an account trail's) or `organization`
+   * (`AWSLogs/{organizationId}/{account}/...`, an organization trail's, so readers of that trail's bucket find the files
+   * beside its own). The function may put objects under that folder only. See the page of `prefix`.
+   * @default "account"
+   */
+  keyLayout?: BackfillKeyLayout;
+  /** Organization ID (`o-...`) in the keys: required by the `organization` layout, refused by the `account` one. */
+  organizationId?: string;
   /**
    * Account-region pairs backfilled at once (the Distributed Map's `MaxConcurrency`, at most 10,000). Each pair has
    * its own LookupEvents quota, so this only bounds Lambda concurrency and cost. See
@@ -147,6 +158,8 @@ export class TrailBackfill extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   /** The key prefix before `AWSLogs/`, normalized (empty for none). */
   readonly keyPrefix: string;
+  /** Where every log file goes: `[prefix/]AWSLogs/`, or `[prefix/]AWSLogs/{o-id}/` in the organization layout. */
+  readonly logFilesFolder: string;
   /** The created bucket; undefined when a bucket was adopted. */
   readonly bucket?: aws.s3.Bucket;
   readonly function: SecureCallbackFunction;
@@ -176,6 +189,8 @@ export class TrailBackfill extends pulumi.ComponentResource {
     } = args;
     const stateMachineName = args.stateMachineName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
     this.keyPrefix = normalizeKeyPrefix(args.prefix);
+    const organizationId = args.keyLayout === "organization" ? args.organizationId : undefined;
+    this.logFilesFolder = logFilesFolder(this.keyPrefix, organizationId);
     const env = awsEnvironment(this);
 
     this.readers = new Contributions(`TrailBackfill "${name}" reader roles`);
@@ -199,7 +214,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
     const { bucketArn, bucketOwner, bucketKeyArn } = destination;
 
     const statements = pulumi.all([this.readerRoleArns, bucketArn, bucketKeyArn]).apply(([readers, arn, keyArn]) =>
-      TrailBackfill.functionStatements({ readerRoleArns: Object.values(readers), bucketArn: arn, keyPrefix: this.keyPrefix, bucketKmsKeyArn: keyArn }),
+      TrailBackfill.functionStatements({ readerRoleArns: Object.values(readers), bucketArn: arn, keyPrefix: this.keyPrefix, organizationId, bucketKmsKeyArn: keyArn }),
     );
     this.destination = { bucketArn, bucketKeyArn };
     this.readerRoleArns.apply((readers) => {
@@ -214,6 +229,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
       environment: toEnvironment<pulumi.Input<string>>({
         bucket: this.bucketName,
         prefix: this.keyPrefix,
+        organizationId,
         bucketOwner,
         externalId: readerExternalId,
         requestsPerSecond,
@@ -232,6 +248,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
     this.registerOutputs({
       bucketName: this.bucketName,
       keyPrefix: this.keyPrefix,
+      logFilesFolder: this.logFilesFolder,
       bucket: this.bucket,
       function: this.function,
       functionRoleArn: this.functionRoleArn,
@@ -377,26 +394,9 @@ export class TrailBackfill extends pulumi.ComponentResource {
     this.readers.add(pulumi.output(roleArn).apply((arn) => ({ accountId, roleArn: arn })));
   }
 
-  /** The function's statements: assume the reader roles, put objects under `[prefix/]AWSLogs/`, use the bucket's key. */
-  static functionStatements(p: { readerRoleArns: string[]; bucketArn: string; keyPrefix: string; bucketKmsKeyArn?: string }): PolicyStatement[] {
-    return [
-      ...(p.readerRoleArns.length === 0 ? [] : [{ Sid: "AssumeReaderRoles", Effect: "Allow" as const, Action: "sts:AssumeRole", Resource: [...p.readerRoleArns].sort() }]),
-      { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: `${p.bucketArn}/${p.keyPrefix === "" ? "" : `${p.keyPrefix}/`}AWSLogs/*` },
-      // The summary step reads what the Map exported.
-      { Sid: "ReadMapResults", Effect: "Allow", Action: "s3:GetObject", Resource: `${p.bucketArn}/${backfillResultsPrefix(p.keyPrefix)}/*` },
-      ...(p.bucketKmsKeyArn === undefined
-        ? []
-        : [
-            {
-              Sid: "EncryptLogFiles",
-              Effect: "Allow" as const,
-              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-              Resource: p.bucketKmsKeyArn,
-              // Only for S3 writing on the function's behalf, not for direct use of the key.
-              Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
-            },
-          ]),
-    ];
+  /** The function's statements; see {@link backfillFunctionStatements}. */
+  static functionStatements(p: BackfillFunctionStatementParams): PolicyStatement[] {
+    return backfillFunctionStatements(p);
   }
 
   /** The state machine's statements; see {@link backfillStateMachineStatements}. */
@@ -423,6 +423,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
     } catch (error) {
       checker.fail((error as Error).message);
     }
+    keyLayoutProblems(args).forEach((problem) => checker.fail(problem));
     checker
       .check("maxConcurrency", args.maxConcurrency, wholeNumberIn(1, 10000), "a whole number from 1 to 10000")
       .check("requestsPerSecond", args.requestsPerSecond, (v: number) => typeof v === "number" && v > 0 && v <= 2, "more than 0 and at most 2 (LookupEvents allows 2 requests per second per account and region)")

@@ -15,6 +15,7 @@ import { Presets, SingleBar } from "cli-progress";
 
 import { BACKFILL_MAP_LABEL } from "../components/trailBackfill";
 import { LOOKBACK_MS, LOOKUP_PAGE_SIZE } from "../functions/trailBackfill/awsFacts";
+import { logFileKey, logFilesFolder } from "../functions/trailBackfill/logFiles";
 import { backfillRequestProblems, widenedRange } from "../functions/trailBackfill/request";
 import { DEFAULT_CONCURRENT_REQUESTS } from "../functions/trailBackfill/settings";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -237,8 +238,17 @@ export function duration(seconds: number): string {
 const count = (n: number) => n.toLocaleString("en-US");
 const plural = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
 
+/** Where the files go: the key layout, the bucket, and the key of the first file (of the first pair and window). */
+export function keysLine(options: Pick<BackfillOptions, "startTime" | "endTime" | "accounts" | "regions">, config: Pick<BackfillConfig, "keyLayout" | "organizationId" | "prefix" | "existingBucketName">): string {
+  const organizationId = config.keyLayout === "organization" ? config.organizationId : undefined;
+  const folder = logFilesFolder(config.prefix, organizationId);
+  const first = logFileKey({ prefix: config.prefix, organizationId, accountId: options.accounts[0], region: options.regions[0], windowStart: new Date(widenedRange(options)[0]) });
+  const bucket = config.existingBucketName === undefined ? "the stack's backfill bucket" : `s3://${config.existingBucketName}`;
+  return `  keys      ${config.keyLayout} trail layout, under ${folder}<account>/CloudTrail/<region>/ in ${bucket}; the first is ${first}`;
+}
+
 /** The dry run's report. */
-export function renderPlan(options: BackfillOptions, config: Pick<BackfillConfig, "requestsPerSecond" | "maxConcurrency">): string {
+export function renderPlan(options: BackfillOptions, config: Pick<BackfillConfig, "requestsPerSecond" | "maxConcurrency" | "keyLayout" | "organizationId" | "prefix" | "existingBucketName">): string {
   const e = estimateBackfill(options, config);
   const lines = [
     "Backfill plan (dry run: nothing was started)",
@@ -250,6 +260,7 @@ export function renderPlan(options: BackfillOptions, config: Pick<BackfillConfig
   }
   lines.push(
     `  files     at most ${count(e.maxFiles)} (${count(e.windowsPerPair)} five-minute windows x ${e.pairs} pairs; windows without events get no file)`,
+    keysLine(options, config),
     `  calls     about ${count(e.estimatedCalls)} LookupEvents calls at ${count(options.eventsPerDay)} events per pair and day (--events-per-day), at least ${count(e.minimumCalls)}`,
     `  time      at ${config.requestsPerSecond} requests/s per pair: at least ${duration(e.secondsPerPair)} per pair, ${duration(e.secondsTotal)} for all pairs (${Math.ceil(e.pairs / config.maxConcurrency)} wave(s) of ${config.maxConcurrency})`,
   );

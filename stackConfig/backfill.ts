@@ -1,3 +1,4 @@
+import { BACKFILL_KEY_LAYOUTS, type BackfillKeyLayout } from "../components/trailBackfill";
 import { isAccountId, isRegion } from "../components/validation";
 import { shown } from "../functions/shared/values";
 import { type ConfigReader, PROJECT, StackConfigError } from "./reader";
@@ -20,9 +21,11 @@ export interface BackfillConfig {
   requestsPerSecond: number;
   existingBucketName?: string;
   prefix?: string;
+  /** Key layout of the log files: an account trail's, or an organization trail's (under `organizationId`). */
+  keyLayout: BackfillKeyLayout;
 }
 
-const BACKFILL_FIELDS = ["enabled", "accounts", "regions", "deployRoleName", "organizationId", "externalId", "maxConcurrency", "requestsPerSecond", "existingBucketName", "prefix", "previewRoleName"];
+const BACKFILL_FIELDS = ["enabled", "accounts", "regions", "deployRoleName", "organizationId", "externalId", "maxConcurrency", "requestsPerSecond", "existingBucketName", "prefix", "previewRoleName", "keyLayout"];
 
 /**
  * Reads `cloudtrail-alerts:backfill`, an object (Pulumi cannot type objects, so every field is checked here and
@@ -56,6 +59,13 @@ export function readBackfillConfig(read: ConfigReader, allowedAccountIds: string
   const existingBucketName = field.optionalString("existingBucketName", (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), "an S3 bucket name");
   const prefix = field.optionalString("prefix", (v) => /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(v), "S3 key segments separated by '/', without leading or trailing '/'");
   const previewRoleName = field.optionalString("previewRoleName", isRoleName, "an IAM role name such as cloudtrail-alerts-preview");
+  const keyLayout = (field.optionalString("keyLayout", (v) => (BACKFILL_KEY_LAYOUTS as readonly string[]).includes(v), '"account" or "organization"') ?? "account") as BackfillKeyLayout;
+  if (keyLayout === "organization" && organizationId === undefined) {
+    throw new StackConfigError(
+      `${key}.organizationId`,
+      `${key}.keyLayout "organization" needs ${key}.organizationId (an organization ID such as o-a1b2c3d4e5, which the organization trail's keys hold), which is not set`,
+    );
+  }
   if (!enabled) {
     return undefined;
   }
@@ -72,6 +82,7 @@ export function readBackfillConfig(read: ConfigReader, allowedAccountIds: string
     regions,
     maxConcurrency,
     requestsPerSecond,
+    keyLayout,
     ...(previewRoleName === undefined ? {} : { previewRoleName }),
     ...(organizationId === undefined ? {} : { organizationId }),
     ...(externalId === undefined ? {} : { externalId }),

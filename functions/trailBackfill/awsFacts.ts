@@ -1,5 +1,5 @@
 /**
- * What AWS defines that the backfill relies on: the shapes of account IDs, regions and role ARNs, and what
+ * What AWS defines that the backfill relies on: the shapes of account IDs, regions, organization IDs and role ARNs, and what
  * `LookupEvents` returns (50 events a page, the last 90 days only).
  */
 
@@ -15,5 +15,7 @@ export const LOOKBACK_MS = 90 * 24 * 60 * 60 * 1000;
 export const ACCOUNT_ID = /^\d{12}$/;
 /** An AWS region name such as `us-east-1` or `us-gov-west-1`. */
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** An AWS Organizations organization ID such as `o-a1b2c3d4e5` (the Organizations API's pattern). */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 /** An IAM role ARN in any partition; the first group is its account. */
 export const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;

@@ -3,6 +3,7 @@
  * do, and what a test checks against the calls its archive sends. It has one mode.
  */
 import { awsCall, type HandlerCalls, ROLES_TRUSTING_THE_FUNCTION, s3Arn } from "../shared/awsCalls";
+import { logFilesFolder } from "./logFiles";
 import { backfillResultsPrefix } from "./mapResults";
 import { fromEnvironment, type TrailBackfillSettings } from "./settings";
 
@@ -20,8 +21,8 @@ export const trailBackfillCalls: HandlerCalls<TrailBackfillSettings> = {
     awsCall("STSClient", "AssumeRoleCommand", "sts:AssumeRole", [ROLES_TRUSTING_THE_FUNCTION]),
     // lookupPage.ts: with the reader role's credentials; LookupEvents takes no resource.
     { ...awsCall("CloudTrailClient", "LookupEventsCommand", "cloudtrail:LookupEvents", ["*"]), credentials: "assumed-role" },
-    // logFiles.ts: native log files under <prefix>/AWSLogs/.
-    awsCall("S3Client", "PutObjectCommand", "s3:PutObject", [s3Arn(where, `${settings.bucket}/${settings.prefix === "" ? "" : `${settings.prefix}/`}AWSLogs/*`)]),
+    // logFiles.ts: native log files under [<prefix>/]AWSLogs/, or [<prefix>/]AWSLogs/<o-id>/ in the organization layout.
+    awsCall("S3Client", "PutObjectCommand", "s3:PutObject", [s3Arn(where, `${settings.bucket}/${logFilesFolder(settings.prefix, settings.organizationId)}*`)]),
     // mapResults.ts: the summary step reads what the Map's ResultWriter exported under the results prefix.
     awsCall("S3Client", "GetObjectCommand", "s3:GetObject", [s3Arn(where, `${settings.bucket}/${backfillResultsPrefix(settings.prefix)}/*`)]),
   ],

@@ -10,7 +10,7 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 
 import { WINDOW_MS } from "../shared/timeIntervals";
 import { shown } from "../shared/values";
-import { ACCOUNT_ID, REGION } from "./awsFacts";
+import { ACCOUNT_ID, ORGANIZATION_ID, REGION } from "./awsFacts";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
@@ -37,12 +37,29 @@ export function normalizeKeyPrefix(prefix: string | undefined): string {
   return trimmed;
 }
 
+/** What an organization ID in the keys must be. */
+export const ORGANIZATION_ID_EXPECTATION = "an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits)";
+
+/**
+ * The folder every log file goes under: `[prefix/]AWSLogs/` in the account trail layout, `[prefix/]AWSLogs/{o-id}/`
+ * in the organization trail layout (when `organizationId` is given). See "Finding your CloudTrail log files",
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html
+ */
+export function logFilesFolder(prefix: string | undefined, organizationId?: string): string {
+  if (organizationId !== undefined && !ORGANIZATION_ID.test(organizationId)) {
+    throw new Error(`organizationId must be ${ORGANIZATION_ID_EXPECTATION}, got ${shown(organizationId, 120)}`);
+  }
+  const trimmed = normalizeKeyPrefix(prefix);
+  return `${trimmed === "" ? "" : `${trimmed}/`}AWSLogs/${organizationId === undefined ? "" : `${organizationId}/`}`;
+}
+
 /**
  * The S3 key of the log file holding one pair's events of one 5-minute window, in CloudTrail's own layout:
- * `[prefix/]AWSLogs/{account}/CloudTrail/{region}/{YYYY}/{MM}/{DD}/{account}_CloudTrail_{region}_{YYYYMMDDTHHmmZ}_{16 alphanumerics}.json.gz`.
- * The 16 characters are derived from the account, region and window, so the same window always gets the same key.
+ * `[prefix/]AWSLogs/[{o-id}/]{account}/CloudTrail/{region}/{YYYY}/{MM}/{DD}/{account}_CloudTrail_{region}_{YYYYMMDDTHHmmZ}_{16 alphanumerics}.json.gz`,
+ * with the organization ID only in the organization trail layout (`organizationId` given). The 16 characters are
+ * derived from the account, region and window, so the same window always gets the same key.
  */
-export function logFileKey(p: { prefix?: string; accountId: string; region: string; windowStart: Date }): string {
+export function logFileKey(p: { prefix?: string; organizationId?: string; accountId: string; region: string; windowStart: Date }): string {
   if (!ACCOUNT_ID.test(p.accountId)) {
     throw new Error(`accountId must be a 12-digit AWS account ID, got ${shown(p.accountId, 120)}`);
   }
@@ -60,9 +77,8 @@ export function logFileKey(p: { prefix?: string; accountId: string; region: stri
   for (let i = 0; i < 16; i++) {
     suffix += BASE62[digest[i] % 62];
   }
-  const prefix = normalizeKeyPrefix(p.prefix);
   return (
-    `${prefix === "" ? "" : `${prefix}/`}AWSLogs/${p.accountId}/CloudTrail/${p.region}/${yyyy}/${mm}/${dd}/` +
+    `${logFilesFolder(p.prefix, p.organizationId)}${p.accountId}/CloudTrail/${p.region}/${yyyy}/${mm}/${dd}/` +
     `${p.accountId}_CloudTrail_${p.region}_${yyyy}${mm}${dd}T${hh}${min}Z_${suffix}.json.gz`
   );
 }
@@ -83,6 +99,8 @@ export interface LogFileDestination {
   bucket: string;
   /** Key prefix before `AWSLogs/`. @default - none */
   prefix?: string;
+  /** Organization ID after `AWSLogs/`: the organization trail layout. @default - none: the account trail layout */
+  organizationId?: string;
   /** Account expected to own the bucket; S3 refuses the write otherwise. @default - not checked */
   bucketOwner?: string;
 }
@@ -97,7 +115,7 @@ export async function putLogFile(
   await s3.send(
     new PutObjectCommand({
       Bucket: destination.bucket,
-      Key: logFileKey({ prefix: destination.prefix, accountId: file.accountId, region: file.region, windowStart: new Date(file.windowStart) }),
+      Key: logFileKey({ prefix: destination.prefix, organizationId: destination.organizationId, accountId: file.accountId, region: file.region, windowStart: new Date(file.windowStart) }),
       Body: logFileBody(file.events),
       ContentType: "application/json",
       ContentEncoding: "gzip",

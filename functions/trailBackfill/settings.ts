@@ -4,7 +4,8 @@
  * are spelled here only.
  */
 import { type EnvironmentValue, environmentReader } from "../shared/environment";
-import { KEY_PREFIX_EXPECTATION, trimmedKeyPrefix } from "./logFiles";
+import { ORGANIZATION_ID } from "./awsFacts";
+import { KEY_PREFIX_EXPECTATION, ORGANIZATION_ID_EXPECTATION, trimmedKeyPrefix } from "./logFiles";
 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
@@ -17,6 +18,7 @@ export const DEFAULT_CONCURRENT_REQUESTS = 4;
 const VARIABLES = {
   bucket: "BACKFILL_BUCKET",
   prefix: "BACKFILL_KEY_PREFIX",
+  organizationId: "BACKFILL_KEY_ORGANIZATION_ID",
   bucketOwner: "BACKFILL_BUCKET_OWNER",
   externalId: "READER_EXTERNAL_ID",
   requestsPerSecond: "REQUESTS_PER_SECOND",
@@ -36,6 +38,11 @@ export interface TrailBackfillSettings<V = never> {
   bucket: EnvironmentValue<V>;
   /** Key prefix before `AWSLogs/`, without leading or trailing slashes; empty for none. */
   prefix: string;
+  /**
+   * Organization ID after `AWSLogs/` in every key: the organization trail layout, `AWSLogs/{o-id}/{account}/...`.
+   * @default - none: the account trail layout, `AWSLogs/{account}/...`
+   */
+  organizationId?: string;
   /** Account expected to own the bucket; S3 refuses the write otherwise. @default - not checked */
   bucketOwner?: EnvironmentValue<V>;
   /** External ID presented when assuming reader roles. @default - none */
@@ -51,6 +58,7 @@ export function toEnvironment<V = never>(settings: TrailBackfillSettings<V>): Re
   return {
     [VARIABLES.bucket]: settings.bucket,
     [VARIABLES.prefix]: settings.prefix,
+    ...(settings.organizationId === undefined ? {} : { [VARIABLES.organizationId]: settings.organizationId }),
     ...(settings.bucketOwner === undefined ? {} : { [VARIABLES.bucketOwner]: settings.bucketOwner }),
     [VARIABLES.requestsPerSecond]: String(settings.requestsPerSecond),
     [VARIABLES.concurrentRequests]: String(settings.concurrentRequests),
@@ -66,11 +74,16 @@ export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): TrailBack
   if (prefix === undefined) {
     throw read.invalid(VARIABLES.prefix, KEY_PREFIX_EXPECTATION);
   }
+  const organizationId = read.optional(VARIABLES.organizationId);
+  if (organizationId !== undefined && !ORGANIZATION_ID.test(organizationId)) {
+    throw read.invalid(VARIABLES.organizationId, ORGANIZATION_ID_EXPECTATION);
+  }
   const bucketOwner = read.optional(VARIABLES.bucketOwner);
   const externalId = read.optional(VARIABLES.externalId);
   return {
     bucket,
     prefix,
+    ...(organizationId === undefined ? {} : { organizationId }),
     ...(bucketOwner === undefined ? {} : { bucketOwner }),
     ...(externalId === undefined ? {} : { externalId }),
     requestsPerSecond: read.number(VARIABLES.requestsPerSecond, DEFAULT_REQUESTS_PER_SECOND, isRequestsPerSecond, "a number more than 0 and at most 100"),

@@ -28,6 +28,7 @@ const CONFIG: BackfillConfig = {
   regions: ["us-east-1", "ap-northeast-1"],
   maxConcurrency: 4,
   requestsPerSecond: 2,
+  keyLayout: "account",
 };
 const MACHINE = "arn:aws:states:ap-northeast-1:111111111111:stateMachine:cloudtrail-alerts-dev-backfill";
 const RANGE = ["--start", "2024-05-20T10:02:00Z", "--end", "2024-05-21T10:00:00Z"];
