@@ -17,7 +17,7 @@ import { SecurityAlarms } from "./securityAlarms";
 import { DownloadThresholdAlert } from "./downloadThresholdAlert";
 import { LogSubscriptionDispatcher } from "./logSubscriptionDispatcher";
 import { OperationsDashboard } from "./operationsDashboard";
-import { TrailBackfill } from "./trailBackfill";
+import { TrailBackfill, type TrailBackfillArgs } from "./trailBackfill";
 import { TrailReaderRole } from "./trailReaderRole";
 import { UserActivityNotifier } from "./userActivityNotifier";
 
@@ -170,6 +170,24 @@ export function backfillProviderRole(backfill: { deployRoleName: string; preview
   return dryRun && backfill.previewRoleName !== undefined
     ? { roleName: backfill.previewRoleName, sessionName: "cloudtrail-alerts-preview" }
     : { roleName: backfill.deployRoleName, sessionName: "cloudtrail-alerts-deploy" };
+}
+
+/** `Omit` over each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** TrailBackfill's arguments (but the alert topic) for the stack config's `backfill`. */
+export function trailBackfillArgs(backfill: NonNullable<StackConfig["backfill"]>, functionLogRetentionInDays: number): DistributiveOmit<TrailBackfillArgs, "alertTopic"> {
+  const { organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix, keyLayout } = backfill;
+  return {
+    maxConcurrency,
+    requestsPerSecond,
+    functionLogRetentionInDays,
+    ...(externalId === undefined ? {} : { readerExternalId: externalId }),
+    ...(prefix === undefined ? {} : { prefix }),
+    // The organization layout's keys hold the organization ID the stack config gives (which also limits the reader roles).
+    ...(keyLayout === "organization" ? { keyLayout, organizationId } : {}),
+    ...(existingBucketName === undefined ? {} : { existingBucketName }),
+  };
 }
 
 /**
@@ -358,22 +376,8 @@ export class CloudTrailAlerts extends pulumi.ComponentResource {
     alertTopic: AlertTopic,
     opts: pulumi.ComponentResourceOptions,
   ): TrailBackfill {
-    const { accounts, stackAccountId, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix, keyLayout } = backfill;
-    const trailBackfill = new TrailBackfill(
-      "backfill",
-      {
-        alertTopic,
-        maxConcurrency,
-        requestsPerSecond,
-        functionLogRetentionInDays: config.functionLogRetentionInDays,
-        ...(externalId === undefined ? {} : { readerExternalId: externalId }),
-        ...(prefix === undefined ? {} : { prefix }),
-        // The organization layout's keys hold the organization ID the stack config gives (it also limits the reader roles).
-        ...(keyLayout === "organization" ? { keyLayout, organizationId } : {}),
-        ...(existingBucketName === undefined ? {} : { existingBucketName }),
-      },
-      opts,
-    );
+    const { accounts, stackAccountId, organizationId, externalId } = backfill;
+    const trailBackfill = new TrailBackfill("backfill", { alertTopic, ...trailBackfillArgs(backfill, config.functionLogRetentionInDays) }, opts);
     const { roleName, sessionName } = backfillProviderRole(backfill, pulumi.runtime.isDryRun());
     for (const accountId of accounts) {
       const provider =

@@ -6,8 +6,9 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 
-import { backfillProviderRole, CloudTrailAlerts, type CloudTrailAlertsArgs } from "../../components/cloudTrailAlerts";
+import { backfillProviderRole, CloudTrailAlerts, type CloudTrailAlertsArgs, trailBackfillArgs } from "../../components/cloudTrailAlerts";
 import { configArgs, loadStackConfig, type RawConfig, StackConfigError } from "../../stackConfig";
+import { TrailBackfill } from "../../components/trailBackfill";
 import { devStack } from "../support/devStack";
 import { devConfig } from "../support/stackConfig";
 
@@ -60,6 +61,12 @@ describe("CloudTrailAlerts", () => {
     ["a notifier name with capitals", "userActivityNotifiers", '{"Ops":{"userNames":["ops"]}}', { Ops: { userNames: ["ops"] } }],
     ["a notifier without criteria", "userActivityNotifiers", '{"ops":{"source":"logs"}}', { ops: { source: "logs" } }],
     ["a short backfill account", "backfill", '{"enabled":true,"accounts":["12345"],"regions":["us-east-1"]}', { enabled: true, accounts: ["12345"], regions: ["us-east-1"] }],
+    [
+      "the organization key layout without an organization ID",
+      "backfill",
+      '{"enabled":true,"accounts":["111111111111"],"regions":["us-east-1"],"keyLayout":"organization"}',
+      { enabled: true, accounts: ["111111111111"], regions: ["us-east-1"], keyLayout: "organization" },
+    ],
     ["a dashboard flag that is not a boolean", "dashboard", "yes", "yes"],
     ["a preview role name with a slash", "backfill", '{"enabled":true,"accounts":["111111111111"],"regions":["us-east-1"],"previewRoleName":"a/b"}', { enabled: true, accounts: ["111111111111"], regions: ["us-east-1"], previewRoleName: "a/b" }],
   ];
@@ -128,6 +135,28 @@ describe("CloudTrailAlerts", () => {
     expect(nameOf("aws:s3/bucket:Bucket", "trail-bucket").bucket).to.equal("trail-bucket-2da1d5d");
     expect(nameOf("aws:s3/bucket:Bucket", "backfill-bucket").bucket).to.equal("backfill-bucket-702b6d5");
     expect(nameOf("aws:iam/role:Role", "backfill-reader-222222222222").name).to.equal("backfill-reader-222222222222-0c46180");
+  });
+
+  describe("trailBackfillArgs", () => {
+    const backfill = (fields: Record<string, unknown>) => CloudTrailAlerts.stackConfigOf(devArgs({ backfill: { enabled: true, accounts: ["111111111111"], regions: ["us-east-1"], ...fields } }), dev, stackKeys).backfill!;
+
+    it("gives TrailBackfill the organization layout with the backfill's organization ID", () => {
+      expect(trailBackfillArgs(backfill({ keyLayout: "organization", organizationId: "o-a1b2c3d4e5", prefix: "org-trail" }), 30)).to.deep.equal({
+        maxConcurrency: 40,
+        requestsPerSecond: 2,
+        functionLogRetentionInDays: 30,
+        prefix: "org-trail",
+        keyLayout: "organization",
+        organizationId: "o-a1b2c3d4e5",
+      });
+    });
+
+    it("keeps the account layout by default, the organization ID limiting only the reader roles", () => {
+      const args = trailBackfillArgs(backfill({ organizationId: "o-a1b2c3d4e5" }), 30);
+
+      expect(args).not.to.have.any.keys("keyLayout", "organizationId");
+      expect(() => TrailBackfill.validateArgs("backfill", { alertTopic: undefined as never, ...args })).not.to.throw();
+    });
   });
 
   describe("backfillProviderRole", () => {

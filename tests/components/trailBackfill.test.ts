@@ -380,6 +380,42 @@ describe("TrailBackfill", () => {
     });
   });
 
+  describe("organization trail key layout", () => {
+    it("writes only under AWSLogs/<organization ID>/ of the prefix, and tells the function the organization ID", async () => {
+      // Act
+      const backfill = new TrailBackfill("tb-org", {
+        alertTopic: topic,
+        existingBucketName: "org-trail-logs",
+        prefix: "org-trail",
+        keyLayout: "organization",
+        organizationId: "o-a1b2c3d4e5",
+      });
+      backfill.addReaderRole("222222222222", "arn:aws:iam::222222222222:role/r");
+      const resources = await resourcesOf(backfill);
+
+      // Assess
+      const statements = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-org-function-policy")).Statement;
+      expect(statements.filter((s) => s.Action === "s3:PutObject")).to.deep.equal([
+        { Sid: "WriteLogFiles", Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::org-trail-logs/org-trail/AWSLogs/o-a1b2c3d4e5/*" },
+      ]);
+      // The Map's results stay outside AWSLogs/, under the prefix.
+      expect(statements.find((s) => s.Sid === "ReadMapResults")?.Resource).to.equal("arn:aws:s3:::org-trail-logs/org-trail/TrailBackfillResults/*");
+      expect(environmentOf(single(resources, "aws:lambda/function:Function"))).to.deep.include({ BACKFILL_KEY_PREFIX: "org-trail", BACKFILL_KEY_ORGANIZATION_ID: "o-a1b2c3d4e5" });
+      expect(backfill.logFilesFolder).to.equal("org-trail/AWSLogs/o-a1b2c3d4e5/");
+    });
+
+    it("keeps the account layout by default: AWSLogs/ without an organization ID, and no organization ID for the function", async () => {
+      const backfill = new TrailBackfill("tb-acct", { alertTopic: topic, existingBucketName: "trail-logs", keyLayout: "account" });
+      backfill.addReaderRole("222222222222", "arn:aws:iam::222222222222:role/r");
+      const resources = await resourcesOf(backfill);
+
+      const statements = policyOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "tb-acct-function-policy")).Statement;
+      expect(statements.find((s) => s.Sid === "WriteLogFiles")?.Resource).to.equal("arn:aws:s3:::trail-logs/AWSLogs/*");
+      expect(environmentOf(single(resources, "aws:lambda/function:Function"))).not.to.have.property("BACKFILL_KEY_ORGANIZATION_ID");
+      expect(backfill.logFilesFolder).to.equal("AWSLogs/");
+    });
+  });
+
   describe("without reader roles", () => {
     it("grants no sts:AssumeRole and warns that no account can be read", async () => {
       // Prepare
@@ -418,6 +454,10 @@ describe("TrailBackfill", () => {
       ["too many requests in flight", { alertTopic, concurrentRequestsPerPair: 0 }, "concurrentRequestsPerPair must be a whole number from 1 to 16, got 0"],
       ["a state machine name with spaces", { alertTopic, stateMachineName: "my backfill" }, 'stateMachineName must be 1-80 letters, digits, \'-\' and \'_\', got "my backfill"'],
       ["a short external ID", { alertTopic, readerExternalId: "x" }, 'readerExternalId must be 2-1224 letters, digits and +=,.@:/-_, got "x"'],
+      ["the organization layout without an organization ID", { alertTopic, keyLayout: "organization" }, 'keyLayout "organization" needs organizationId, an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits) (the organization trail\'s keys hold it), got undefined'],
+      ["the organization layout with a bad organization ID", { alertTopic, keyLayout: "organization", organizationId: "o-A1B2" }, 'keyLayout "organization" needs organizationId, an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits) (the organization trail\'s keys hold it), got "o-A1B2"'],
+      ["an organization ID with the account layout", { alertTopic, organizationId: "o-a1b2c3d4e5" }, 'organizationId "o-a1b2c3d4e5" is used only by keyLayout "organization" (the account layout\'s keys hold no organization ID)'],
+      ["an unknown key layout", { alertTopic, keyLayout: "org" as never }, 'keyLayout must be "account" or "organization", got "org"'],
     ];
     for (const [title, args, message] of cases) {
       it(`rejects ${title}`, () => {

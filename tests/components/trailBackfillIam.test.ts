@@ -84,6 +84,24 @@ describe("TrailBackfill IAM (simulated)", () => {
     expect(await write(key, "s3:DeleteObject")).to.equal("ImplicitlyDenied");
   });
 
+  it("in the organization trail layout, lets the function write under AWSLogs/<organization ID>/ only", async () => {
+    // Prepare
+    const backfill = new TrailBackfill("tbi-org", { alertTopic: new AlertTopic("tbi-org-topic", {}), keyLayout: "organization", organizationId: "o-exampleorg1" });
+    backfill.addReaderRole(member, `arn:aws:iam::${member}:role/tbi-org-reader`);
+    const orgResources = await resourcesOf(backfill);
+    const role = await valueOf(backfill.functionRoleArn);
+    const policy = policyOf(single(orgResources, "aws:iam/rolePolicy:RolePolicy", "tbi-org-function-policy"));
+    const bucket = single(orgResources, "aws:s3/bucket:Bucket").state.arn as string;
+    const write = (key: string) =>
+      decide({ principal: role, action: "s3:PutObject", resource: `${bucket}/${key}`, resourceAccount: "111111111111", identity: [policy], resourcePolicy: policyOf(single(orgResources, "aws:s3/bucketPolicy:BucketPolicy")), context: { "aws:SecureTransport": "true" } });
+    const file = `CloudTrail/us-east-1/2024/05/20/${member}_CloudTrail_us-east-1_20240520T1000Z_AbCdEfGhIjKlMnOp.json.gz`;
+
+    // Assess
+    expect(await write(`AWSLogs/o-exampleorg1/${member}/${file}`)).to.equal("Allowed");
+    expect(await write(`AWSLogs/${member}/${file}`)).to.equal("ImplicitlyDenied");
+    expect(await write(`AWSLogs/o-otherorg0001/${member}/${file}`)).to.equal("ImplicitlyDenied");
+  });
+
   it("lets the function assume the reader role only with the external ID and from inside the organisation", async () => {
     const assume = (roleArn: string, context: Record<string, string>) =>
       decide({ principal: functionRole, action: "sts:AssumeRole", resource: roleArn, resourceAccount: member, identity: [functionPolicy], resourcePolicy: readerTrust, context });

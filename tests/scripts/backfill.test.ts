@@ -12,6 +12,7 @@ import {
   duration,
   estimateBackfill,
   executionName,
+  keysLine,
   parseBackfillArgs,
   runBackfillCommand,
   stateMachineArnFromStack,
@@ -19,6 +20,7 @@ import {
 } from "../../scripts/backfill";
 import type { BackfillConfig } from "../../stackConfig";
 import { summarizeBackfill } from "../../functions/trailBackfill/summary";
+import { logFileKey } from "../../functions/trailBackfill/logFiles";
 
 const NOW = Date.parse("2024-06-01T12:00:00Z");
 const CONFIG: BackfillConfig = {
@@ -170,11 +172,30 @@ describe("npm run backfill", () => {
           "  pairs     2 (1 account x 2 regions), up to 4 at once",
           "            222222222222: us-east-1, ap-northeast-1",
           "  files     at most 576 (288 five-minute windows x 2 pairs; windows without events get no file)",
+          "  keys      account trail layout, under AWSLogs/<account>/CloudTrail/<region>/ in the stack's backfill bucket; the first is " +
+            logFileKey({ accountId: "222222222222", region: "us-east-1", windowStart: new Date("2024-05-20T10:00:00Z") }),
           "  calls     about 406 LookupEvents calls at 10,000 events per pair and day (--events-per-day), at least 8",
           "  time      at 2 requests/s per pair: at least 1m42s per pair, 1m42s for all pairs (1 wave(s) of 4)",
           "",
         ].join("\n"),
       );
+    });
+  });
+
+  describe("--dry-run's keys", () => {
+    it("names the organization trail layout, with the organization ID after AWSLogs/, the prefix and the adopted bucket", () => {
+      const options = { accounts: ["222222222222"], regions: ["ap-northeast-1"], startTime: "2024-05-20T10:02:00Z", endTime: "2024-05-21T10:00:00Z" };
+      const line = keysLine(options, { keyLayout: "organization", organizationId: "o-a1b2c3d4e5", prefix: "org-trail", existingBucketName: "org-trail-logs" });
+
+      expect(line).to.match(
+        /^ {2}keys {6}organization trail layout, under org-trail\/AWSLogs\/o-a1b2c3d4e5\/<account>\/CloudTrail\/<region>\/ in s3:\/\/org-trail-logs; the first is org-trail\/AWSLogs\/o-a1b2c3d4e5\/222222222222\/CloudTrail\/ap-northeast-1\/2024\/05\/20\/222222222222_CloudTrail_ap-northeast-1_20240520T1000Z_[A-Za-z0-9]{16}\.json\.gz$/,
+      );
+    });
+
+    it("keeps the account layout when the organization ID only limits the reader roles", () => {
+      const options = { accounts: ["222222222222"], regions: ["us-east-1"], startTime: "2024-05-20T10:00:00Z", endTime: "2024-05-20T11:00:00Z" };
+
+      expect(keysLine(options, { keyLayout: "account", organizationId: "o-a1b2c3d4e5" })).to.include("under AWSLogs/<account>/CloudTrail/<region>/ in the stack's backfill bucket; the first is AWSLogs/222222222222/");
     });
   });
 

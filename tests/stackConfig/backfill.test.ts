@@ -27,6 +27,7 @@ describe("stack config: cloudtrail-alerts:backfill", () => {
       externalId: "cloudtrail-alerts-dev-backfill",
       maxConcurrency: 40,
       requestsPerSecond: 2,
+      keyLayout: "account",
     });
   });
 
@@ -46,7 +47,15 @@ describe("stack config: cloudtrail-alerts:backfill", () => {
       regions: ["us-east-1"],
       maxConcurrency: 40,
       requestsPerSecond: 2,
+      keyLayout: "account",
     });
+  });
+
+  it("reads the organization trail key layout, with the organization ID its keys hold", () => {
+    const backfill = loadStackConfig(withBackfill({ ...enabled, keyLayout: "organization", organizationId: "o-a1b2c3d4e5", prefix: "org-trail" })).backfill;
+
+    expect(backfill).to.deep.include({ keyLayout: "organization", organizationId: "o-a1b2c3d4e5", prefix: "org-trail" });
+    expect(loadStackConfig(withBackfill({ ...enabled, keyLayout: "account" })).backfill).to.deep.include({ keyLayout: "account" });
   });
 
   const cases: Array<[string, unknown, Record<string, string>, string, string]> = [
@@ -57,9 +66,18 @@ describe("stack config: cloudtrail-alerts:backfill", () => {
     ["a rate above the quota", { ...enabled, requestsPerSecond: 5 }, {}, "cloudtrail-alerts:backfill.requestsPerSecond", "cloudtrail-alerts:backfill.requestsPerSecond must be more than 0 and at most 2 (LookupEvents allows 2 requests per second per account and region), got 5"],
     ["a fractional concurrency", { ...enabled, maxConcurrency: 2.5 }, {}, "cloudtrail-alerts:backfill.maxConcurrency", "cloudtrail-alerts:backfill.maxConcurrency must be a whole number from 1 to 10000, got 2.5"],
     ["a malformed organization ID", { ...enabled, organizationId: "myorg" }, {}, "cloudtrail-alerts:backfill.organizationId", 'cloudtrail-alerts:backfill.organizationId must be an organization ID such as o-a1b2c3d4e5, got "myorg"'],
+    [
+      "the organization key layout without an organization ID",
+      { ...enabled, keyLayout: "organization" },
+      {},
+      "cloudtrail-alerts:backfill.organizationId",
+      'cloudtrail-alerts:backfill.keyLayout "organization" needs cloudtrail-alerts:backfill.organizationId (an organization ID such as o-a1b2c3d4e5, which the organization trail\'s keys hold), which is not set',
+    ],
+    ["an unknown key layout", { ...enabled, keyLayout: "org", organizationId: "o-a1b2c3d4e5" }, {}, "cloudtrail-alerts:backfill.keyLayout", 'cloudtrail-alerts:backfill.keyLayout must be "account" or "organization", got "org"'],
+    ["a key layout that is not a string", { ...enabled, keyLayout: true }, {}, "cloudtrail-alerts:backfill.keyLayout", 'cloudtrail-alerts:backfill.keyLayout must be "account" or "organization", got true'],
     ["a deploy role name with a slash", { ...enabled, deployRoleName: "admin/role" }, {}, "cloudtrail-alerts:backfill.deployRoleName", 'cloudtrail-alerts:backfill.deployRoleName must be an IAM role name such as OrganizationAccountAccessRole, got "admin/role"'],
     ["enabled as a string", { ...enabled, enabled: "yes" }, {}, "cloudtrail-alerts:backfill.enabled", 'cloudtrail-alerts:backfill.enabled must be true or false, got "yes"'],
-    ["an unknown field", { ...enabled, account: "111111111111" }, {}, "cloudtrail-alerts:backfill.account", 'cloudtrail-alerts:backfill has unknown field "account"; its fields are enabled, accounts, regions, deployRoleName, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix, previewRoleName'],
+    ["an unknown field", { ...enabled, account: "111111111111" }, {}, "cloudtrail-alerts:backfill.account", 'cloudtrail-alerts:backfill has unknown field "account"; its fields are enabled, accounts, regions, deployRoleName, organizationId, externalId, maxConcurrency, requestsPerSecond, existingBucketName, prefix, previewRoleName, keyLayout'],
     ["a list instead of an object", ["111111111111"], {}, "cloudtrail-alerts:backfill", 'cloudtrail-alerts:backfill must be an object such as { enabled: true, accounts: [...], regions: [...] }, got ["111111111111"]'],
     [
       "no single stack account",

@@ -30,6 +30,12 @@ describe("trail backfill calls", () => {
     expect(calls[3].resources).to.deep.equal(["arn:aws:s3:::backfill/org/backfill/TrailBackfillResults/*"]);
   });
 
+  it("writes only under the organization ID in the organization trail layout", () => {
+    const calls = trailBackfillCalls.calls({ ...settings("org-trail"), organizationId: "o-a1b2c3d4e5" }, WHERE);
+    expect(calls[2].resources).to.deep.equal(["arn:aws:s3:::backfill/org-trail/AWSLogs/o-a1b2c3d4e5/*"]);
+    expect(trailBackfillCalls.calls({ ...settings(""), organizationId: "o-a1b2c3d4e5" }, WHERE)[2].resources).to.deep.equal(["arn:aws:s3:::backfill/AWSLogs/o-a1b2c3d4e5/*"]);
+  });
+
   it("declares exactly the commands the room's code constructs", () => {
     expect(trailBackfillCalls.calls(settings(""), WHERE).map((c) => c.command).sort()).to.deep.equal(commandsConstructedBy("trailBackfill"));
   });

@@ -8,6 +8,7 @@ import { withEnvironment } from "../../../preview/lambdaArchive";
 import { fakeEvent, LookupEventsFake } from "../../../simulation/fakeCloudTrail";
 import { recordingLogger, recordingMetrics } from "../../../simulation/recorders";
 import { seededRandom, VirtualClock } from "../../../simulation/virtualClock";
+import { fromEnvironment, toEnvironment } from "../../../functions/trailBackfill/settings";
 
 const NOW = Date.parse("2024-06-01T00:00:00Z");
 
@@ -72,6 +73,37 @@ describe("trailBackfill handler", () => {
     expect(fake.received.every((r) => r.at < NOW + 5000)).to.equal(true);
     expect(output.stats).to.deep.include({ invocations: 1, requests: fake.received.length });
     expect(puts.every((p) => p.input.Bucket === "b" && p.input.Key!.startsWith("p/AWSLogs/222222222222/CloudTrail/us-east-1/"))).to.equal(true);
+  });
+
+  it("fetch: writes every file of the pair under the organization ID its environment gives (the organization trail layout)", async () => {
+    // Prepare: 40 events over an hour, read in one invocation.
+    const clock = new VirtualClock(NOW);
+    const fake = new LookupEventsFake({ clock });
+    const start = Date.parse("2024-05-20T10:00:00Z");
+    fake.setEvents("222222222222", "us-east-1", Array.from({ length: 40 }, (_, i) => fakeEvent({ id: `o-${i}`, time: start + i * 90_000, account: "222222222222", region: "us-east-1" })));
+    const puts: PutObjectCommand[] = [];
+    const item = { account: "222222222222", region: "us-east-1", roleArn: roles["222222222222"], startTime: "2024-05-20T10:00:00.000Z", endTime: "2024-05-20T11:00:00.000Z" };
+    const settings = fromEnvironment(toEnvironment({ bucket: "org-logs", prefix: "org-trail", organizationId: "o-a1b2c3d4e5", requestsPerSecond: 2, concurrentRequests: 4 }));
+
+    // Act
+    const output = (await clock.run(() =>
+      handleBackfillEvent({ action: "fetch", checkpoint: item }, settings, {
+        ...offline(),
+        clock,
+        random: seededRandom(1),
+        cloudTrailFor: () => Promise.resolve(fake.client("222222222222", "us-east-1")),
+        s3: { send: (command: PutObjectCommand) => (puts.push(command), Promise.resolve({})) },
+        remainingTimeInMillis: 600_000,
+      }),
+    )) as PairCheckpoint;
+
+    // Assess
+    expect(output.done).to.equal(true);
+    expect(puts).to.have.length(12);
+    for (const put of puts) {
+      expect(put.input.Bucket).to.equal("org-logs");
+      expect(put.input.Key).to.match(/^org-trail\/AWSLogs\/o-a1b2c3d4e5\/222222222222\/CloudTrail\/us-east-1\/2024\/05\/20\/222222222222_CloudTrail_us-east-1_20240520T10[0-5][05]Z_[A-Za-z0-9]{16}\.json\.gz$/);
+    }
   });
 
   it("summarize: reports the failed pairs as a metric and logs the totals", async () => {

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 
 import { WINDOW_MS } from "../../../functions/shared/timeIntervals";
-import { logFileBody, logFileKey, normalizeKeyPrefix, putLogFile } from "../../../functions/trailBackfill/logFiles";
+import { logFileBody, logFileKey, logFilesFolder, normalizeKeyPrefix, putLogFile } from "../../../functions/trailBackfill/logFiles";
 
 describe("logFileKey", () => {
   const windowStart = fc.integer({ min: 0, max: 400_000 }).map((n) => new Date(Date.parse("2020-01-01T00:00:00Z") + n * WINDOW_MS));
@@ -28,6 +28,50 @@ describe("logFileKey", () => {
     );
   });
 
+  it("puts the organization ID between AWSLogs/ and the account in the organization trail layout, and nothing else changes", () => {
+    const organization = fc.stringMatching(/^o-[a-z0-9]{10,32}$/);
+    fc.assert(
+      fc.property(organization, account, region, windowStart, fc.constantFrom(undefined, "", "org-trail", "/team/logs/"), (organizationId, accountId, r, start, prefix) => {
+        const accountKey = logFileKey({ prefix, accountId, region: r, windowStart: start });
+        const key = logFileKey({ prefix, organizationId, accountId, region: r, windowStart: start });
+        const lead = prefix === undefined || prefix === "" ? "" : `${prefix.replace(/^\/|\/$/g, "")}/`;
+
+        expect(key).to.equal(accountKey.replace(`${lead}AWSLogs/`, `${lead}AWSLogs/${organizationId}/`));
+        expect(key.startsWith(logFilesFolder(prefix, organizationId))).to.equal(true);
+      }),
+    );
+  });
+
+  describe("against AWS's documented keys", () => {
+    // "Finding your CloudTrail log files", https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html
+    // (the object names there, without the leading bucket name), and "CloudTrail log file examples",
+    // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html (the example file name).
+    const ACCOUNT_TRAIL = "prefix_name/AWSLogs/Account ID/CloudTrail/region/YYYY/MM/DD/file_name.json.gz";
+    const ORGANIZATION_TRAIL = "prefix_name/AWSLogs/O-ID/Account ID/CloudTrail/Region/YYYY/MM/DD/file_name.json.gz";
+    const EXAMPLE_FILE_NAME = "111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz";
+    const ORGANIZATION_ID = "o-exampleorgid";
+    const documented = (template: string) =>
+      template
+        .replace("O-ID", ORGANIZATION_ID)
+        .replace("Account ID", "111122223333")
+        .replace(/region/i, "us-east-2")
+        .replace("YYYY/MM/DD", "2015/08/01")
+        .replace("file_name.json.gz", EXAMPLE_FILE_NAME);
+    // The unique string has no meaning (readers must ignore it); ours is derived from the pair and window.
+    const withExampleUniqueString = (key: string) => key.replace(/_[A-Za-z0-9]{16}\.json\.gz$/, "_Mu0KsOhtH1ar15ZZ.json.gz");
+    const file = { prefix: "prefix_name", accountId: "111122223333", region: "us-east-2", windowStart: new Date("2015-08-01T02:10:00Z") };
+
+    it("writes an account trail's key", () => {
+      expect(documented(ACCOUNT_TRAIL)).to.equal(`prefix_name/AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/${EXAMPLE_FILE_NAME}`);
+      expect(withExampleUniqueString(logFileKey(file))).to.equal(documented(ACCOUNT_TRAIL));
+    });
+
+    it("writes an organization trail's key, with the organization ID after AWSLogs/", () => {
+      expect(documented(ORGANIZATION_TRAIL)).to.equal(`prefix_name/AWSLogs/o-exampleorgid/111122223333/CloudTrail/us-east-2/2015/08/01/${EXAMPLE_FILE_NAME}`);
+      expect(withExampleUniqueString(logFileKey({ ...file, organizationId: ORGANIZATION_ID }))).to.equal(documented(ORGANIZATION_TRAIL));
+    });
+  });
+
   it("gives the same window of the same pair the same key, and different windows or pairs different keys", () => {
     fc.assert(
       fc.property(account, region, windowStart, windowStart, (accountId, r, a, b) => {
@@ -48,6 +92,11 @@ describe("logFileKey", () => {
     expect(() => logFileKey({ accountId: "1111", region: "us-east-1", windowStart: new Date(0) })).to.throw('accountId must be a 12-digit AWS account ID, got "1111"');
     expect(() => logFileKey({ accountId: "111111111111", region: "Tokyo", windowStart: new Date(0) })).to.throw('region must be an AWS region such as us-east-1, got "Tokyo"');
     expect(() => logFileKey({ prefix: "a/../b", accountId: "111111111111", region: "us-east-1", windowStart: new Date(0) })).to.throw("prefix must be S3 key segments");
+    for (const organizationId of ["", "o-short", "O-EXAMPLEORGID", "o-exampleorgid/..", "r-exampleorgid"]) {
+      expect(() => logFileKey({ organizationId, accountId: "111111111111", region: "us-east-1", windowStart: new Date(0) }), organizationId).to.throw(
+        `organizationId must be an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits), got ${JSON.stringify(organizationId)}`,
+      );
+    }
   });
 });
 
@@ -90,5 +139,27 @@ describe("trailBackfill log files", () => {
       { Bucket: "logs", Key: logFileKey({ accountId: "111111111111", region: "us-east-1", windowStart: new Date(windowStart) }), Body: undefined, ContentType: "application/json", ContentEncoding: "gzip" },
     ]);
     expect(gunzipSync(sent[0].input.Body as Buffer).toString("utf8")).to.equal('{"Records":[{"eventID":"e1"}]}');
+  });
+  it("puts the file under the organization ID of its destination, when it has one", async () => {
+    // Prepare
+    const sent: PutObjectCommand[] = [];
+    const s3 = { send: (command: PutObjectCommand) => (sent.push(command), Promise.resolve({})) } as unknown as Parameters<typeof putLogFile>[0];
+    const windowStart = Date.parse("2024-05-20T10:05:00Z");
+
+    // Act
+    await putLogFile(s3, { bucket: "org-logs", prefix: "org-trail", organizationId: "o-a1b2c3d4e5" }, { accountId: "222222222222", region: "ap-northeast-1", windowStart, events: new Map() });
+
+    // Assess
+    expect(sent.map((c) => c.input.Key)).to.deep.equal([logFileKey({ prefix: "org-trail", organizationId: "o-a1b2c3d4e5", accountId: "222222222222", region: "ap-northeast-1", windowStart: new Date(windowStart) })]);
+    expect(sent[0].input.Key).to.match(/^org-trail\/AWSLogs\/o-a1b2c3d4e5\/222222222222\/CloudTrail\/ap-northeast-1\/2024\/05\/20\/222222222222_CloudTrail_ap-northeast-1_20240520T1005Z_[A-Za-z0-9]{16}\.json\.gz$/);
+  });
+
+  it("names the folder of every log file: AWSLogs/ under the prefix, and the organization ID in the organization layout", () => {
+    expect(logFilesFolder(undefined)).to.equal("AWSLogs/");
+    expect(logFilesFolder("/team/logs/")).to.equal("team/logs/AWSLogs/");
+    expect(logFilesFolder("", "o-a1b2c3d4e5")).to.equal("AWSLogs/o-a1b2c3d4e5/");
+    expect(logFilesFolder("org-trail", "o-a1b2c3d4e5")).to.equal("org-trail/AWSLogs/o-a1b2c3d4e5/");
+    expect(() => logFilesFolder("a//b", "o-a1b2c3d4e5")).to.throw("prefix must be S3 key segments");
+    expect(() => logFilesFolder("", "o-*")).to.throw('organizationId must be an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits), got "o-*"');
   });
 });

@@ -25,6 +25,7 @@ describe("trailBackfill settings", () => {
   const full: TrailBackfillSettings = {
     bucket: "org-trail-logs",
     prefix: "org-trail/backfill",
+    organizationId: "o-a1b2c3d4e5",
     bucketOwner: "999999999999",
     externalId: "tb-external",
     requestsPerSecond: 1.5,
@@ -43,6 +44,7 @@ describe("trailBackfill settings", () => {
       {
         bucket: fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
         prefix: fc.constantFrom("", "backfill", "team/logs", "a!b_c.d*e'f(g)h-i"),
+        organizationId: fc.stringMatching(/^o-[a-z0-9]{10,32}$/),
         bucketOwner: fc.stringMatching(/^\d{12}$/),
         externalId: fc.stringMatching(/^[\w+=,.@:/-]{2,40}$/),
         requestsPerSecond: fc.double({ min: 0.01, max: 2, noNaN: true }),
@@ -61,6 +63,7 @@ describe("trailBackfill settings", () => {
     expect(toEnvironment(full)).to.deep.equal({
       BACKFILL_BUCKET: "org-trail-logs",
       BACKFILL_KEY_PREFIX: "org-trail/backfill",
+      BACKFILL_KEY_ORGANIZATION_ID: "o-a1b2c3d4e5",
       BACKFILL_BUCKET_OWNER: "999999999999",
       READER_EXTERNAL_ID: "tb-external",
       REQUESTS_PER_SECOND: "1.5",
@@ -81,6 +84,9 @@ describe("trailBackfill settings", () => {
     ["a missing bucket", { BACKFILL_KEY_PREFIX: "p" }, "BACKFILL_BUCKET", "environment variable BACKFILL_BUCKET is not set; the function was deployed without it"],
     ["an empty bucket", { BACKFILL_BUCKET: "" }, "BACKFILL_BUCKET", "environment variable BACKFILL_BUCKET is not set; the function was deployed without it"],
     ["a prefix with a '..' segment", { BACKFILL_BUCKET: "b", BACKFILL_KEY_PREFIX: "a/../b" }, "BACKFILL_KEY_PREFIX", "environment variable BACKFILL_KEY_PREFIX must be S3 key segments of letters, digits and !_.*'()- separated by '/', got \"a/../b\""],
+    ["an organization ID without o-", { BACKFILL_BUCKET: "b", BACKFILL_KEY_ORGANIZATION_ID: "a1b2c3d4e5" }, "BACKFILL_KEY_ORGANIZATION_ID", 'environment variable BACKFILL_KEY_ORGANIZATION_ID must be an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits), got "a1b2c3d4e5"'],
+    ["an organization ID with a '/'", { BACKFILL_BUCKET: "b", BACKFILL_KEY_ORGANIZATION_ID: "o-a1b2c3d4e5/x" }, "BACKFILL_KEY_ORGANIZATION_ID", 'environment variable BACKFILL_KEY_ORGANIZATION_ID must be an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits), got "o-a1b2c3d4e5/x"'],
+    ["an uppercase organization ID", { BACKFILL_BUCKET: "b", BACKFILL_KEY_ORGANIZATION_ID: "o-A1B2C3D4E5" }, "BACKFILL_KEY_ORGANIZATION_ID", 'environment variable BACKFILL_KEY_ORGANIZATION_ID must be an organization ID such as o-a1b2c3d4e5 (o- and 10 to 32 lowercase letters or digits), got "o-A1B2C3D4E5"'],
     ["a rate of 0", { BACKFILL_BUCKET: "b", REQUESTS_PER_SECOND: "0" }, "REQUESTS_PER_SECOND", 'environment variable REQUESTS_PER_SECOND must be a number more than 0 and at most 100, got "0"'],
     ["a rate that is not a number", { BACKFILL_BUCKET: "b", REQUESTS_PER_SECOND: "fast" }, "REQUESTS_PER_SECOND", 'environment variable REQUESTS_PER_SECOND must be a number more than 0 and at most 100, got "fast"'],
     ["a fractional concurrency", { BACKFILL_BUCKET: "b", CONCURRENT_REQUESTS_PER_PAIR: "2.5" }, "CONCURRENT_REQUESTS_PER_PAIR", 'environment variable CONCURRENT_REQUESTS_PER_PAIR must be a whole number from 1 to 32, got "2.5"'],
