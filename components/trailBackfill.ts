@@ -217,11 +217,7 @@ export class TrailBackfill extends pulumi.ComponentResource {
       TrailBackfill.functionStatements({ readerRoleArns: Object.values(readers), bucketArn: arn, keyPrefix: this.keyPrefix, organizationId, bucketKmsKeyArn: keyArn }),
     );
     this.destination = { bucketArn, bucketKeyArn };
-    this.readerRoleArns.apply((readers) => {
-      if (Object.keys(readers).length === 0) {
-        void pulumi.log.warn(`TrailBackfill "${name}" has no reader roles: it cannot read any account. Register each account's TrailReaderRole with addReaderRole().`, this);
-      }
-    });
+    this.warnWithoutReaders(name);
 
     this.function = this.createFunction(name, {
       alertTopic,
@@ -256,6 +252,15 @@ export class TrailBackfill extends pulumi.ComponentResource {
       stateMachineArn: this.stateMachineArn,
       stateMachineRole: this.stateMachineRole,
       readerRoleArns: this.readerRoleArns,
+    });
+  }
+
+  /** Warns, once the reader roles are known, when there are none: the backfill could read no account. */
+  private warnWithoutReaders(name: string): void {
+    this.readerRoleArns.apply((readers) => {
+      if (Object.keys(readers).length === 0) {
+        void pulumi.log.warn(`TrailBackfill "${name}" has no reader roles: it cannot read any account. Register each account's TrailReaderRole with addReaderRole().`, this);
+      }
     });
   }
 
