@@ -138,51 +138,22 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
     this.dataEventSelectors = downloadEventSelectors(name, watches, partition);
     trail.addDataEventSelectors(this.dataEventSelectors);
 
-    const statements: pulumi.Input<PolicyStatement>[] = [];
-    if (counter === "dynamodb") {
-      // Items are only needed for their window (plus time for late redeliveries); object keys are sensitive.
-      const counts = new TtlTable(`${name}-counts`, { ...DOWNLOAD_COUNTS_TABLE, kmsKeyArn: tableKmsKeyArn }, child);
-      this.table = counts.table;
-      this.tableName = this.table.name;
-      // UpdateItem claims, counts and settles each download; GetItem reads whether a settled download's entry can go
-      // from its counter item (entries left by execution environments Lambda retired).
-      statements.push(...counts.grant("CountDownloads", ["dynamodb:GetItem", "dynamodb:UpdateItem"]));
-    } else {
-      statements.push({
-        Sid: "RecountDownloads",
-        Effect: "Allow",
-        Action: "logs:FilterLogEvents",
-        // The same log group in both ARN forms IAM evaluates for this action.
-        Resource: [trail.logGroupArn, pulumi.interpolate`${trail.logGroupArn}:*`],
-      });
-    }
+    const storage = counterStorage(name, { counter, trail, tableKmsKeyArn }, child);
+    this.table = storage.table;
+    this.tableName = storage.table?.name;
+    const statements = storage.statements;
 
     const counterSettings = this.table === undefined ? { kind: "logs" as const, logGroupName: trail.logGroupName } : { kind: "dynamodb" as const, tableName: this.table.name };
     this.handler = countingFunction(name, { watches, reset, notify, counter: counterSettings, language, timeZone }, { alertTopic, statements, logRetentionInDays }, child);
     this.functionName = this.handler.functionName;
     this.functionArn = this.handler.functionArn;
 
-    if (source === "eventbridge") {
-      this.eventPattern = downloadEventPattern(watches);
-      const downloads = new EventRuleSource(
-        `${name}-downloads`,
-        { description: `S3 GetObject on the objects ${name} watches (CloudTrail data events)`, eventPattern: this.eventPattern, state: "ENABLED" },
-        child,
-      );
-      this.rule = downloads.rule;
-      this.ruleTarget = downloads.bind(this.handler, {
-        purpose: `S3 downloads counted by ${name}`,
-        alertTopic,
-        names: { permission: `${name}-invoke-from-rule`, target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
-      });
-    } else if (source === "logs") {
-      this.filterPattern = downloadFilterPattern(watches);
-      const logs = new LogSubscriptionSource({ logGroupName: trail.logGroupName, logGroupArn: trail.logGroupArn, filterPattern: this.filterPattern, accountId: env.accountId }, child);
-      this.subscriptionFilter = logs.bind(this.handler, { permission: `${name}-invoke-from-logs`, subscription: `${name}-subscription` }).subscriptionFilter;
-    } else {
-      // The dispatch subscription and its invoke permission (sourceArn: the dispatch topic) become children of this.
-      new DispatcherRoute(source.dispatcher, { key: name, patterns: [this.recordPattern] }, child).bind(this.handler);
-    }
+    const wiring = connectSource(name, source, { watches, trail, alertTopic, handler: this.handler, recordPattern: this.recordPattern, accountId: env.accountId }, child);
+    this.eventPattern = wiring.eventPattern;
+    this.rule = wiring.rule;
+    this.ruleTarget = wiring.ruleTarget;
+    this.filterPattern = wiring.filterPattern;
+    this.subscriptionFilter = wiring.subscriptionFilter;
 
     this.registerOutputs({
       handler: this.handler,
@@ -218,6 +189,64 @@ export class DownloadThresholdAlert extends pulumi.ComponentResource {
     }
     problems.throwIfAny((message) => new Error(`DownloadThresholdAlert "${name}": ${message}`));
   }
+}
+
+/** Where the counter keeps its counts, and what its function may do there: a DynamoDB table, or the trail's log group. */
+function counterStorage(
+  name: string,
+  args: { counter: "dynamodb" | "logs"; trail: DownloadThresholdAlertArgs["trail"]; tableKmsKeyArn?: pulumi.Input<string> },
+  opts: { parent: pulumi.Resource },
+): { table?: aws.dynamodb.Table; statements: pulumi.Input<PolicyStatement>[] } {
+  if (args.counter === "dynamodb") {
+    // Items are only needed for their window (plus time for late redeliveries); object keys are sensitive.
+    const counts = new TtlTable(`${name}-counts`, { ...DOWNLOAD_COUNTS_TABLE, kmsKeyArn: args.tableKmsKeyArn }, opts);
+    // UpdateItem claims, counts and settles each download; GetItem reads whether a settled download's entry can go
+    // from its counter item (entries left by execution environments Lambda retired).
+    return { table: counts.table, statements: counts.grant("CountDownloads", ["dynamodb:GetItem", "dynamodb:UpdateItem"]) };
+  }
+  const statement: PolicyStatement = {
+    Sid: "RecountDownloads",
+    Effect: "Allow",
+    Action: "logs:FilterLogEvents",
+    // The same log group in both ARN forms IAM evaluates for this action.
+    Resource: [args.trail.logGroupArn, pulumi.interpolate`${args.trail.logGroupArn}:*`],
+  };
+  return { statements: [statement] };
+}
+
+/** How the downloads reach the function: its own EventBridge rule, its own subscription filter, or the dispatcher. */
+function connectSource(
+  name: string,
+  source: NonNullable<DownloadThresholdAlertArgs["source"]>,
+  args: {
+    watches: DownloadThresholdAlertArgs["watches"];
+    trail: DownloadThresholdAlertArgs["trail"];
+    alertTopic: AlertTopic;
+    handler: SecureCallbackFunction<unknown, DownloadThresholdResult>;
+    recordPattern: RecordPattern;
+    accountId: pulumi.Output<string>;
+  },
+  opts: { parent: pulumi.Resource },
+): { eventPattern?: string; rule?: aws.cloudwatch.EventRule; ruleTarget?: DeliveredRuleTarget; filterPattern?: string; subscriptionFilter?: aws.cloudwatch.LogSubscriptionFilter } {
+  const { watches, trail, alertTopic, handler } = args;
+  if (source === "eventbridge") {
+    const eventPattern = downloadEventPattern(watches);
+    const downloads = new EventRuleSource(`${name}-downloads`, { description: `S3 GetObject on the objects ${name} watches (CloudTrail data events)`, eventPattern, state: "ENABLED" }, opts);
+    const ruleTarget = downloads.bind(handler, {
+      purpose: `S3 downloads counted by ${name}`,
+      alertTopic,
+      names: { permission: `${name}-invoke-from-rule`, target: `${name}-downloads-target`, deadLetters: `${name}-downloads-undelivered` },
+    });
+    return { eventPattern, rule: downloads.rule, ruleTarget };
+  }
+  if (source === "logs") {
+    const filterPattern = downloadFilterPattern(watches);
+    const logs = new LogSubscriptionSource({ logGroupName: trail.logGroupName, logGroupArn: trail.logGroupArn, filterPattern, accountId: args.accountId }, opts);
+    return { filterPattern, subscriptionFilter: logs.bind(handler, { permission: `${name}-invoke-from-logs`, subscription: `${name}-subscription` }).subscriptionFilter };
+  }
+  // The dispatch subscription and its invoke permission (sourceArn: the dispatch topic) become children of the component.
+  new DispatcherRoute(source.dispatcher, { key: name, patterns: [args.recordPattern] }, opts).bind(handler);
+  return {};
 }
 
 /** The function that counts and alerts, with `settings` in its environment. */

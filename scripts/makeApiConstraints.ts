@@ -118,6 +118,14 @@ const MEMBERS: Record<string, Record<string, string>> = {
     "deadLetterConfig.arn": "events PutTargetsRequest.Targets[].DeadLetterConfig.Arn",
     "retryPolicy.maximumRetryAttempts": "events PutTargetsRequest.Targets[].RetryPolicy.MaximumRetryAttempts",
     "retryPolicy.maximumEventAgeInSeconds": "events PutTargetsRequest.Targets[].RetryPolicy.MaximumEventAgeInSeconds",
+    "inputTransformer.inputTemplate": "events PutTargetsRequest.Targets[].InputTransformer.InputTemplate",
+    "inputTransformer.inputPaths": "events PutTargetsRequest.Targets[].InputTransformer.InputPathsMap",
+    "inputTransformer.inputPaths{key}": "events PutTargetsRequest.Targets[].InputTransformer.InputPathsMap{key}",
+    "inputTransformer.inputPaths{value}": "events PutTargetsRequest.Targets[].InputTransformer.InputPathsMap{value}",
+  },
+  "aws:cloudwatch/dashboard:Dashboard": {
+    dashboardName: "cloudwatch PutDashboardInput.DashboardName",
+    dashboardBody: "cloudwatch PutDashboardInput.DashboardBody",
   },
   "aws:cloudwatch/logGroup:LogGroup": {
     name: "logs CreateLogGroupRequest.logGroupName",

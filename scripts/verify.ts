@@ -109,10 +109,16 @@ export function render(report: VerifyReport): string {
   return out.join("\n");
 }
 
-/** The whole test suite with the report. */
+/** The library built and the whole test suite run, with the report. */
 function verifyProject(): number {
   const projectDirectory = path.resolve(__dirname, "..");
   const reportFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "verify-")), "report.json");
+  // The package tests load the built library, as `npm test` builds it first.
+  const build = spawnSync(process.execPath, [path.join(projectDirectory, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: projectDirectory, stdio: ["ignore", "inherit", "inherit"] });
+  if (build.status !== 0) {
+    process.stderr.write("error: the library did not build (tsc -p tsconfig.build.json)\n");
+    return 1;
+  }
   const mocha = spawnSync(process.execPath, [path.join(projectDirectory, "node_modules", "mocha", "bin", "mocha.js"), "--reporter", "dot"], {
     cwd: projectDirectory,
     env: { ...process.env, VERIFY_REPORT: reportFile },

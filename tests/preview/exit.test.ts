@@ -24,7 +24,8 @@ interface Run {
  */
 function run(command: string, args: string[], readAfterMs = 300): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
-  for (const variable of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "npm_config_json"]) {
+  // npm's settings of the run that started the tests (`npm run --silent verify` sets npm_config_loglevel) are not the user's.
+  for (const variable of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "npm_config_json", "npm_config_loglevel"]) {
     delete env[variable];
   }
   return new Promise((resolve, reject) => {
