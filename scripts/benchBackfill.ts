@@ -314,7 +314,7 @@ function table(rows: Row[]): string {
 /** One scenario, as a child process is asked to run it. */
 type Scenario = { kind: "simulate"; approach: "function" | "article"; pairs: number; latencyMs: number; events: number; otherToolRate: number; seed: number } | { kind: "real"; latencyMs: number; events: number; seed: number };
 
-function runScenario(scenario: Scenario): Promise<Row> {
+export function runScenario(scenario: Scenario): Promise<Row> {
   return scenario.kind === "real" ? realTime(scenario.latencyMs, scenario.events, scenario.seed) : simulate(scenario.approach, scenario.pairs, scenario.latencyMs, scenario.events, scenario.otherToolRate, scenario.seed);
 }
 
@@ -381,4 +381,6 @@ async function main(): Promise<void> {
   out(`Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
-runMain(main);
+if (require.main === module) {
+  runMain(main);
+}

@@ -56,8 +56,12 @@ async function mayRequest(reading: PageReading): Promise<boolean> {
  */
 function queryStartTime(task: Task, reading: PageReading): number | undefined {
   if (task.token === undefined) {
+    // EndTime is inclusive and everything at or after doneFrom has been read (events exactly on a window boundary
+    // belong to the newer window, which another task reads): end a millisecond before it, so that the query's first
+    // page holds only events this task still needs. doneFrom is above start while the task is unfinished. Were the
+    // bound compared in whole seconds only, nothing would be missed either: CloudTrail's event times are whole seconds.
     task.queryStart = task.start;
-    task.queryEnd = task.doneFrom;
+    task.queryEnd = task.doneFrom - 1;
   }
   const oldestAvailable = reading.clock.now() - LOOKBACK_MS + LOOKBACK_MARGIN_MS;
   const startTime = Math.max(task.queryStart, oldestAvailable);

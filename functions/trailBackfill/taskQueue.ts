@@ -7,8 +7,12 @@ import { type Interval, splitIntervals, splitPoint, WINDOW_MS, widenToWindows } 
 /** See runtime.ts: serialize this module into Lambda archives by value. */
 export const deploymentOnlyModule = true;
 
-/** Sub-ranges shorter than this are not split further: the split would cost more requests than it saves. */
-export const MIN_SPLIT_MS = 10_000;
+/**
+ * Sub-ranges shorter than this are not split further: the split would cost more requests than it saves. Two seconds,
+ * because a burst holds 50 events a second or more: the last few seconds of a burst are still several pages, and at
+ * 1 s a call one chain alone would read them at half the pair's quota.
+ */
+export const MIN_SPLIT_MS = 2_000;
 
 /**
  * Request intervals a split must save before it is made: about one request is what it costs, and the estimates of

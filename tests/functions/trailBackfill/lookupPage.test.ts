@@ -77,11 +77,12 @@ describe("trailBackfill lookupPage", () => {
     s.task.doneFrom = END - 60_000;
     const second = await s.read();
 
-    // Assess: the second request keeps the bounds the token was issued for.
+    // Assess: the query ends a millisecond before the task's end (EndTime is inclusive, and events on the boundary
+    // belong to the newer window); the second request keeps the bounds the token was issued for.
     expect([first, second]).to.deep.equal([true, true]);
     expect(s.sent.map(({ startTime, endTime, token }) => ({ startTime, endTime, token }))).to.deep.equal([
-      { startTime: START, endTime: END, token: undefined },
-      { startTime: START, endTime: END, token: "t1" },
+      { startTime: START, endTime: END - 1, token: undefined },
+      { startTime: START, endTime: END - 1, token: "t1" },
     ]);
     expect(s.pages).to.deep.equal([{ lastPage: false }, { lastPage: true }]);
     expect(s.task).to.deep.include({ finished: true, token: undefined });
@@ -137,8 +138,8 @@ describe("trailBackfill lookupPage", () => {
 
     // Assess
     expect(s.sent.slice(1).map(({ startTime, endTime, token }) => ({ startTime, endTime, token }))).to.deep.equal([
-      { startTime: START, endTime: END, token: "t1" },
-      { startTime: START, endTime: END - 60_000, token: undefined },
+      { startTime: START, endTime: END - 1, token: "t1" },
+      { startTime: START, endTime: END - 60_000 - 1, token: undefined },
     ]);
     expect(s.reading.stats).to.deep.include({ retried: 0, throttled: 0 });
     expect(s.logger.lines.map((l) => l.message)).to.deep.equal(["NextToken refused; querying again from the last position read"]);

@@ -470,6 +470,29 @@ describe("trailBackfill backfillPair", () => {
     expect(output.requests).to.be.at.most(404);
   });
 
+  it("asks for no event on a sub-range's newer bound: events on a window boundary belong to the newer window", async () => {
+    // Prepare: 60 events exactly at the start of each 5-minute window of an hour, and 60 at the range's end (outside).
+    const fake = new LookupEventsFake({ clock, latencyMs: 1000 });
+    const end = START + 3600_000;
+    const boundaryEvents: FakeEvent[] = [];
+    for (let at = START; at <= end; at += WINDOW_MS) {
+      for (let i = 0; i < 60; i++) {
+        boundaryEvents.push(fakeEvent({ id: `edge-${at}-${i}`, time: at, account: ACCOUNT, region: REGION }));
+      }
+    }
+    fake.setEvents(ACCOUNT, REGION, boundaryEvents);
+
+    // Act: 4 sub-ranges of 3 windows, each ending on a boundary that holds 60 events of the next.
+    const output = (await clock.run(() =>
+      backfillPair(decodePairInput(item(START, end)), settings("edges"), { ...deps(), cloudTrail: fake.client(ACCOUNT, REGION), stopAt: clock.now() + 3_600_000 }),
+    )) as PairDone;
+
+    // Assess: each sub-range holds 180 events, 4 pages; reading its bound's 60 events too would take 5.
+    expect(output.events).to.equal(720);
+    expect(fake.received.filter((r) => r.outcome === "ok").reduce((sum, r) => sum + r.returned, 0)).to.equal(720);
+    expect(output.requests).to.equal(16);
+  });
+
   it("stops between windows before each deadline, so that 5-minute invocations read at most 3% more pages than the range holds", async () => {
     // Prepare: 40,000 bursty events over 6 hours at 1 s a call: 800 pages, more than one 5-minute invocation reads.
     const fake = new LookupEventsFake({ clock, latencyMs: 1000 });

@@ -61,6 +61,18 @@ describe("trailBackfill task queue", () => {
     expect(unreadRanges(tasks)).to.deep.equal([[T0, T0 + 4 * WINDOW_MS], [T0 + 6 * WINDOW_MS, T0 + 8 * WINDOW_MS]]);
   });
 
+  it("splits a dense task of a few seconds when it is the last one: the pair's tail of a burst", () => {
+    // A burst: 50 events a second, 9 s (9 pages) left to read by the only open task; alone it needs 9 s at 1 s a page.
+    const busy = task(T0 + 100_000, T0 + 109_000, { owner: 0, token: "t", lastPageSpan: 1000 });
+    const tasks = [busy];
+
+    const taken = stealTask(tasks, 1, SLOW);
+
+    // Cut on a whole second, each half at least 2 s.
+    expect(taken).to.deep.include({ start: T0 + 100_000, doneFrom: T0 + 105_000, owner: 1 });
+    expect(busy).to.deep.include({ start: T0 + 105_000, doneFrom: T0 + 109_000, token: "t" });
+  });
+
   it("takes nothing when every open task has fewer than 3 pages left", () => {
     const tasks = [task(T0, T0 + WINDOW_MS, { owner: 0, lastPageSpan: WINDOW_MS / 2 }), task(T0 + WINDOW_MS, T0 + WINDOW_MS, { finished: true })];
 
