@@ -19,6 +19,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { gunzipSync } from "zlib";
 
+import type { MemberConstraint } from "../preview/apiConstraints";
 import { runMain } from "../preview/exit";
 
 /** Where the table goes. */
@@ -350,19 +351,8 @@ const PROVIDER_VALUES: Record<string, Record<string, Array<string | number>>> = 
   "aws:s3/bucketVersioning:BucketVersioning": { "versioningConfiguration.status": ["Disabled"] },
 };
 
-/** A constraint as the table stores it. */
-interface Constraint {
-  member: string;
-  shape: string;
-  type: string;
-  min?: number;
-  max?: number;
-  pattern?: string;
-  jsPattern?: string;
-  enum?: Array<string | number>;
-  enumSource?: "documentation";
-  providerValues?: Array<string | number>;
-}
+/** A constraint as the table stores it (preview/apiConstraints.ts reads it). */
+type Constraint = MemberConstraint;
 
 interface Shape {
   type: string;

@@ -26,7 +26,7 @@ import type { WatchedObject } from "../functions/downloadThreshold/watchedDownlo
 import { CONSUMER_ATTRIBUTE, logDispatchHandler } from "../functions/logDispatch/handler";
 import type { CloudTrailRecord } from "../functions/shared/cloudtrailEvents";
 import type { Language } from "../functions/shared/readableEvent";
-import { type Clock, REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, systemClock } from "../functions/shared/runtime";
+import { REJECTED_INPUT_MESSAGE, REJECTED_INPUT_METRIC, systemClock } from "../functions/shared/runtime";
 import { BURST_SWEEP_EVENT, dynamoDbBurstGate } from "../functions/userActivity/bursts";
 import { ACTIVITY_PRESET_NAMES, type ActivityCriteria, activityMatches } from "../functions/userActivity/criteria";
 import { CHAT_VALUE_MAX_CHARACTERS } from "../functions/userActivity/chatNotification";
@@ -34,6 +34,7 @@ import { activityChatNotification, formatActivity } from "../functions/userActiv
 import { summaryPublisher, type UserActivityResult, userActivityHandler } from "../functions/userActivity/handler";
 import { dynamoDbSentJournal } from "../functions/userActivity/sentJournal";
 import type { UserActivitySettings } from "../functions/userActivity/settings";
+import { SteppedClock } from "./activityBursts";
 import { FakeCloudWatchLogs } from "./fakeCloudWatchLogs";
 import { FakeSns, type PublishedMessage } from "./fakeSns";
 import { fixture, subscriptionPayload } from "./fixtures";
@@ -388,20 +389,6 @@ const BURST = { windowSeconds: 300, maxMessagesPerHour: 10_000 };
 /** Where the stepped clock of burst grouping starts: 2025-03-03T00:00:00Z. */
 const BURST_START = Date.UTC(2025, 2, 3);
 
-/** A clock that moves only when told to; `sleep` moves it (a contended burst item backs off in simulated time). */
-class SteppedClock implements Clock {
-  constructor(private time: number) {}
-  now(): number {
-    return this.time;
-  }
-  sleep(ms: number): Promise<void> {
-    this.time += Math.max(0, ms);
-    return Promise.resolve();
-  }
-  set(ms: number): void {
-    this.time = Math.max(this.time, ms);
-  }
-}
 
 /** `record` with another event ID (a further call of the same principal, source and name). */
 function withEventId(record: unknown, eventID: string): unknown {

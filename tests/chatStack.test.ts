@@ -3,7 +3,6 @@
  * it (a separate process): one Amazon Q Developer in chat applications configuration per channel on the alert topic,
  * their role without permissions under the AWSDenyAll guardrail, and the notifiers sending the chat format.
  */
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -14,6 +13,7 @@ import { ALERT_TOPIC_ARN_VARIABLE } from "../functions/shared/environment";
 import { fromEnvironment } from "../functions/userActivity/settings";
 import { API_CONSTRAINTS, NOT_API_MEMBERS } from "../preview/apiConstraints";
 import { PROJECT_DIRECTORY } from "./support/engine";
+import { previewJson } from "./support/previewProcess";
 
 interface PreviewedResource {
   urn: string;
@@ -28,22 +28,6 @@ const SLACK = { teamId: "T07EA123LEP", channelId: "C07EZ1ABC23" };
 const TEAMS = { teamId: "74361522-da01-538d-aa2e-ac7918c6bb92", channelId: "19%3A4c64f77fdeb84f298d610f7030b1e13e%40thread.tacv2", tenantId: "5f4f15d2-b958-522a-8333-124aa8bf0925" };
 const SLACK_TYPE = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration";
 const TEAMS_TYPE = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration";
-
-/** Runs the offline preview of `stack` with --json in a separate process. */
-function previewJson(stack: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
-  for (const variable of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
-    delete env[variable];
-  }
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["-r", "ts-node/register/transpile-only", "preview/main.ts", "--stack", stack, "--json"],
-      { cwd: PROJECT_DIRECTORY, env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("a stack with chat: Slack and Teams (offline preview)", function () {
   this.timeout(120_000);

@@ -3,7 +3,6 @@
  * process): 14 metric filters with Security Hub's documented patterns on the trail's log group and 14 alarms, each
  * notifying the alert topic.
  */
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -12,6 +11,7 @@ import { parse, stringify } from "yaml";
 
 import { fixture } from "../simulation/fixtures";
 import { PROJECT_DIRECTORY } from "./support/engine";
+import { previewJson } from "./support/previewProcess";
 
 interface PreviewedResource {
   urn: string;
@@ -22,22 +22,6 @@ interface PreviewedResource {
 }
 
 const STACK = "ci-security-alarms";
-
-/** Runs the offline preview of `stack` with --json in a separate process. */
-function previewJson(stack: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
-  for (const variable of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) {
-    delete env[variable];
-  }
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["-r", "ts-node/register/transpile-only", "preview/main.ts", "--stack", stack, "--json"],
-      { cwd: PROJECT_DIRECTORY, env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("a stack with securityAlarms: all (offline preview)", function () {
   this.timeout(120_000);
